@@ -1,0 +1,56 @@
+// Command goproc is a Jupyter kernel for Go: the kernel itself, its
+// kernelspec installer, a headless notebook runner and a grader.
+//
+//	goproc kernel CONNECTION_FILE   serve a Jupyter client
+//	goproc install [flags]          install the kernelspec
+//	goproc run NOTEBOOK [flags]     execute a notebook without Jupyter
+//	goproc grade [flags] SUBMISSIONS...
+//
+// The engine and multiprocessing-worker modes are internal: goproc starts
+// itself in them.
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+)
+
+// Version is goproc's version.
+const Version = "0.1.0"
+
+//go:embed kernel.json
+var kernelJSON []byte
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `goproc: a Jupyter kernel for Go
+
+usage:
+  goproc kernel CONNECTION_FILE       run the kernel (Jupyter starts this)
+  goproc install [--user|--sys-prefix|--prefix DIR] [--name NAME]
+  goproc run NOTEBOOK.ipynb [--out FILE | --inplace] [--timeout D] [--allow-errors]
+  goproc grade --source SOURCE.ipynb SUBMISSIONS... [--jobs N] [--timeout D] [--out DIR]
+  goproc --version
+`)
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		usage()
+		return 2
+	}
+	switch args[0] {
+	case "--version", "version":
+		fmt.Println("goproc", Version)
+		return 0
+	case "-h", "--help", "help":
+		usage()
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "goproc: unknown command %q (see goproc --help)\n", args[0])
+	return 2
+}

@@ -1,0 +1,67 @@
+package multiprocessing
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+)
+
+// Program is what a child process replays to rebuild the notebook: the
+// declaration chunks the engine evaluated successfully, in order. It only
+// grows, so a warm worker that replayed the first n chunks catches up by
+// replaying Chunks[n:].
+type Program struct {
+	// Chunks are complete sources for one yaegi Eval each (imports, then
+	// instrumented declarations), in the order the notebook evaluated them.
+	Chunks []string `json:"chunks"`
+}
+
+// Host is implemented by the engine that runs notebook cells
+// (kernel/engine). The engine registers itself with SetHost at start-up.
+type Host interface {
+	// Program returns the declarations evaluated so far.
+	Program() Program
+	// Globals returns the notebook's global variables that can be encoded
+	// as JSON, by name. Variables that cannot be encoded are left out.
+	Globals() map[string]json.RawMessage
+	// SetProbing switches the guard that makes instrumented functions call
+	// Probe and return at once instead of running their bodies.
+	SetProbing(on bool)
+	// CellContext is the context of the running cell; it is cancelled when
+	// the cell is interrupted. Processes started by a cell are terminated
+	// when it is.
+	CellContext() context.Context
+}
+
+// Rebuilder is implemented by the engine inside a worker process: it
+// rebuilds the notebook in a fresh interpreter and hands out its functions.
+type Rebuilder interface {
+	// Replay evaluates chunks that were not evaluated yet (p only grows).
+	// Output produced while replaying is discarded.
+	Replay(p Program) error
+	// SetGlobals assigns the notebook's globals their values at Start().
+	SetGlobals(globals map[string]json.RawMessage) error
+	// Func returns the notebook's top-level function called name.
+	Func(name string) (reflect.Value, error)
+}
+
+// hostContext returns the running cell's context, or Background.
+func hostContext() context.Context {
+	if h := currentHost(); h != nil {
+		if ctx := h.CellContext(); ctx != nil {
+			return ctx
+		}
+	}
+	return context.Background()
+}
+
+// SetHost registers the engine running this notebook. It is called once, by
+// the engine, before any cell runs.
+func SetHost(h Host) { host.Store(&h) }
+
+func currentHost() Host {
+	if p := host.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
