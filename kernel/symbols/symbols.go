@@ -6,6 +6,7 @@ package symbols
 import "reflect"
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/multiprocessing
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/display
 
 // Symbols holds the extracted symbols, keyed "importpath/name" as yaegi wants.
 var Symbols = map[string]map[string]reflect.Value{}
@@ -13,4 +14,5 @@ var Symbols = map[string]map[string]reflect.Value{}
 // Aliases maps short import paths notebooks may use to full ones.
 var Aliases = map[string]string{
 	"multiprocessing": "github.com/goproc/goproc/runtime/multiprocessing",
+	"display":         "github.com/goproc/goproc/runtime/display",
 }
