@@ -7,6 +7,7 @@ import "reflect"
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/multiprocessing
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/display
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/grade
 
 // Symbols holds the extracted symbols, keyed "importpath/name" as yaegi wants.
 var Symbols = map[string]map[string]reflect.Value{}
@@ -15,4 +16,5 @@ var Symbols = map[string]map[string]reflect.Value{}
 var Aliases = map[string]string{
 	"multiprocessing": "github.com/goproc/goproc/runtime/multiprocessing",
 	"display":         "github.com/goproc/goproc/runtime/display",
+	"grade":           "github.com/goproc/goproc/runtime/grade",
 }

@@ -1,0 +1,340 @@
+// Package grade is what autograded test cells of a goproc assignment import
+// (`import "grade"`). It gives a test cell the output an earlier cell printed
+// when the grader ran it, looked up by the cell's nbgrader grade_id, and
+// checks on that output that return errors: lines printed in any order, one
+// line before another, a value printed as Go prints it, a line printed by a
+// process other than the kernel's.
+//
+// The grader (goproc grade) runs a notebook cell by cell. After each cell it
+// rewrites a JSON file (see Record) with what the cells printed so far, and
+// the engine process — hence this package — finds that file through the
+// environment variable named by EnvOutputs. Outside the grader the variable
+// is unset: Output returns an error wrapping ErrNotGrading and Check reports
+// the test as "not checked here" instead of failing the cell, so students can
+// run test cells in Jupyter without a false failure. The grader scores a test
+// cell that reports "not checked here" as failed.
+//
+// A typical test cell:
+//
+//	import "grade"
+//
+//	grade.Test("q5_answer", func(out string) error {
+//		return grade.PrintsValue(out, []int{1, 4, 9, 16, 25})
+//	})
+package grade
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// EnvOutputs names the environment variable that holds the path of the JSON
+// file (a Record) the grader keeps up to date while it runs a notebook.
+const EnvOutputs = "GOPROC_GRADE_OUTPUTS"
+
+// NotCheckedMarker starts the line Check prints when a test cannot run
+// outside the grader. The grader scores a test cell that printed it as 0.
+const NotCheckedMarker = "grade: not checked here"
+
+// ErrNotGrading is wrapped by Output and Source when the notebook is not
+// being run by the grader, so earlier cells' outputs are unknown.
+var ErrNotGrading = errors.New("the outputs of earlier cells are only recorded when `goproc grade` (or `goproc run`) runs the notebook")
+
+// Record is the file the grader writes: every cell that has run so far, by
+// nbgrader grade_id. Cells without a grade_id are not recorded.
+type Record struct {
+	// KernelPID is the engine process's pid when the record was written.
+	KernelPID int `json:"kernel_pid,omitempty"`
+	// Cells maps a grade_id to what that cell did.
+	Cells map[string]Cell `json:"cells"`
+}
+
+// Cell is what one cell did when the grader ran it.
+type Cell struct {
+	// Source is the cell's source as it was run.
+	Source string `json:"source"`
+	// Text is everything the cell printed on stdout and stderr, in order.
+	Text string `json:"text"`
+	// Result is the text/plain value of the cell's execute_result, if any.
+	Result string `json:"result,omitempty"`
+	// Error is "name: value" of the error the cell ended with, if any
+	// (a panic, a compile error, a timeout, a crashed engine).
+	Error string `json:"error,omitempty"`
+	// Truncated reports that the cell printed more than the grader's
+	// output limit; Text holds only the beginning.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Load reads the record named by EnvOutputs. The error wraps ErrNotGrading
+// when the variable is unset.
+func Load() (*Record, error) {
+	path := os.Getenv(EnvOutputs)
+	if path == "" {
+		return nil, ErrNotGrading
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("grade: reading the grader's record of cell outputs: %w", err)
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("grade: the grader's record %s is not valid JSON: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Lookup returns what the cell with the given grade_id did, whether or not it
+// succeeded.
+func Lookup(gradeID string) (Cell, error) {
+	r, err := Load()
+	if err != nil {
+		return Cell{}, err
+	}
+	c, ok := r.Cells[gradeID]
+	if !ok {
+		return Cell{}, fmt.Errorf("cell %q has not run (was it deleted, or did the grader stop before it?)", gradeID)
+	}
+	return c, nil
+}
+
+// Output returns what the cell with the given grade_id printed. It fails when
+// that cell ended with an error or printed more than the grader's limit: an
+// answer that crashes, hangs or floods the output is not a correct answer,
+// even if the right line appeared first.
+func Output(gradeID string) (string, error) {
+	c, err := Lookup(gradeID)
+	if err != nil {
+		return "", err
+	}
+	if c.Truncated {
+		return c.Text, fmt.Errorf("cell %q printed more than the grader's output limit", gradeID)
+	}
+	if c.Error != "" {
+		return c.Text, fmt.Errorf("cell %q ended with an error (%s); fix it so that it runs to the end", gradeID, firstLine(c.Error))
+	}
+	return c.Text, nil
+}
+
+// Source returns the source of the cell with the given grade_id as it ran.
+func Source(gradeID string) (string, error) {
+	c, err := Lookup(gradeID)
+	if err != nil {
+		return "", err
+	}
+	return c.Source, nil
+}
+
+// Lines splits text into lines, drops trailing spaces and empty lines.
+func Lines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimRight(l, " \t\r")
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// ContainsLines checks that every wanted line was printed, in any order, as a
+// whole line (leading and trailing spaces ignored). Each wanted line must be
+// matched by a different printed line, so a line wanted twice must be printed
+// twice.
+func ContainsLines(out string, want ...string) error {
+	have := map[string]int{}
+	for _, l := range Lines(out) {
+		have[strings.TrimSpace(l)]++
+	}
+	var missing []string
+	for _, w := range want {
+		w = strings.TrimSpace(w)
+		if have[w] > 0 {
+			have[w]--
+			continue
+		}
+		missing = append(missing, strconv.Quote(w))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("expected these lines in the output (in any order), missing: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Before checks that a line containing first was printed before a line
+// containing second.
+func Before(out, first, second string) error {
+	lines := Lines(out)
+	i := indexContaining(lines, first, 0)
+	if i < 0 {
+		return fmt.Errorf("expected a line containing %q, found none", first)
+	}
+	if indexContaining(lines, second, i+1) >= 0 {
+		return nil
+	}
+	if indexContaining(lines, second, 0) >= 0 {
+		return fmt.Errorf("expected the line containing %q before the line containing %q, but it came after", first, second)
+	}
+	return fmt.Errorf("expected a line containing %q after the line containing %q, found none", second, first)
+}
+
+func indexContaining(lines []string, s string, from int) int {
+	for i := from; i < len(lines); i++ {
+		if strings.Contains(lines[i], s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// PrintsValue checks that some line contains v formatted as fmt.Print
+// formats it: []int{1, 4, 9} is "[1 4 9]".
+func PrintsValue(out string, v any) error {
+	want := fmt.Sprint(v)
+	for _, l := range Lines(out) {
+		if strings.Contains(l, want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("expected %s to be printed, found it on no line", want)
+}
+
+// pidPattern finds a pid announced in a line: "pid 123", "PID: 123",
+// "process id = 123", "Process ID: 123".
+var pidPattern = regexp.MustCompile(`(?i)\b(?:pid|process[ _-]?id|id)\b\s*(?:[:=]|is)?\s*(\d+)`)
+
+// PID returns the pid a line announces ("pid 42", "Process ID: 42"), or 0.
+func PID(line string) int {
+	m := pidPattern.FindStringSubmatch(line)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// KernelPID is the pid of the process running the notebook's cells.
+func KernelPID() int { return os.Getpid() }
+
+// ChildLine returns the first line that announces a pid other than the
+// kernel's: a line printed by a child process about itself.
+func ChildLine(out string) (string, error) {
+	kernel := KernelPID()
+	sawKernel := false
+	for _, l := range Lines(out) {
+		switch pid := PID(l); {
+		case pid > 1 && pid != kernel:
+			return l, nil
+		case pid == kernel:
+			sawKernel = true
+		}
+	}
+	if sawKernel {
+		return "", fmt.Errorf("the only pid printed is the kernel's own (%d): print the pid from inside the child process", kernel)
+	}
+	return "", errors.New(`expected a line showing the child's process id (e.g. "pid 1234"), found none`)
+}
+
+var numberPattern = regexp.MustCompile(`-?\d+`)
+
+// DistinctNumbers checks that at least n lines each start with a different
+// number: the first number on each line is taken, lines without a number are
+// ignored.
+func DistinctNumbers(out string, n int) error {
+	seen := map[string]bool{}
+	var order []string
+	for _, l := range Lines(out) {
+		m := numberPattern.FindString(l)
+		if m == "" || seen[m] {
+			continue
+		}
+		seen[m] = true
+		order = append(order, m)
+	}
+	if len(order) < n {
+		return fmt.Errorf("expected %d lines with different numbers, found %d (%s)", n, len(order), strings.Join(order, ", "))
+	}
+	return nil
+}
+
+// Failure is the panic value of a failed check.
+type Failure struct{ Err error }
+
+func (f *Failure) Error() string { return "test failed: " + f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Check fails the cell (by panicking with a *Failure) when err is not nil.
+// When err wraps ErrNotGrading it prints a line starting with
+// NotCheckedMarker instead, so the cell does not fail outside the grader.
+func Check(err error) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ErrNotGrading) {
+		fmt.Println(NotCheckedMarker + ": " + ErrNotGrading.Error())
+		return
+	}
+	panic(&Failure{Err: err})
+}
+
+// Test runs check on what the cell with the given grade_id printed and fails
+// the test cell (by panicking with a *Failure) when the output is missing,
+// the answer cell failed, or check returns an error. Outside the grader it
+// prints a line starting with NotCheckedMarker and returns. On success it
+// prints "ok: " and the grade_id.
+func Test(gradeID string, check func(out string) error) {
+	out, err := Output(gradeID)
+	if err == nil {
+		err = check(out)
+	}
+	Check(err)
+	if err == nil {
+		fmt.Println("ok:", gradeID)
+	}
+}
+
+// TestSource is Test for the source of the cell with the given grade_id.
+func TestSource(gradeID string, check func(src string) error) {
+	src, err := Source(gradeID)
+	if err == nil {
+		err = check(src)
+	}
+	Check(err)
+	if err == nil {
+		fmt.Println("ok:", gradeID, "(source)")
+	}
+}
+
+// Uses checks that src contains at least one of the given strings (for
+// example "multiprocessing.Process" or "NewPool").
+func Uses(src string, anyOf ...string) error {
+	for _, s := range anyOf {
+		if strings.Contains(src, s) {
+			return nil
+		}
+	}
+	q := make([]string, len(anyOf))
+	for i, s := range anyOf {
+		q[i] = strconv.Quote(s)
+	}
+	return fmt.Errorf("expected the answer to use %s", strings.Join(q, " or "))
+}
+
+// Fail fails the cell with a formatted message.
+func Fail(format string, args ...any) {
+	panic(&Failure{Err: fmt.Errorf(format, args...)})
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
