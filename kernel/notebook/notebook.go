@@ -3,6 +3,7 @@
 package notebook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -69,7 +70,7 @@ func (m MultiString) MarshalJSON() ([]byte, error) {
 	if lines == nil {
 		lines = []string{}
 	}
-	return json.Marshal(lines)
+	return marshal(lines)
 }
 
 // Read parses a notebook file.
@@ -93,11 +94,26 @@ func Parse(b []byte) (*Notebook, error) {
 	return &nb, nil
 }
 
-// Marshal encodes the notebook as Jupyter does (one-space indent, trailing newline).
+// Marshal encodes the notebook as Jupyter's nbformat writes it: keys sorted,
+// one-space indent, text split into lists of lines, no HTML escaping, and a
+// trailing newline, so a notebook saved by goproc diffs cleanly against one
+// saved by Jupyter.
 func (nb *Notebook) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(nb, "", " ")
-	if err != nil {
-		return nil, err
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	m := map[string]any{
+		"cells":          nb.Cells,
+		"metadata":       nonNil(nb.Metadata),
+		"nbformat":       nb.NBFormat,
+		"nbformat_minor": nb.NBFormatMinor,
 	}
-	return append(b, '\n'), nil
+	if nb.Cells == nil {
+		m["cells"] = []*Cell{}
+	}
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encoding the notebook: %w", err)
+	}
+	return buf.Bytes(), nil
 }
