@@ -14,6 +14,8 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+
+	"github.com/goproc/goproc/kernel/engine"
 )
 
 // Version is goproc's version.
@@ -49,6 +51,12 @@ func run(args []string) int {
 		return 0
 	case "-h", "--help", "help":
 		usage()
+		return 0
+	case engine.EngineModeArg:
+		if err := engine.ServeProcess(); err != nil {
+			fmt.Fprintf(os.Stderr, "goproc engine: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 	fmt.Fprintf(os.Stderr, "goproc: unknown command %q (see goproc --help)\n", args[0])

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goproc/goproc/kernel/language"
+)
+
+var testBinary string
+
+func TestMain(m *testing.M) {
+	if bin := os.Getenv("GOPROC_TEST_BINARY"); bin != "" {
+		testBinary = bin
+	} else {
+		dir, err := os.MkdirTemp("", "goproc-engine-test")
+		if err != nil {
+			panic(err)
+		}
+		testBinary = filepath.Join(dir, "goproc")
+		cmd := exec.Command("go", "build", "-o", testBinary, "../..")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build goproc:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+	}
+	code := m.Run()
+	os.Exit(code)
+}
+
+// recorder is a language.Output that keeps everything in order.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	input  func(string) (string, error)
+}
+
+func (r *recorder) Stream(name, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, name+":"+text)
+}
+func (r *recorder) Display(d language.Display) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf("display:%v", d.Data))
+}
+func (r *recorder) ClearOutput(wait bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, "clear")
+}
+func (r *recorder) Input(prompt string, password bool) (string, error) {
+	if r.input == nil {
+		return "", errors.New("no input")
+	}
+	return r.input(prompt)
+}
+func (r *recorder) text(stream string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, e := range r.events {
+		if s, ok := strings.CutPrefix(e, stream+":"); ok {
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+func startClient(t *testing.T) *Client {
+	t.Helper()
+	c, err := Start(context.Background(), Options{Binary: testBinary, Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func run(t *testing.T, c *Client, code string) (language.ExecuteResult, *recorder) {
+	t.Helper()
+	r := &recorder{}
+	res := c.Execute(context.Background(), language.ExecuteRequest{Code: code, AllowStdin: true}, r)
+	return res, r
+}
+
+func TestClientOutputAndState(t *testing.T) {
+	c := startClient(t)
+	res, r := run(t, c, `import ("fmt"; "os"; "log")`)
+	if res.Status != "ok" {
+		t.Fatalf("import: %+v", res.Error)
+	}
+	res, r = run(t, c, "for i := 0; i < 1000; i++ { fmt.Println(\"line\", i) }\nfmt.Fprintln(os.Stderr, \"to stderr\")\nlog.SetFlags(0)\nlog.Println(\"logged\")\nx := 6\nx * 7")
+	if res.Status != "ok" || res.Result["text/plain"] != "42" {
+		t.Fatalf("cell: %+v %+v", res, res.Error)
+	}
+	out := r.text("stdout")
+	if strings.Count(out, "\n") != 1000 || !strings.HasSuffix(out, "line 999\n") {
+		t.Fatalf("stdout lost lines: %d lines", strings.Count(out, "\n"))
+	}
+	if errText := r.text("stderr"); !strings.Contains(errText, "to stderr\n") || !strings.Contains(errText, "logged\n") {
+		t.Fatalf("stderr: %q", errText)
+	}
+	res, _ = run(t, c, "x + 1")
+	if res.Result["text/plain"] != "7" {
+		t.Fatalf("state lost: %+v", res)
+	}
+}
+
+func TestClientCrashRestarts(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "y := 5")
+	run(t, c, `import "os"`)
+	for _, code := range []string{
+		"go func() { panic(\"in goroutine\") }()\nselect {}",
+		"os.Exit(3)",
+		"func() { var f func(int) int; f = func(n int) int { return f(n+1) + 1 }; f(0) }()",
+	} {
+		run(t, c, `import "os"`) // each crash resets the state
+		start := time.Now()
+		res, r := run(t, c, code)
+		if res.Status != "error" || !res.EngineRestarted {
+			t.Fatalf("%q: want a crash and restart, got %+v %+v (stderr %q)", code, res, res.Error, r.text("stderr"))
+		}
+		t.Logf("%q -> %s in %v", code, res.Error.Value, time.Since(start))
+		res, _ = run(t, c, "1 + 1")
+		if res.Result["text/plain"] != "2" {
+			t.Fatalf("engine not usable after crash: %+v", res)
+		}
+	}
+}
+
+func TestClientInterrupt(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "z := 41")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	res := c.Execute(ctx, language.ExecuteRequest{Code: "for {}"}, &recorder{})
+	if res.Status != "error" || res.Error.Name != "Interrupted" || res.EngineRestarted {
+		t.Fatalf("interrupt: %+v", res.Error)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("interrupt took %v", d)
+	}
+	res, _ = run(t, c, "z + 1")
+	if res.Result["text/plain"] != "42" {
+		t.Fatalf("state lost after interrupt: %+v", res)
+	}
+}
+
+func TestClientInputAndPartialLine(t *testing.T) {
+	c := startClient(t)
+	r := &recorder{input: func(string) (string, error) { return "gopher", nil }}
+	run(t, c, `import "fmt"`)
+	res := c.Execute(context.Background(), language.ExecuteRequest{AllowStdin: true, Code: "var name string\nfmt.Print(\"Name: \")\nfmt.Scanln(&name)\nfmt.Println(\"hello\", name)"}, r)
+	if res.Status != "ok" || r.text("stdout") != "Name: hello gopher\n" {
+		t.Fatalf("input: %+v %q", res.Error, r.text("stdout"))
+	}
+	res = c.Execute(context.Background(), language.ExecuteRequest{AllowStdin: false, Code: "var s string\n_, err := fmt.Scanln(&s)\nfmt.Println(err)"}, r)
+	if !strings.Contains(r.text("stdout"), "allow_stdin is false") {
+		t.Fatalf("no clear error without stdin: %q", r.text("stdout"))
+	}
+}

@@ -1,0 +1,645 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/scanner"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+
+	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/symbols"
+	"github.com/goproc/goproc/runtime/multiprocessing"
+)
+
+// Names the kernel declares in every interpreter. Cells never see them unless
+// they go looking; instrumented code refers to them.
+const (
+	probingVar    = "__goprocProbing"
+	supportImport = "goproc/cellsupport"
+	supportName   = "__goproc"
+	mpName        = "__mp"
+	mpImportPath  = "github.com/goproc/goproc/runtime/multiprocessing"
+)
+
+// Interpreter is one yaegi interpreter holding a notebook's state, with the
+// cell pipeline around it. It runs in the engine process (and, rebuilt from a
+// Program, in multiprocessing workers). Its methods must not be called
+// concurrently; the engine serialises them.
+type Interpreter struct {
+	yi *interp.Interpreter
+
+	stdin  *stdinReader
+	stderr *stderrFilter
+
+	mu       sync.Mutex // guards the fields below against the multiprocessing host
+	program  []string   // declaration chunks evaluated successfully, in order
+	imports  map[string]bool
+	types    map[string]string // type name -> normalised source of its declaration
+	decls    map[string]declInfo
+	cellCtx  context.Context
+	result   language.MimeBundle // set by the display hook during a cell
+	mainSeq  int
+	evalLock sync.Mutex
+}
+
+type declInfo struct {
+	Kind, Source, Doc string
+}
+
+// Config configures an Interpreter.
+type Config struct {
+	// Stdout and Stderr are the files cell output goes to (fd 1 and 2 of the
+	// engine process).
+	Stdout, Stderr *os.File
+	// Input asks the user for input; nil makes reads from stdin fail.
+	Input func(prompt string, password bool) (string, error)
+	// Args is os.Args as cells see it.
+	Args []string
+}
+
+// NewInterpreter returns an interpreter with the standard library, goproc's
+// runtime packages and the kernel's support names loaded.
+func NewInterpreter(cfg Config) (*Interpreter, error) {
+	in := &Interpreter{
+		imports: map[string]bool{},
+		types:   map[string]string{},
+		decls:   map[string]declInfo{},
+		cellCtx: context.Background(),
+	}
+	in.stdin = &stdinReader{ask: cfg.Input}
+	in.stderr = &stderrFilter{w: cfg.Stderr}
+	args := cfg.Args
+	if args == nil {
+		args = []string{"goproc"}
+	}
+	yi := interp.New(interp.Options{
+		Stdin:        in.stdin,
+		Stdout:       cfg.Stdout,
+		Stderr:       in.stderr,
+		Args:         args,
+		Env:          os.Environ(),
+		Unrestricted: true,
+	})
+	for _, exports := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols} {
+		if err := yi.Use(exports); err != nil {
+			return nil, fmt.Errorf("load symbols: %w", err)
+		}
+	}
+	aliases := interp.Exports{}
+	for short, full := range symbols.Aliases {
+		name := full[strings.LastIndex(full, "/")+1:]
+		if syms, ok := symbols.Symbols[full+"/"+name]; ok {
+			aliases[short+"/"+name] = syms
+		}
+	}
+	stdinVar := io.Reader(in.stdin)
+	aliases["os/os"] = map[string]reflect.Value{"Stdin": reflect.ValueOf(&stdinVar).Elem()}
+	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
+		"Display": reflect.ValueOf(in.display),
+		"Clear":   reflect.ValueOf(clearValue),
+		"Min":     reflect.ValueOf(minValue),
+		"Max":     reflect.ValueOf(maxValue),
+	}
+	if err := yi.Use(aliases); err != nil {
+		return nil, fmt.Errorf("load aliases: %w", err)
+	}
+	in.yi = yi
+	for _, src := range []string{
+		"var " + probingVar + " bool",
+		"import " + mpName + " " + strconvQuote(mpImportPath),
+		"import " + supportName + " " + strconvQuote(supportImport),
+	} {
+		if _, err := yi.Eval(src); err != nil {
+			return nil, fmt.Errorf("prelude %q: %w", src, err)
+		}
+	}
+	for _, src := range cellPrelude {
+		if _, err := yi.Eval(src); err != nil {
+			return nil, fmt.Errorf("prelude %q: %w", src, err)
+		}
+	}
+	return in, nil
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// CellOutcome is the result of running one cell in the interpreter.
+type CellOutcome struct {
+	Result language.MimeBundle
+	Err    *language.Error
+}
+
+// Run evaluates a cell. Cancelling ctx interrupts it; the state is kept.
+func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
+	in.evalLock.Lock()
+	defer in.evalLock.Unlock()
+	in.mu.Lock()
+	in.cellCtx = ctx
+	in.result = nil
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		in.cellCtx = context.Background()
+		in.mu.Unlock()
+	}()
+
+	chunks, err := in.split(code)
+	if err != nil {
+		return CellOutcome{Err: compileError(code, err)}
+	}
+	for _, ch := range chunks {
+		if err := ctx.Err(); err != nil {
+			return CellOutcome{Err: interruptedError()}
+		}
+		if err := in.runChunk(ctx, code, ch); err != nil {
+			return CellOutcome{Err: err}
+		}
+	}
+	in.mu.Lock()
+	res := in.result
+	in.mu.Unlock()
+	return CellOutcome{Result: res}
+}
+
+func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *language.Error {
+	switch {
+	case len(ch.Imports) > 0:
+		src := in.newImports(ch.Imports)
+		if src == "" {
+			return nil
+		}
+		if _, err := in.eval(ctx, src); err != nil {
+			return in.describe(ctx, code, ch, err)
+		}
+		in.remember(src)
+		return nil
+	case ch.Kind == kindDecl:
+		for _, t := range ch.Types {
+			in.mu.Lock()
+			old, seen := in.types[t.Name]
+			in.mu.Unlock()
+			if seen && old != t.Source {
+				return &language.Error{
+					Name:  "TypeRedefinition",
+					Value: fmt.Sprintf("type %s was already declared with a different definition; the Go interpreter cannot change a type once declared", t.Name),
+					Traceback: []string{
+						fmt.Sprintf("TypeRedefinition: type %s was declared in an earlier cell as:", t.Name),
+						"    " + old,
+						"Restart the kernel to redefine it, or give the new type another name.",
+					},
+				}
+			}
+		}
+		if _, err := in.eval(ctx, ch.Src); err != nil {
+			return in.describe(ctx, code, ch, err)
+		}
+		in.mu.Lock()
+		for _, t := range ch.Types {
+			in.types[t.Name] = t.Source
+		}
+		for name, d := range ch.Decls {
+			in.decls[name] = d
+		}
+		in.mu.Unlock()
+		in.remember(ch.Src)
+		return nil
+	default:
+		src := ch.Src
+		if ch.Display {
+			_, err := in.eval(ctx, src)
+			if err == nil {
+				in.declareStmtGlobals(ch.Declares)
+				return nil
+			}
+			if !isCompileError(err) {
+				return in.describe(ctx, code, ch, err)
+			}
+			src = ch.NoDisplay
+		}
+		if _, err := in.eval(ctx, src); err != nil {
+			return in.describe(ctx, code, ch, err)
+		}
+		in.declareStmtGlobals(ch.Declares)
+		return nil
+	}
+}
+
+// newImports returns an import declaration of the imports not made yet.
+func (in *Interpreter) newImports(imps []importSpec) string {
+	var b strings.Builder
+	for _, imp := range imps {
+		key := imp.Name + " " + imp.Path
+		in.mu.Lock()
+		done := in.imports[key]
+		in.imports[key] = true
+		in.mu.Unlock()
+		if done {
+			continue
+		}
+		fmt.Fprintf(&b, "import %s %s\n", imp.Name, strconvQuote(imp.Path))
+	}
+	return b.String()
+}
+
+func (in *Interpreter) remember(src string) {
+	in.mu.Lock()
+	in.program = append(in.program, src)
+	in.mu.Unlock()
+}
+
+// declareStmtGlobals records, for children, a declaration of each global a
+// top-level statement created (x := ...), so that functions using it compile
+// when the notebook is rebuilt; the value itself travels with Globals.
+func (in *Interpreter) declareStmtGlobals(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	globals := in.yi.Globals()
+	for _, name := range names {
+		v, ok := globals[name]
+		if !ok || !v.IsValid() {
+			continue
+		}
+		if t := typeSource(v.Type()); t != "" {
+			in.remember("\nvar " + name + " " + t)
+		}
+	}
+}
+
+// typeSource spells t as Go source when it can be named from cells: built-in
+// and standard-library types and composites of them.
+func typeSource(t reflect.Type) string {
+	if t.Name() != "" {
+		if t.PkgPath() == "" {
+			return t.Name()
+		}
+		if strings.Contains(t.PkgPath(), "/") && !strings.HasPrefix(t.PkgPath(), "github.com/goproc/") {
+			return "" // not reachable by its short name with certainty
+		}
+		return t.String()
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if e := typeSource(t.Elem()); e != "" {
+			return "*" + e
+		}
+	case reflect.Slice:
+		if e := typeSource(t.Elem()); e != "" {
+			return "[]" + e
+		}
+	case reflect.Array:
+		if e := typeSource(t.Elem()); e != "" {
+			return fmt.Sprintf("[%d]%s", t.Len(), e)
+		}
+	case reflect.Map:
+		k, e := typeSource(t.Key()), typeSource(t.Elem())
+		if k != "" && e != "" {
+			return "map[" + k + "]" + e
+		}
+	}
+	return ""
+}
+
+// eval runs one Eval, turning a panic that escapes yaegi into an error.
+func (in *Interpreter) eval(ctx context.Context, src string) (v reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &internalError{value: r, stack: debug.Stack()}
+		}
+	}()
+	in.stderr.startCapture()
+	defer in.stderr.stopCapture()
+	return in.yi.EvalWithContext(ctx, src)
+}
+
+type internalError struct {
+	value any
+	stack []byte
+}
+
+func (e *internalError) Error() string { return fmt.Sprint(e.value) }
+
+func isCompileError(err error) bool {
+	var p interp.Panic
+	if errors.As(err, &p) {
+		return false
+	}
+	var ie *internalError
+	if errors.As(err, &ie) {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return true
+}
+
+func interruptedError() *language.Error {
+	return &language.Error{
+		Name:      "Interrupted",
+		Value:     "the cell was interrupted; the notebook's variables are kept",
+		Traceback: []string{"Interrupted: the cell was interrupted; the notebook's variables are kept"},
+	}
+}
+
+var posRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): ?`)
+
+// describe turns an Eval error into a protocol error in the cell's own
+// coordinates.
+func (in *Interpreter) describe(ctx context.Context, code string, ch chunk, err error) *language.Error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return interruptedError()
+	}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		frames := in.stderr.frames()
+		tb := []string{fmt.Sprintf("panic: %v", p.Value)}
+		if perr, ok := p.Value.(error); ok && perr != nil {
+			tb[0] = fmt.Sprintf("panic: %v", perr)
+		}
+		tb = append(tb, "", "goroutine running the cell (most recent call first):")
+		for _, f := range frames {
+			line, col, rest, ok := parsePos(f)
+			if !ok {
+				tb = append(tb, "    "+f)
+				continue
+			}
+			cl, cc := ch.cellPos(line, col)
+			rest = strings.TrimPrefix(rest, "panic: ")
+			tb = append(tb, fmt.Sprintf("    %s  (line %d, column %d)", rest, cl, cc))
+		}
+		return &language.Error{Name: "panic", Value: fmt.Sprint(p.Value), Traceback: tb}
+	}
+	var ie *internalError
+	if errors.As(err, &ie) {
+		msg := ie.Error()
+		return &language.Error{
+			Name:  "InterpreterError",
+			Value: "the Go interpreter (yaegi) failed on this cell: " + msg,
+			Traceback: []string{
+				"InterpreterError: the Go interpreter (yaegi v0.16.1) failed on this cell: " + msg,
+				"This is a limitation of the interpreter, not of your code. Rewriting the construct",
+				"(for example moving it into a function) usually avoids it. The notebook's state is kept.",
+			},
+		}
+	}
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		e := list[0]
+		l, c := ch.cellPos(e.Pos.Line, e.Pos.Column)
+		return sourceError("SyntaxError", code, l, c, e.Msg)
+	}
+	msg := err.Error()
+	if line, col, rest, ok := parsePos(msg); ok {
+		l, c := ch.cellPos(line, col)
+		return sourceError("CompileError", code, l, c, rest)
+	}
+	return &language.Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}
+}
+
+func parsePos(s string) (line, col int, rest string, ok bool) {
+	m := posRE.FindStringSubmatchIndex(s)
+	if m == nil {
+		return 0, 0, s, false
+	}
+	fmt.Sscan(s[m[2]:m[3]], &line)
+	fmt.Sscan(s[m[4]:m[5]], &col)
+	return line, col, s[m[1]:], true
+}
+
+// sourceError builds an error that shows the cell line and a caret.
+func sourceError(name, code string, line, col int, msg string) *language.Error {
+	lines := strings.Split(code, "\n")
+	tb := []string{fmt.Sprintf("%s: line %d, column %d: %s", name, line, col, msg)}
+	if line >= 1 && line <= len(lines) {
+		src := strings.ReplaceAll(lines[line-1], "\t", "    ")
+		prefix := lines[line-1]
+		if col-1 <= len(prefix) && col >= 1 {
+			prefix = prefix[:col-1]
+		}
+		caret := len([]rune(strings.ReplaceAll(prefix, "\t", "    ")))
+		tb = append(tb, fmt.Sprintf("%4d | %s", line, src), "     | "+strings.Repeat(" ", caret)+"^")
+	}
+	return &language.Error{Name: name, Value: fmt.Sprintf("line %d:%d: %s", line, col, msg), Traceback: tb}
+}
+
+func compileError(code string, err error) *language.Error {
+	var se *syntaxError
+	if errors.As(err, &se) {
+		return sourceError("SyntaxError", code, se.Line, se.Col, se.Msg)
+	}
+	return &language.Error{Name: "SyntaxError", Value: err.Error(), Traceback: []string{"SyntaxError: " + err.Error()}}
+}
+
+// display is the hook a cell's trailing expression is wrapped in.
+func (in *Interpreter) display(v ...any) {
+	var bundle language.MimeBundle
+	switch len(v) {
+	case 0:
+		return
+	case 1:
+		bundle = render(v[0])
+	default:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = plainText(x)
+		}
+		bundle = language.MimeBundle{"text/plain": strings.Join(parts, " ")}
+	}
+	in.mu.Lock()
+	in.result = bundle
+	in.mu.Unlock()
+}
+
+// --- multiprocessing host ---------------------------------------------------
+
+// Program implements multiprocessing.Host.
+func (in *Interpreter) Program() multiprocessing.Program {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return multiprocessing.Program{Chunks: append([]string(nil), in.program...)}
+}
+
+// Globals implements multiprocessing.Host: every global that JSON can carry.
+func (in *Interpreter) Globals() map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for name, v := range in.yi.Globals() {
+		if strings.HasPrefix(name, "__") || !v.IsValid() {
+			continue
+		}
+		switch v.Kind() {
+		case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+			continue
+		}
+		if !v.CanInterface() {
+			continue
+		}
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			continue
+		}
+		out[name] = b
+	}
+	return out
+}
+
+// SetProbing implements multiprocessing.Host.
+func (in *Interpreter) SetProbing(on bool) {
+	if v, ok := in.yi.Globals()[probingVar]; ok && v.CanSet() {
+		v.SetBool(on)
+	}
+}
+
+// CellContext implements multiprocessing.Host.
+func (in *Interpreter) CellContext() context.Context {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cellCtx
+}
+
+// --- multiprocessing rebuilder (worker side) --------------------------------
+
+// Replay implements multiprocessing.Rebuilder: it evaluates the chunks not
+// replayed yet. Output is the caller's to discard.
+func (in *Interpreter) Replay(p multiprocessing.Program) error {
+	in.mu.Lock()
+	done := len(in.program)
+	in.mu.Unlock()
+	for i := done; i < len(p.Chunks); i++ {
+		if _, err := in.eval(context.Background(), p.Chunks[i]); err != nil {
+			return fmt.Errorf("rebuild the notebook in the child (declaration %d of %d): %w", i+1, len(p.Chunks), err)
+		}
+		in.remember(p.Chunks[i])
+	}
+	return nil
+}
+
+// SetGlobals implements multiprocessing.Rebuilder.
+func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
+	globals := in.yi.Globals()
+	var failed []string
+	for name, raw := range values {
+		v, ok := globals[name]
+		if !ok || !v.CanSet() {
+			continue
+		}
+		ptr := reflect.New(v.Type())
+		if err := json.Unmarshal(raw, ptr.Interface()); err != nil {
+			failed = append(failed, name)
+			continue
+		}
+		v.Set(ptr.Elem())
+	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		return fmt.Errorf("could not restore globals %s in the child", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// Func implements multiprocessing.Rebuilder: a notebook function by name, or
+// a standard-library function as "pkg.Name".
+func (in *Interpreter) Func(name string) (reflect.Value, error) {
+	if i := strings.LastIndex(name, "."); i > 0 {
+		pkgPath, sym := name[:i], name[i+1:]
+		base := pkgPath[strings.LastIndex(pkgPath, "/")+1:]
+		if syms, ok := stdlib.Symbols[pkgPath+"/"+base]; ok {
+			if f, ok := syms[sym]; ok && f.Kind() == reflect.Func {
+				return f, nil
+			}
+		}
+		return reflect.Value{}, fmt.Errorf("no standard-library function %s", name)
+	}
+	v, err := in.eval(context.Background(), name)
+	if err != nil {
+		return reflect.Value{}, fmt.Errorf("function %s is not defined in the notebook: %w", name, err)
+	}
+	if v.Kind() != reflect.Func {
+		return reflect.Value{}, fmt.Errorf("%s is not a function", name)
+	}
+	return v, nil
+}
+
+// --- stdin and stderr plumbing ---------------------------------------------
+
+// stdinReader is what cells read as os.Stdin and what fmt.Scan reads: each
+// read that finds no buffered input asks the user for a line.
+type stdinReader struct {
+	mu  sync.Mutex
+	ask func(prompt string, password bool) (string, error)
+	buf bytes.Buffer
+}
+
+func (r *stdinReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.buf.Len() == 0 {
+		if r.ask == nil {
+			return 0, io.EOF
+		}
+		line, err := r.ask("", false)
+		if err != nil {
+			return 0, err
+		}
+		r.buf.WriteString(line)
+		r.buf.WriteByte('\n')
+	}
+	return r.buf.Read(p)
+}
+
+// stderrFilter passes yaegi's stderr through, except the lines yaegi writes
+// for each interpreted frame of a panic, which become the traceback.
+type stderrFilter struct {
+	w         io.Writer
+	mu        sync.Mutex
+	capturing bool
+	captured  []string
+}
+
+var frameRE = regexp.MustCompile(`^(?:_\.go:)?\d+:\d+: panic: `)
+
+func (f *stderrFilter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	if f.capturing {
+		s := strings.TrimRight(string(p), "\n")
+		if frameRE.MatchString(s) && !strings.Contains(s, "\n") {
+			f.captured = append(f.captured, s)
+			f.mu.Unlock()
+			return len(p), nil
+		}
+	}
+	f.mu.Unlock()
+	return f.w.Write(p)
+}
+
+func (f *stderrFilter) startCapture() {
+	f.mu.Lock()
+	f.capturing, f.captured = true, nil
+	f.mu.Unlock()
+}
+
+func (f *stderrFilter) stopCapture() {
+	f.mu.Lock()
+	f.capturing = false
+	f.mu.Unlock()
+}
+
+func (f *stderrFilter) frames() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.captured...)
+}

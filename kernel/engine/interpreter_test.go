@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newTestInterpreter returns an interpreter whose stdout and stderr go to
+// pipes, and a function that returns what was written so far.
+func newTestInterpreter(t *testing.T) (*Interpreter, func() string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	done := make(chan struct{})
+	go func() { io.Copy(&buf, r); close(done) }()
+	in, err := NewInterpreter(Config{Stdout: w, Stderr: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); <-done })
+	return in, func() string { time.Sleep(20 * time.Millisecond); return buf.String() }
+}
+
+func TestInterpreterBasics(t *testing.T) {
+	in, out := newTestInterpreter(t)
+	ctx := context.Background()
+	if o := in.Run(ctx, "6*7"); o.Err != nil || o.Result["text/plain"] != "42" {
+		t.Fatalf("6*7: %+v", o)
+	}
+	if o := in.Run(ctx, `import "fmt"`); o.Err != nil {
+		t.Fatalf("import: %+v", o.Err)
+	}
+	if o := in.Run(ctx, `fmt.Println("hi")`); o.Err != nil || o.Result != nil {
+		t.Fatalf("println: %+v", o)
+	}
+	if o := in.Run(ctx, "import \"fmt\"\nfunc sq(x int) int { return x * x }"); o.Err != nil {
+		t.Fatalf("decl: %+v", o.Err)
+	}
+	if o := in.Run(ctx, "sq(9)"); o.Err != nil || o.Result["text/plain"] != "81" {
+		t.Fatalf("sq: %+v %v", o, o.Err)
+	}
+	o := in.Run(ctx, "x := 1\n\ny := undefinedThing + 1")
+	if o.Err == nil || !strings.Contains(strings.Join(o.Err.Traceback, "\n"), "^") {
+		t.Fatalf("want compile error with caret, got %+v", o.Err)
+	}
+	t.Logf("compile error: %q", o.Err.Traceback)
+	o = in.Run(ctx, "panic(\"boom\")")
+	if o.Err == nil || o.Err.Name != "panic" || o.Err.Value != "boom" {
+		t.Fatalf("panic: %+v", o.Err)
+	}
+	ctx2, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	o = in.Run(ctx2, "for {}")
+	if o.Err == nil || o.Err.Name != "Interrupted" || time.Since(start) > time.Second {
+		t.Fatalf("interrupt: %+v after %v", o.Err, time.Since(start))
+	}
+	if o := in.Run(ctx, "sq(3)"); o.Err != nil || o.Result["text/plain"] != "9" {
+		t.Fatalf("after interrupt: %+v", o)
+	}
+	if !strings.Contains(out(), "hi\n") {
+		t.Fatalf("output missing: %q", out())
+	}
+	if p := in.Program(); len(p.Chunks) < 2 {
+		t.Fatalf("program: %q", p.Chunks)
+	}
+}

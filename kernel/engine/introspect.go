@@ -1,0 +1,307 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"go/scanner"
+	"go/token"
+	"reflect"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/symbols"
+)
+
+var goKeywords = []string{
+	"break", "case", "chan", "const", "continue", "default", "defer", "else",
+	"fallthrough", "for", "func", "go", "goto", "if", "import", "interface",
+	"map", "package", "range", "return", "select", "struct", "switch", "type", "var",
+}
+
+var goBuiltins = []string{
+	"append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len",
+	"make", "max", "min", "new", "panic", "print", "println", "real", "recover",
+	"bool", "byte", "complex64", "complex128", "error", "float32", "float64",
+	"int", "int8", "int16", "int32", "int64", "rune", "string",
+	"uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "any",
+	"true", "false", "nil", "iota",
+}
+
+// packageSymbols returns the exported members of the package imported under
+// name (by the notebook, or any standard-library package of that name).
+func (in *Interpreter) packageSymbols(name string) (string, map[string]reflect.Value) {
+	in.mu.Lock()
+	var path string
+	for key := range in.imports {
+		n, p, _ := strings.Cut(key, " ")
+		if n == name {
+			path = p
+		}
+	}
+	in.mu.Unlock()
+	if path == "" {
+		path = name
+	}
+	if full, ok := symbols.Aliases[path]; ok {
+		path = full
+	}
+	base := path[strings.LastIndex(path, "/")+1:]
+	for _, src := range []map[string]map[string]reflect.Value{stdlib.Symbols, symbols.Symbols} {
+		if syms, ok := src[path+"/"+base]; ok {
+			return path, syms
+		}
+	}
+	return "", nil
+}
+
+// identAt finds the identifier around byte offset pos and, when it follows
+// "x.", the qualifier x.
+func identAt(code string, pos int) (start, end int, qualifier string) {
+	isIdent := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+	start = pos
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(code[:start])
+		if !isIdent(r) {
+			break
+		}
+		start -= size
+	}
+	end = pos
+	for end < len(code) {
+		r, size := utf8.DecodeRuneInString(code[end:])
+		if !isIdent(r) {
+			break
+		}
+		end += size
+	}
+	if start > 0 && code[start-1] == '.' {
+		q := start - 1
+		for q > 0 {
+			r, size := utf8.DecodeLastRuneInString(code[:q])
+			if !isIdent(r) {
+				break
+			}
+			q -= size
+		}
+		qualifier = code[q : start-1]
+	}
+	return start, end, qualifier
+}
+
+// runeToByte converts a cursor in code points to a byte offset.
+func runeToByte(code string, cursor int) int {
+	i := 0
+	for off := range code {
+		if i == cursor {
+			return off
+		}
+		i++
+	}
+	return len(code)
+}
+
+func byteToRune(code string, off int) int { return utf8.RuneCountInString(code[:off]) }
+
+// Complete implements complete_request.
+func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult {
+	pos := runeToByte(code, cursor)
+	start, _, qualifier := identAt(code, pos)
+	prefix := code[start:pos]
+	var cands []string
+	if qualifier != "" {
+		if _, syms := in.packageSymbols(qualifier); syms != nil {
+			for name := range syms {
+				if !strings.HasPrefix(name, "_") {
+					cands = append(cands, name)
+				}
+			}
+		} else if v, ok := in.yi.Globals()[qualifier]; ok && v.IsValid() {
+			t := v.Type()
+			for i := 0; i < t.NumMethod(); i++ {
+				cands = append(cands, t.Method(i).Name)
+			}
+			st := t
+			if st.Kind() == reflect.Pointer {
+				st = st.Elem()
+			}
+			if st.Kind() == reflect.Struct {
+				for i := 0; i < st.NumField(); i++ {
+					cands = append(cands, st.Field(i).Name)
+				}
+			}
+		}
+	} else {
+		cands = append(cands, goKeywords...)
+		cands = append(cands, goBuiltins...)
+		for name := range in.yi.Globals() {
+			cands = append(cands, name)
+		}
+		in.mu.Lock()
+		for name := range in.decls {
+			cands = append(cands, name)
+		}
+		for name := range in.types {
+			cands = append(cands, name)
+		}
+		for key := range in.imports {
+			n, _, _ := strings.Cut(key, " ")
+			cands = append(cands, n)
+		}
+		in.mu.Unlock()
+	}
+	seen := map[string]bool{}
+	matches := []string{}
+	for _, c := range cands {
+		if strings.HasPrefix(c, "__") || seen[c] || !strings.HasPrefix(c, prefix) {
+			continue
+		}
+		seen[c] = true
+		matches = append(matches, c)
+	}
+	sort.Strings(matches)
+	return language.CompleteResult{
+		Matches:     matches,
+		CursorStart: byteToRune(code, start),
+		CursorEnd:   cursor,
+		Metadata:    map[string]any{},
+	}
+}
+
+// Inspect implements inspect_request.
+func (in *Interpreter) Inspect(code string, cursor, detail int) language.InspectResult {
+	pos := runeToByte(code, cursor)
+	start, end, qualifier := identAt(code, pos)
+	name := code[start:end]
+	notFound := language.InspectResult{Found: false, Data: language.MimeBundle{}, Metadata: map[string]any{}}
+	if name == "" {
+		return notFound
+	}
+	var text string
+	if qualifier != "" {
+		path, syms := in.packageSymbols(qualifier)
+		v, ok := syms[name]
+		if !ok {
+			return notFound
+		}
+		text = describeSymbol(path, name, v)
+		if doc := stdDoc(path, name); doc != "" {
+			text += "\n\n" + doc
+		}
+	} else {
+		in.mu.Lock()
+		d, ok := in.decls[name]
+		t, isType := in.types[name]
+		in.mu.Unlock()
+		switch {
+		case ok:
+			text = d.Source
+			if d.Doc != "" {
+				text = strings.TrimSpace(d.Doc) + "\n\n" + text
+			}
+		case isType:
+			text = t
+		default:
+			v, ok := in.yi.Globals()[name]
+			if !ok || !v.IsValid() {
+				return notFound
+			}
+			text = fmt.Sprintf("var %s %s = %s", name, v.Type(), plainText(v.Interface()))
+		}
+	}
+	return language.InspectResult{Found: true, Data: language.MimeBundle{"text/plain": text}, Metadata: map[string]any{}}
+}
+
+func describeSymbol(path, name string, v reflect.Value) string {
+	base := path[strings.LastIndex(path, "/")+1:]
+	switch {
+	case v.Kind() == reflect.Func:
+		sig := strings.TrimPrefix(v.Type().String(), "func")
+		return fmt.Sprintf("func %s.%s%s", base, name, sig)
+	case v.Kind() == reflect.Pointer && v.IsNil():
+		return fmt.Sprintf("type %s.%s %s", base, name, v.Type().Elem().Kind())
+	default:
+		return fmt.Sprintf("%s.%s %s", base, name, v.Type())
+	}
+}
+
+// IsComplete implements is_complete_request.
+func (in *Interpreter) IsComplete(code string) language.IsCompleteResult {
+	status, indent := isComplete(code)
+	return language.IsCompleteResult{Status: status, Indent: indent}
+}
+
+func isComplete(code string) (string, string) {
+	if strings.TrimSpace(code) == "" {
+		return "complete", ""
+	}
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(code))
+	var s scanner.Scanner
+	bad := false
+	s.Init(file, []byte(code), func(pos token.Position, msg string) {
+		if !strings.Contains(msg, "not terminated") {
+			bad = true
+		}
+	}, 0)
+	depth := 0
+	last := token.ILLEGAL
+	unterminated := false
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		switch tok {
+		case token.LBRACE, token.LPAREN, token.LBRACK:
+			depth++
+		case token.RBRACE, token.RPAREN, token.RBRACK:
+			depth--
+		case token.STRING:
+			if strings.HasPrefix(lit, "`") && (len(lit) < 2 || !strings.HasSuffix(lit, "`")) {
+				unterminated = true
+			}
+		}
+		if tok != token.SEMICOLON || lit != "\n" {
+			last = tok
+		}
+	}
+	if depth < 0 || (bad && !unterminated) {
+		return "invalid", ""
+	}
+	if depth > 0 || unterminated {
+		return "incomplete", strings.Repeat("\t", max(depth, 0))
+	}
+	switch {
+	case last.IsOperator() && last != token.RPAREN && last != token.RBRACK && last != token.RBRACE && last != token.INC && last != token.DEC && last != token.SEMICOLON:
+		return "incomplete", ""
+	}
+	return "complete", ""
+}
+
+// Expression evaluates one user expression for execute_reply.user_expressions.
+func (in *Interpreter) Expression(ctx context.Context, expr string) map[string]any {
+	in.mu.Lock()
+	in.result = nil
+	in.mu.Unlock()
+	_, err := in.eval(ctx, ";\n"+supportName+".Display("+expr+")")
+	if err != nil {
+		msg := err.Error()
+		if _, _, rest, ok := parsePos(msg); ok {
+			msg = rest
+		}
+		return map[string]any{"status": "error", "ename": "CompileError", "evalue": msg, "traceback": []string{msg}}
+	}
+	in.mu.Lock()
+	res := in.result
+	in.result = nil
+	in.mu.Unlock()
+	if res == nil {
+		res = language.MimeBundle{"text/plain": ""}
+	}
+	return map[string]any{"status": "ok", "data": res, "metadata": map[string]any{}}
+}

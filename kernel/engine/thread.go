@@ -1,0 +1,6 @@
+package engine
+
+import "runtime"
+
+// lockThread pins the calling goroutine to its OS thread for good.
+func lockThread() { runtime.LockOSThread() }
