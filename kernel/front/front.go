@@ -1,0 +1,537 @@
+// Package front is goproc's Jupyter protocol server: the process that owns
+// the five ZeroMQ sockets, signs and verifies every message, keeps the
+// execution count and history, relays stdin and publishes IOPub. It never
+// runs user code: cells go to a language.Engine, which kernel/engine
+// implements with a separate process.
+//
+// Shell requests are handled one at a time in arrival order; control,
+// heartbeat and stdin each have their own goroutine, so an interrupt or a
+// shutdown never waits behind a running cell. Handlers are looked up by
+// msg_type, one function per message type, as in net/http.
+package front
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/wire"
+)
+
+// EngineFactory starts an engine. The context lives as long as the kernel.
+type EngineFactory func(ctx context.Context) (language.Engine, error)
+
+// Options tune a Kernel. The zero value is usable.
+type Options struct {
+	// ImplementationVersion is reported in kernel_info_reply.
+	ImplementationVersion string
+	// Log receives the kernel's own diagnostics; nil means stderr.
+	Log *slog.Logger
+	// HandleSignals makes Run catch SIGINT (interrupt the running cell) and
+	// SIGTERM (shut down). Serve sets it.
+	HandleSignals bool
+	// StreamChunk is the largest stream message in bytes (default 64 KiB).
+	StreamChunk int
+	// StreamDelay is how long stream text may wait to be coalesced with
+	// the text that follows it (default 10 ms). The end of a cell, a
+	// display and an input request flush at once.
+	StreamDelay time.Duration
+	// SendTimeout bounds a send on a ROUTER socket with no peer (default 10 s).
+	SendTimeout time.Duration
+}
+
+// Kernel is a running Jupyter kernel front.
+type Kernel struct {
+	conn      wire.ConnectionInfo
+	signer    *wire.Signer
+	sess      *wire.Session
+	log       *slog.Logger
+	opts      Options
+	newEngine EngineFactory
+
+	shell, control, stdin *router
+	iopub                 zmq4.Socket
+	iopubMu               sync.Mutex
+	hb                    zmq4.Socket
+
+	shellHandlers   map[string]handler
+	controlHandlers map[string]handler
+
+	queue  *shellQueue
+	engine *engineSlot
+
+	// mu guards the fields below it.
+	mu         sync.Mutex
+	cancelCell context.CancelCauseFunc
+	inputID    string // msg_id of the pending input_request
+	shutdown   *shutdownContent
+
+	abortUntil   atomic.Uint64 // shell seqs <= this are aborted execute_requests
+	stdinReplies chan *wire.Message
+	stopOnce     sync.Once
+	stopCh       chan struct{}
+
+	// Touched only by the shell goroutine.
+	execCount int
+	history   history
+}
+
+type shutdownContent struct {
+	Status  string `json:"status"`
+	Restart bool   `json:"restart"`
+}
+
+// errInterrupted is the cause of a cell context cancelled by an interrupt.
+var errInterrupted = errors.New("interrupted")
+
+// router is a ROUTER socket with its sends serialised.
+type router struct {
+	name string
+	sock zmq4.Socket
+	mu   sync.Mutex
+}
+
+func (r *router) send(frames [][]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		return fmt.Errorf("sending on %s: %w", r.name, err)
+	}
+	return nil
+}
+
+// Serve runs a kernel on conn until a shutdown_request, SIGTERM or the end
+// of ctx. It starts listening at once and starts the engine in the
+// background, so kernel_info_reply does not wait for the engine.
+func Serve(ctx context.Context, conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) error {
+	opts.HandleSignals = true
+	k, err := New(conn, newEngine, opts)
+	if err != nil {
+		return err
+	}
+	return k.Run(ctx)
+}
+
+// New binds the kernel's five sockets. A tcp port of 0 binds a free port;
+// ConnectionInfo reports the ports actually bound.
+func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kernel, error) {
+	signer, err := conn.Signer()
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.StreamChunk <= 0 {
+		opts.StreamChunk = 64 << 10
+	}
+	if opts.StreamDelay <= 0 {
+		opts.StreamDelay = 10 * time.Millisecond
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 10 * time.Second
+	}
+	k := &Kernel{
+		conn:         conn,
+		signer:       signer,
+		sess:         wire.NewSession("kernel"),
+		log:          opts.Log,
+		opts:         opts,
+		newEngine:    newEngine,
+		queue:        newShellQueue(),
+		stdinReplies: make(chan *wire.Message, 1),
+		stopCh:       make(chan struct{}),
+	}
+	k.shellHandlers = map[string]handler{
+		"execute_request":     k.handleExecute,
+		"kernel_info_request": k.handleKernelInfo,
+		"complete_request":    k.handleComplete,
+		"inspect_request":     k.handleInspect,
+		"is_complete_request": k.handleIsComplete,
+		"history_request":     k.handleHistory,
+		"comm_info_request":   k.handleCommInfo,
+		"comm_open":           k.handleCommOpen,
+		"comm_msg":            k.handleCommIgnored,
+		"comm_close":          k.handleCommIgnored,
+		"connect_request":     k.handleConnect,
+		"shutdown_request":    k.handleShutdown,
+	}
+	k.controlHandlers = map[string]handler{
+		"kernel_info_request": k.handleKernelInfo,
+		"shutdown_request":    k.handleShutdown,
+		"interrupt_request":   k.handleInterrupt,
+	}
+	zlog := log.New(logWriter{k.log}, "", 0)
+	mk := func(name string, s zmq4.Socket, port *int) error {
+		if err := s.Listen(conn.Endpoint(*port)); err != nil {
+			return fmt.Errorf("kernel: binding %s socket: %w", name, err)
+		}
+		if a, ok := s.Addr().(*net.TCPAddr); ok && *port == 0 {
+			*port = a.Port
+		}
+		return nil
+	}
+	bg := context.Background()
+	var socks []zmq4.Socket
+	fail := func(err error) (*Kernel, error) {
+		for _, s := range socks {
+			s.Close()
+		}
+		return nil, err
+	}
+	ropts := []zmq4.Option{zmq4.WithLogger(zlog), zmq4.WithTimeout(opts.SendTimeout)}
+	for _, r := range []struct {
+		name string
+		dst  **router
+		port *int
+	}{{"shell", &k.shell, &k.conn.ShellPort}, {"control", &k.control, &k.conn.ControlPort}, {"stdin", &k.stdin, &k.conn.StdinPort}} {
+		s := zmq4.NewRouter(bg, ropts...)
+		socks = append(socks, s)
+		if err := mk(r.name, s, r.port); err != nil {
+			return fail(err)
+		}
+		*r.dst = &router{name: r.name, sock: s}
+	}
+	k.iopub = zmq4.NewPub(bg, zmq4.WithLogger(zlog))
+	socks = append(socks, k.iopub)
+	if err := mk("iopub", k.iopub, &k.conn.IOPubPort); err != nil {
+		return fail(err)
+	}
+	k.hb = zmq4.NewRep(bg, zmq4.WithLogger(zlog))
+	socks = append(socks, k.hb)
+	if err := mk("heartbeat", k.hb, &k.conn.HBPort); err != nil {
+		return fail(err)
+	}
+	return k, nil
+}
+
+// logWriter sends zmq4's log lines to the kernel log.
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Warn("zmq4", "msg", string(p))
+	return len(p), nil
+}
+
+// ConnectionInfo is the connection the kernel listens on, with the ports
+// actually bound.
+func (k *Kernel) ConnectionInfo() wire.ConnectionInfo { return k.conn }
+
+// Run serves until a shutdown_request, SIGTERM (with HandleSignals) or the
+// end of ctx, then closes the engine and the sockets.
+func (k *Kernel) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.engine = newEngineSlot(runCtx, k.newEngine, k.log)
+	k.engine.start()
+	k.publish(k.newIOPub("status", nil, map[string]string{"execution_state": "starting"}))
+
+	var wg sync.WaitGroup
+	for _, f := range []func(context.Context){k.readShell, k.serveShell, k.serveControl, k.serveStdin, k.serveHeartbeat} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(runCtx)
+		}()
+	}
+	if k.opts.HandleSignals {
+		sigs := make(chan os.Signal, 4)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		go func() {
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case s := <-sigs:
+					if s == os.Interrupt {
+						k.log.Info("SIGINT: interrupting the running cell")
+						k.Interrupt()
+					} else {
+						k.log.Info("SIGTERM: shutting down")
+						k.Stop()
+					}
+				}
+			}
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+	case <-k.stopCh:
+	}
+	k.Interrupt()
+	k.mu.Lock()
+	sd := k.shutdown
+	k.mu.Unlock()
+	if sd != nil {
+		// ipykernel also publishes the shutdown_reply on IOPub as it exits.
+		k.publish(k.newIOPub("shutdown_reply", nil, sd))
+	}
+	if err := k.engine.close(10 * time.Second); err != nil {
+		k.log.Warn("closing the engine", "err", err)
+	}
+	// Give the PUB queue a moment to reach subscribers: zmq4 drops what is
+	// still queued when the socket closes.
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	for _, s := range []zmq4.Socket{k.shell.sock, k.control.sock, k.stdin.sock, k.iopub, k.hb} {
+		s.Close()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		k.log.Warn("some handlers did not stop within 2s")
+	}
+	return nil
+}
+
+// Stop makes Run return (as SIGTERM does).
+func (k *Kernel) Stop() { k.stopOnce.Do(func() { close(k.stopCh) }) }
+
+// Interrupt cancels the running cell, if any (SIGINT, interrupt_request).
+func (k *Kernel) Interrupt() {
+	k.mu.Lock()
+	cancel := k.cancelCell
+	k.mu.Unlock()
+	if cancel != nil {
+		cancel(errInterrupted)
+	}
+}
+
+// recvLoop receives messages on s until ctx ends, decoding each; bad
+// messages are logged and dropped.
+func (k *Kernel) recvLoop(ctx context.Context, name string, s zmq4.Socket, f func(*wire.Message)) {
+	for {
+		zm, err := s.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			k.log.Warn("receive failed", "socket", name, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		if zm.Type == zmq4.CmdMsg {
+			continue
+		}
+		m, err := wire.Decode(zm.Frames, k.signer)
+		if err != nil {
+			k.log.Error("dropping invalid message", "socket", name, "frames", len(zm.Frames), "err", err)
+			continue
+		}
+		f(m)
+	}
+}
+
+func (k *Kernel) readShell(ctx context.Context) {
+	k.recvLoop(ctx, "shell", k.shell.sock, k.queue.push)
+}
+
+func (k *Kernel) serveShell(ctx context.Context) {
+	for {
+		m, seq, ok := k.queue.pop(ctx)
+		if !ok {
+			return
+		}
+		k.dispatch(ctx, k.shell, k.shellHandlers, m, seq)
+	}
+}
+
+func (k *Kernel) serveControl(ctx context.Context) {
+	k.recvLoop(ctx, "control", k.control.sock, func(m *wire.Message) {
+		k.dispatch(ctx, k.control, k.controlHandlers, m, 0)
+	})
+}
+
+func (k *Kernel) serveStdin(ctx context.Context) {
+	k.recvLoop(ctx, "stdin", k.stdin.sock, func(m *wire.Message) {
+		if m.Header.MsgType != "input_reply" {
+			k.log.Warn("unexpected message on stdin", "msg_type", m.Header.MsgType)
+			return
+		}
+		k.mu.Lock()
+		want := k.inputID
+		k.mu.Unlock()
+		if parent := parentMsgID(m); want == "" || (parent != "" && parent != want) {
+			k.log.Warn("dropping input_reply that answers no pending input_request", "parent", parent)
+			return
+		}
+		select {
+		case k.stdinReplies <- m:
+		default:
+			k.log.Warn("dropping extra input_reply")
+		}
+	})
+}
+
+func (k *Kernel) serveHeartbeat(ctx context.Context) {
+	for {
+		m, err := k.hb.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			k.log.Warn("heartbeat receive failed", "err", err)
+			continue
+		}
+		if err := k.hb.Send(m); err != nil && ctx.Err() == nil {
+			k.log.Warn("heartbeat echo failed", "err", err)
+		}
+	}
+}
+
+// request is one message being handled.
+type request struct {
+	msg     *wire.Message
+	sock    *router
+	seq     uint64 // arrival order on shell; 0 on control
+	replied bool
+}
+
+type handler func(ctx context.Context, r *request)
+
+// dispatch handles one request between status busy and idle, recovering
+// from a panicking handler.
+func (k *Kernel) dispatch(ctx context.Context, sock *router, handlers map[string]handler, m *wire.Message, seq uint64) {
+	r := &request{msg: m, sock: sock, seq: seq}
+	k.publishStatus("busy", m)
+	defer k.publishStatus("idle", m)
+	h := handlers[m.Header.MsgType]
+	if h == nil {
+		k.log.Warn("Unknown message type", "socket", sock.name, "msg_type", m.Header.MsgType)
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			buf := make([]byte, 16<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			k.log.Error("handler panicked", "msg_type", m.Header.MsgType, "panic", fmt.Sprint(v), "stack", string(buf))
+			if !r.replied && len(m.Header.MsgType) > 8 && m.Header.MsgType[len(m.Header.MsgType)-8:] == "_request" {
+				k.reply(r, m.Header.MsgType[:len(m.Header.MsgType)-8]+"_reply", errorContent("InternalError", fmt.Sprint(v), nil, -1))
+			}
+		}
+	}()
+	h(ctx, r)
+}
+
+// reply sends the reply to r on the socket r came from.
+func (k *Kernel) reply(r *request, msgType string, content any) {
+	k.replyWith(r, msgType, content, nil)
+}
+
+// newIOPub builds an IOPub message whose parent is parent (may be nil).
+func (k *Kernel) newIOPub(msgType string, parent *wire.Message, content any) *wire.Message {
+	m, err := k.sess.NewMessage(msgType, parent, content)
+	if err != nil {
+		k.log.Error("building iopub message", "msg_type", msgType, "err", err)
+		return nil
+	}
+	return m
+}
+
+// publish sends m on IOPub, with the topic ipykernel uses.
+func (k *Kernel) publish(m *wire.Message) {
+	if m == nil {
+		return
+	}
+	m.Identities = [][]byte{[]byte("kernel." + k.sess.ID + "." + m.Header.MsgType)}
+	frames, err := wire.Encode(m, k.signer)
+	if err != nil {
+		k.log.Error("encoding iopub message", "msg_type", m.Header.MsgType, "err", err)
+		return
+	}
+	k.iopubMu.Lock()
+	defer k.iopubMu.Unlock()
+	if err := k.iopub.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		k.log.Error("publishing", "msg_type", m.Header.MsgType, "err", err)
+	}
+}
+
+func (k *Kernel) publishStatus(state string, parent *wire.Message) {
+	k.publish(k.newIOPub("status", parent, map[string]string{"execution_state": state}))
+}
+
+func parentMsgID(m *wire.Message) string {
+	var p struct {
+		MsgID string `json:"msg_id"`
+	}
+	if len(m.ParentHeader) > 0 {
+		_ = json.Unmarshal(m.ParentHeader, &p)
+	}
+	return p.MsgID
+}
+
+// shellQueue is the unbounded FIFO between the shell socket and the shell
+// goroutine. Each message gets an arrival number, which stop_on_error uses
+// to abort the execute_requests that arrived before an error reply.
+type shellQueue struct {
+	mu     sync.Mutex
+	items  []queued
+	seq    uint64
+	notify chan struct{}
+}
+
+type queued struct {
+	msg *wire.Message
+	seq uint64
+}
+
+func newShellQueue() *shellQueue { return &shellQueue{notify: make(chan struct{}, 1)} }
+
+func (q *shellQueue) push(m *wire.Message) {
+	q.mu.Lock()
+	q.seq++
+	q.items = append(q.items, queued{m, q.seq})
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+// last is the arrival number of the latest message received.
+func (q *shellQueue) last() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.seq
+}
+
+func (q *shellQueue) pop(ctx context.Context) (*wire.Message, uint64, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			it := q.items[0]
+			q.items[0] = queued{}
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return it.msg, it.seq, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, 0, false
+		case <-q.notify:
+		}
+	}
+}
