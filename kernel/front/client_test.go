@@ -101,7 +101,7 @@ func (e *fakeEngine) IsComplete(ctx context.Context, code string) (language.IsCo
 	return language.IsCompleteResult{Status: "complete"}, nil
 }
 
-func (e *fakeEngine) Info() language.Info             { return language.GoInfo("go1.fake") }
+func (e *fakeEngine) Info() language.Info               { return language.GoInfo("go1.fake") }
 func (e *fakeEngine) Restart(ctx context.Context) error { return nil }
 func (e *fakeEngine) Close() error {
 	e.mu.Lock()
@@ -112,13 +112,13 @@ func (e *fakeEngine) Close() error {
 
 // testClient is a minimal Jupyter client over zmq4.
 type testClient struct {
-	t                    *testing.T
-	signer               *wire.Signer
-	sess                 *wire.Session
+	t                     *testing.T
+	signer                *wire.Signer
+	sess                  *wire.Session
 	shell, control, stdin zmq4.Socket
-	iopub, hb            zmq4.Socket
-	shellC, controlC     chan *wire.Message
-	stdinC, iopubC       chan *wire.Message
+	iopub, hb             zmq4.Socket
+	shellC, controlC      chan *wire.Message
+	stdinC, iopubC        chan *wire.Message
 }
 
 type harness struct {
@@ -162,7 +162,10 @@ func startKernel(t *testing.T, factory EngineFactory) *harness {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func dial(t *testing.T, ci wire.ConnectionInfo) *testClient {
 	t.Helper()
