@@ -11,11 +11,15 @@
 package main
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"os"
 
 	"github.com/goproc/goproc/kernel/engine"
+	"github.com/goproc/goproc/kernel/front"
+	"github.com/goproc/goproc/kernel/kernelspec"
+	"github.com/goproc/goproc/kernel/language"
 )
 
 // Version is goproc's version.
@@ -52,6 +56,16 @@ func run(args []string) int {
 	case "-h", "--help", "help":
 		usage()
 		return 0
+	case "kernel":
+		return front.Command(args[1:], func(ctx context.Context) (language.Engine, error) {
+			c, err := engine.Start(ctx, engine.Options{})
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return c, nil
+		}, Version, os.Stderr)
+	case "install":
+		return kernelspec.Command(args[1:], kernelJSON, os.Stdout, os.Stderr)
 	case engine.EngineModeArg:
 		if err := engine.ServeProcess(); err != nil {
 			fmt.Fprintf(os.Stderr, "goproc engine: %v\n", err)
