@@ -1,0 +1,447 @@
+// Package grader grades Go notebooks as nbgrader's autograder does, with
+// goproc as the kernel: it restores the read-only and test cells of each
+// submission from the instructor's source notebook, runs every submission
+// in a fresh engine with limits (time per cell, output, memory, processes,
+// writes confined to a working directory), scores the test cells, and writes
+// a gradebook (CSV and JSON) and a feedback notebook per student. It also
+// makes the student version of a source notebook (Release).
+//
+// Submissions are graded in parallel and independently: a submission that
+// hangs, crashes its engine, forks without end or floods its output loses the
+// points of the tests that depend on it and nothing else. Results are cached
+// by a hash of the submission, the source, goproc's version and the limits,
+// so grading again only runs what changed.
+package grader
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goproc/goproc/kernel/engine"
+	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/notebook"
+	"github.com/goproc/goproc/runtime/grade"
+)
+
+// Options configure a grading run.
+type Options struct {
+	// Source is the instructor's notebook, with solutions and hidden tests.
+	Source string
+	// Submissions are notebook files or directories searched for them.
+	Submissions []string
+	// OutDir receives gradebook.csv, gradebook.json, feedback/ and the
+	// cache; the default is "graded".
+	OutDir string
+	// Jobs is how many submissions run at once; 0 means one per core.
+	Jobs int
+	// Limits bound each submission; zero fields take DefaultLimits.
+	Limits Limits
+	// ConfineWrites asks engines to refuse writes outside each submission's
+	// working directory (Landlock).
+	ConfineWrites bool
+	// Shard grades only the submissions of one shard (zero: all).
+	Shard Shard
+	// Force regrades submissions whose cached result is still valid.
+	Force bool
+	// Version is goproc's version; it is part of the cache key.
+	Version string
+	// Binary is the goproc executable engines run (empty: this one).
+	Binary string
+	// NewEngine starts an engine; nil means engine.Start. Tests replace it.
+	NewEngine func(ctx context.Context, opts engine.Options) (language.Engine, error)
+	// Progress receives the progress bar (nil: none).
+	Progress io.Writer
+}
+
+// Shard selects the submissions of shard K of N: those whose student name
+// hashes to K modulo N. The split is stable as submissions are added, so
+// each machine of a cluster can run `goproc grade --shard K/N` on the same
+// list.
+type Shard struct{ K, N int }
+
+// Has reports whether student belongs to the shard.
+func (s Shard) Has(student string) bool {
+	if s.N <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(student))
+	return int(h.Sum32()%uint32(s.N)) == s.K
+}
+
+// ParseShard parses "K/N" (0 <= K < N).
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || sh.N < 1 || sh.K < 0 || sh.K >= sh.N {
+		return Shard{}, fmt.Errorf("--shard %q: want K/N with 0 <= K < N, e.g. 0/4", s)
+	}
+	return sh, nil
+}
+
+// Result is one student's grade.
+type Result struct {
+	Student string   `json:"student"`
+	File    string   `json:"file"`
+	Scores  []Score  `json:"scores"`
+	Total   float64  `json:"total"`
+	Max     float64  `json:"max"`
+	Changes []Change `json:"changes,omitempty"`
+	// Error says why the submission could not be graded at all.
+	Error    string  `json:"error,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	Key      string  `json:"key"`
+	Cached   bool    `json:"cached,omitempty"`
+	Feedback string  `json:"feedback_notebook,omitempty"`
+	// Confinement says why this submission's writes were not confined,
+	// when they were asked to be and were not.
+	Confinement string `json:"confinement,omitempty"`
+}
+
+// Gradebook is the result of a run.
+type Gradebook struct {
+	Assignment string    `json:"assignment"`
+	Source     string    `json:"source"`
+	Version    string    `json:"goproc_version"`
+	Graded     time.Time `json:"graded"`
+	// WriteConfinement says how submissions' writes were confined, or why
+	// they were not.
+	WriteConfinement string   `json:"write_confinement"`
+	Shard            string   `json:"shard,omitempty"`
+	Students         []Result `json:"students"`
+}
+
+// Grade grades the submissions and writes the gradebook into opts.OutDir.
+func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
+	opts = withDefaults(opts)
+	srcBytes, err := os.ReadFile(opts.Source)
+	if err != nil {
+		return nil, fmt.Errorf("reading the source notebook: %w", err)
+	}
+	source, err := notebook.Parse(srcBytes)
+	if err != nil {
+		return nil, fmt.Errorf("source notebook %s: %w", opts.Source, err)
+	}
+	if _, err := graded(source); err != nil {
+		return nil, fmt.Errorf("source notebook %s: %w", opts.Source, err)
+	}
+	if missing := unstamped(source); len(missing) > 0 {
+		// Without checksums an unchanged manual answer cannot be told
+		// from a written one; compute them from the release form.
+		if err := StampChecksums(source); err != nil {
+			return nil, fmt.Errorf("source notebook %s: %w", opts.Source, err)
+		}
+	}
+	subs, err := findSubmissions(opts.Source, opts.Submissions)
+	if err != nil {
+		return nil, err
+	}
+	var mine []submission
+	for _, s := range subs {
+		if opts.Shard.Has(s.Student) {
+			mine = append(mine, s)
+		}
+	}
+	for _, d := range []string{"feedback", "cache", "work", "records"} {
+		if err := os.MkdirAll(filepath.Join(opts.OutDir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("creating the output directory: %w", err)
+		}
+	}
+	gb := &Gradebook{
+		Assignment:       strings.TrimSuffix(filepath.Base(opts.Source), ".ipynb"),
+		Source:           opts.Source,
+		Version:          opts.Version,
+		Graded:           time.Now().UTC().Truncate(time.Second),
+		WriteConfinement: confinementStatus(opts.ConfineWrites),
+	}
+	if opts.Shard.N > 1 {
+		gb.Shard = fmt.Sprintf("%d/%d", opts.Shard.K, opts.Shard.N)
+	}
+	results := make([]Result, len(mine))
+	bar := newProgress(opts.Progress, len(mine))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = gradeOne(ctx, opts, source, srcBytes, mine[i])
+				bar.done(results[i])
+			}
+		}()
+	}
+feed:
+	for i := range mine {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	bar.finish()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("grading cancelled: %w", err)
+	}
+	gb.Students = results
+	if err := writeGradebook(opts.OutDir, gb); err != nil {
+		return nil, err
+	}
+	return gb, nil
+}
+
+func withDefaults(opts Options) Options {
+	if opts.OutDir == "" {
+		opts.OutDir = "graded"
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.NumCPU()
+	}
+	d := DefaultLimits
+	l := &opts.Limits
+	if l.CellTimeout <= 0 {
+		l.CellTimeout = d.CellTimeout
+	}
+	if l.Grace <= 0 {
+		l.Grace = d.Grace
+	}
+	if l.OutputLimit <= 0 {
+		l.OutputLimit = d.OutputLimit
+	}
+	if l.MemoryLimit == 0 {
+		l.MemoryLimit = d.MemoryLimit
+	}
+	if l.MaxProcesses <= 0 {
+		l.MaxProcesses = d.MaxProcesses
+	}
+	if opts.NewEngine == nil {
+		opts.NewEngine = func(ctx context.Context, o engine.Options) (language.Engine, error) {
+			c, err := engine.Start(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
+	}
+	return opts
+}
+
+func unstamped(nb *notebook.Notebook) []string {
+	var ids []string
+	for _, c := range nb.Cells {
+		if m, ok := MetaOf(c); ok && m.Checksum == "" {
+			ids = append(ids, m.GradeID)
+		}
+	}
+	return ids
+}
+
+type submission struct {
+	Student string
+	Path    string
+}
+
+// findSubmissions expands directories and names each submission's student:
+// the file's name without .ipynb, or, when the file is named like the
+// source (nbgrader's submitted/STUDENT/ASSIGNMENT/NAME.ipynb layout), the
+// nearest directory that is not named like the assignment.
+func findSubmissions(source string, args []string) ([]submission, error) {
+	var files []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("submission %s: %w", a, err)
+		}
+		if !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && strings.HasPrefix(d.Name(), ".") && p != a {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(p, ".ipynb") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("looking for submissions in %s: %w", a, err)
+		}
+	}
+	srcName := strings.TrimSuffix(filepath.Base(source), ".ipynb")
+	srcAbs, _ := filepath.Abs(source)
+	seen := map[string]string{}
+	var subs []submission
+	for _, f := range files {
+		if abs, _ := filepath.Abs(f); abs == srcAbs {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".ipynb")
+		dir := filepath.Dir(f)
+		for name == srcName || name == "" {
+			base := filepath.Base(dir)
+			if base == "." || base == "/" || base == dir {
+				break
+			}
+			name, dir = base, filepath.Dir(dir)
+		}
+		if other, dup := seen[name]; dup {
+			return nil, fmt.Errorf("two submissions for student %q: %s and %s; rename one", name, other, f)
+		}
+		seen[name] = f
+		subs = append(subs, submission{Student: name, Path: f})
+	}
+	if len(subs) == 0 {
+		return nil, errors.New("no submissions found: give notebook files or directories holding them")
+	}
+	sort.Slice(subs, func(i, j int) bool { return subs[i].Student < subs[j].Student })
+	return subs, nil
+}
+
+// cacheKey identifies a grading of one submission: same key, same grade.
+func cacheKey(opts Options, srcBytes, subBytes []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "goproc %s\x00limits %+v confine %v\x00", opts.Version, opts.Limits, opts.ConfineWrites)
+	h.Write(srcBytes)
+	h.Write([]byte{0})
+	h.Write(subBytes)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// gradeOne grades one submission; it never fails: what went wrong is in
+// the result.
+func gradeOne(ctx context.Context, opts Options, source *notebook.Notebook, srcBytes []byte, sub submission) Result {
+	t0 := time.Now()
+	res := Result{Student: sub.Student, File: sub.Path}
+	feedbackPath := filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
+	cachePath := filepath.Join(opts.OutDir, "cache", sub.Student+".json")
+	subBytes, err := os.ReadFile(sub.Path)
+	if err != nil {
+		return failed(source, res, fmt.Errorf("reading the submission: %w", err), t0)
+	}
+	res.Key = cacheKey(opts, srcBytes, subBytes)
+	if !opts.Force {
+		if cached, ok := readCache(cachePath, res.Key); ok {
+			if _, err := os.Stat(feedbackPath); err == nil {
+				cached.Cached = true
+				cached.File = sub.Path
+				return cached
+			}
+		}
+	}
+	nb, err := notebook.Parse(subBytes)
+	if err != nil {
+		return failed(source, res, fmt.Errorf("the submission is not a notebook: %w", err), t0)
+	}
+	restored, changes, err := Restore(source, nb)
+	if err != nil {
+		return failed(source, res, err, t0)
+	}
+	res.Changes = changes
+
+	workDir, err := filepath.Abs(filepath.Join(opts.OutDir, "work", sub.Student))
+	if err == nil {
+		os.RemoveAll(workDir)
+		err = os.MkdirAll(workDir, 0o755)
+	}
+	if err != nil {
+		return failed(source, res, fmt.Errorf("creating the working directory: %w", err), t0)
+	}
+	recordPath, err := filepath.Abs(filepath.Join(opts.OutDir, "records", sub.Student+".json"))
+	if err != nil {
+		return failed(source, res, err, t0)
+	}
+	env := append(os.Environ(), grade.EnvOutputs+"="+recordPath)
+	start := func(ctx context.Context) (language.Engine, error) {
+		return opts.NewEngine(ctx, engine.Options{
+			Binary:        opts.Binary,
+			Dir:           workDir,
+			Env:           env,
+			MemoryLimit:   opts.Limits.MemoryLimit,
+			MaxProcesses:  opts.Limits.MaxProcesses,
+			ConfineWrites: opts.ConfineWrites,
+		})
+	}
+	confined, err := execute(ctx, restored, start, opts.Limits, recordPath)
+	if err != nil {
+		return failed(source, res, fmt.Errorf("running the submission: %w", err), t0)
+	}
+	if opts.ConfineWrites && confined != "" && !strings.HasPrefix(confined, "writes confined") {
+		res.Confinement = confined
+	}
+	res.Scores = score(source, restored)
+	for _, s := range res.Scores {
+		res.Total += s.Points
+		res.Max += s.Max
+	}
+	annotate(restored, res)
+	if err := restored.WriteFile(feedbackPath); err != nil {
+		return failed(source, res, fmt.Errorf("writing the feedback notebook: %w", err), t0)
+	}
+	res.Feedback = feedbackPath
+	res.Seconds = roundSeconds(time.Since(t0))
+	writeCache(cachePath, res)
+	os.RemoveAll(workDir)
+	return res
+}
+
+// failed is the result of a submission that could not be graded: every
+// graded cell scores 0 and says why.
+func failed(source *notebook.Notebook, res Result, err error, t0 time.Time) Result {
+	res.Error = err.Error()
+	res.Scores = nil
+	res.Total, res.Max = 0, 0
+	for _, c := range source.Cells {
+		if m, ok := MetaOf(c); ok && (m.Grade || m.Task) {
+			kind := "test"
+			if m.IsManual(c.CellType) {
+				kind = "manual"
+			}
+			res.Scores = append(res.Scores, Score{GradeID: m.GradeID, Kind: kind, Max: m.Points, Feedback: "not graded: " + err.Error()})
+			res.Max += m.Points
+		}
+	}
+	res.Seconds = roundSeconds(time.Since(t0))
+	return res
+}
+
+func roundSeconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
+
+func readCache(path, key string) (Result, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Result{}, false
+	}
+	var r Result
+	if json.Unmarshal(b, &r) != nil || r.Key != key || r.Error != "" {
+		return Result{}, false
+	}
+	return r, true
+}
+
+func writeCache(path string, r Result) {
+	b, err := json.MarshalIndent(r, "", " ")
+	if err == nil {
+		os.WriteFile(path, b, 0o644)
+	}
+}
