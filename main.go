@@ -20,6 +20,7 @@ import (
 	"github.com/goproc/goproc/kernel/front"
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/runner"
 )
 
 // Version is goproc's version.
@@ -66,6 +67,8 @@ func run(args []string) int {
 		}, Version, os.Stderr)
 	case "install":
 		return kernelspec.Command(args[1:], kernelJSON, os.Stdout, os.Stderr)
+	case "run":
+		return runner.Main(args[1:])
 	case engine.EngineModeArg:
 		if err := engine.ServeProcess(); err != nil {
 			fmt.Fprintf(os.Stderr, "goproc engine: %v\n", err)

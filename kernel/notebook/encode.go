@@ -2,6 +2,8 @@ package notebook
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -204,4 +206,26 @@ func (nb *Notebook) WriteFile(path string) error {
 		return fmt.Errorf("saving %s: %w", path, err)
 	}
 	return nil
+}
+
+// EnsureIDs gives every cell without an id a fresh one when the notebook's
+// format (4.5 and later) requires ids, as nbformat's normalize does.
+func (nb *Notebook) EnsureIDs() {
+	if nb.NBFormat < 4 || (nb.NBFormat == 4 && nb.NBFormatMinor < 5) {
+		return
+	}
+	seen := map[string]bool{}
+	for _, c := range nb.Cells {
+		seen[c.ID] = true
+	}
+	for _, c := range nb.Cells {
+		for c.ID == "" {
+			var b [4]byte
+			_, _ = rand.Read(b[:])
+			if id := hex.EncodeToString(b[:]); !seen[id] {
+				c.ID = id
+				seen[id] = true
+			}
+		}
+	}
 }

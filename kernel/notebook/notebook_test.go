@@ -110,3 +110,16 @@ func TestCodeCellWithoutOutputs(t *testing.T) {
 		}
 	}
 }
+
+func TestEnsureIDs(t *testing.T) {
+	nb := &Notebook{NBFormat: 4, NBFormatMinor: 5, Cells: []*Cell{{ID: "keep"}, {}, {}}}
+	nb.EnsureIDs()
+	if nb.Cells[0].ID != "keep" || nb.Cells[1].ID == "" || nb.Cells[2].ID == "" || nb.Cells[1].ID == nb.Cells[2].ID {
+		t.Errorf("ids %q %q %q", nb.Cells[0].ID, nb.Cells[1].ID, nb.Cells[2].ID)
+	}
+	old := &Notebook{NBFormat: 4, NBFormatMinor: 4, Cells: []*Cell{{}}}
+	old.EnsureIDs()
+	if old.Cells[0].ID != "" {
+		t.Error("ids added to a 4.4 notebook, which does not allow them")
+	}
+}
