@@ -18,6 +18,7 @@ import (
 
 	"github.com/goproc/goproc/kernel/engine"
 	"github.com/goproc/goproc/kernel/front"
+	"github.com/goproc/goproc/kernel/grader"
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/runner"
@@ -67,6 +68,8 @@ func run(args []string) int {
 		}, Version, os.Stderr)
 	case "install":
 		return kernelspec.Command(args[1:], kernelJSON, os.Stdout, os.Stderr)
+	case "grade":
+		return grader.Main(context.Background(), args[1:], Version, os.Stdout, os.Stderr)
 	case "run":
 		return runner.Main(args[1:])
 	case engine.EngineModeArg:

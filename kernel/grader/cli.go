@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goproc/goproc/kernel/notebook"
@@ -28,6 +30,9 @@ is named like the source (nbgrader's submitted/STUDENT/ASSIGNMENT/ layout).
 // status: 0 when every submission was graded, 1 when some could not be, 2 for
 // a usage error.
 func Main(ctx context.Context, args []string, version string, stdout, stderr io.Writer) int {
+	// Ctrl-C stops the run cleanly: engines and their children are killed.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	fs := flag.NewFlagSet("goproc grade", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
