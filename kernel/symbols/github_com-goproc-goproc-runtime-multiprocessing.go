@@ -6,23 +6,55 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/goproc/goproc/runtime/multiprocessing"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/goproc/goproc/runtime/multiprocessing/multiprocessing"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Probe":   reflect.ValueOf(multiprocessing.Probe),
-		"SetHost": reflect.ValueOf(multiprocessing.SetHost),
+		"ActiveChildren":       reflect.ValueOf(multiprocessing.ActiveChildren),
+		"CPUCount":             reflect.ValueOf(multiprocessing.CPUCount),
+		"CurrentProcess":       reflect.ValueOf(multiprocessing.CurrentProcess),
+		"ErrTimeout":           reflect.ValueOf(&multiprocessing.ErrTimeout).Elem(),
+		"IsWorker":             reflect.ValueOf(multiprocessing.IsWorker),
+		"NameOf":               reflect.ValueOf(multiprocessing.NameOf),
+		"NewPool":              reflect.ValueOf(multiprocessing.NewPool),
+		"NewProcess":           reflect.ValueOf(multiprocessing.NewProcess),
+		"NotExited":            reflect.ValueOf(constant.MakeFromLiteral("-1000", token.INT, 0)),
+		"ParentProcess":        reflect.ValueOf(multiprocessing.ParentProcess),
+		"Probe":                reflect.ValueOf(multiprocessing.Probe),
+		"ServeWorker":          reflect.ValueOf(multiprocessing.ServeWorker),
+		"SetHost":              reflect.ValueOf(multiprocessing.SetHost),
+		"SetMaxProcesses":      reflect.ValueOf(multiprocessing.SetMaxProcesses),
+		"Shutdown":             reflect.ValueOf(multiprocessing.Shutdown),
+		"WithChunkSize":        reflect.ValueOf(multiprocessing.WithChunkSize),
+		"WithInitializer":      reflect.ValueOf(multiprocessing.WithInitializer),
+		"WithMaxTasksPerChild": reflect.ValueOf(multiprocessing.WithMaxTasksPerChild),
 
 		// type definitions
-		"Host":      reflect.ValueOf((*multiprocessing.Host)(nil)),
-		"Program":   reflect.ValueOf((*multiprocessing.Program)(nil)),
-		"Rebuilder": reflect.ValueOf((*multiprocessing.Rebuilder)(nil)),
+		"Array":          reflect.ValueOf((*multiprocessing.Array)(nil)),
+		"AsyncResult":    reflect.ValueOf((*multiprocessing.AsyncResult)(nil)),
+		"Conn":           reflect.ValueOf((*multiprocessing.Conn)(nil)),
+		"Event":          reflect.ValueOf((*multiprocessing.Event)(nil)),
+		"Host":           reflect.ValueOf((*multiprocessing.Host)(nil)),
+		"Lock":           reflect.ValueOf((*multiprocessing.Lock)(nil)),
+		"NestedHost":     reflect.ValueOf((*multiprocessing.NestedHost)(nil)),
+		"Pool":           reflect.ValueOf((*multiprocessing.Pool)(nil)),
+		"PoolOption":     reflect.ValueOf((*multiprocessing.PoolOption)(nil)),
+		"Process":        reflect.ValueOf((*multiprocessing.Process)(nil)),
+		"Program":        reflect.ValueOf((*multiprocessing.Program)(nil)),
+		"Queue":          reflect.ValueOf((*multiprocessing.Queue)(nil)),
+		"Rebuilder":      reflect.ValueOf((*multiprocessing.Rebuilder)(nil)),
+		"ResultIterator": reflect.ValueOf((*multiprocessing.ResultIterator)(nil)),
+		"TaskError":      reflect.ValueOf((*multiprocessing.TaskError)(nil)),
+		"Value":          reflect.ValueOf((*multiprocessing.Value)(nil)),
 
 		// interface wrapper definitions
-		"_Host":      reflect.ValueOf((*_github_com_goproc_goproc_runtime_multiprocessing_Host)(nil)),
-		"_Rebuilder": reflect.ValueOf((*_github_com_goproc_goproc_runtime_multiprocessing_Rebuilder)(nil)),
+		"_Host":       reflect.ValueOf((*_github_com_goproc_goproc_runtime_multiprocessing_Host)(nil)),
+		"_NestedHost": reflect.ValueOf((*_github_com_goproc_goproc_runtime_multiprocessing_NestedHost)(nil)),
+		"_Rebuilder":  reflect.ValueOf((*_github_com_goproc_goproc_runtime_multiprocessing_Rebuilder)(nil)),
 	}
 }
 
@@ -45,6 +77,20 @@ func (W _github_com_goproc_goproc_runtime_multiprocessing_Host) Program() multip
 	return W.WProgram()
 }
 func (W _github_com_goproc_goproc_runtime_multiprocessing_Host) SetProbing(on bool) {
+	W.WSetProbing(on)
+}
+
+// _github_com_goproc_goproc_runtime_multiprocessing_NestedHost is an interface wrapper for NestedHost type
+type _github_com_goproc_goproc_runtime_multiprocessing_NestedHost struct {
+	IValue      interface{}
+	WGlobals    func() map[string]json.RawMessage
+	WSetProbing func(on bool)
+}
+
+func (W _github_com_goproc_goproc_runtime_multiprocessing_NestedHost) Globals() map[string]json.RawMessage {
+	return W.WGlobals()
+}
+func (W _github_com_goproc_goproc_runtime_multiprocessing_NestedHost) SetProbing(on bool) {
 	W.WSetProbing(on)
 }
 

@@ -1,0 +1,811 @@
+package multiprocessing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Pool is a pool of worker processes, like Python's multiprocessing.Pool.
+//
+//	pool := multiprocessing.NewPool(4)
+//	defer pool.Close()
+//	squares, err := pool.Map(square, []int{1, 2, 3, 4, 5}) // [1 4 9 16 25]
+//
+// Results are slices of the function's result type, returned as any:
+// fmt.Println prints them as usual and squares.([]int) gives the typed
+// slice. A function may also return (T, error): a non-nil error fails the
+// call like a panic does. A failing item makes the call return an error that
+// names the item and carries the worker's message; other results are
+// discarded. A worker that dies (os.Exit, a signal) fails the call at once
+// and is replaced. Pool workers are daemonic: they may not start processes.
+type Pool struct {
+	n   int
+	cfg poolConfig
+	ctx context.Context
+
+	initName string
+	initArgs json.RawMessage
+	err      error // the pool cannot run (bad initializer, limits)
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []*chunkJob
+	state   poolState
+	slots   sync.WaitGroup
+	stopped chan struct{} // closed when every slot has ended
+	workers map[*worker]struct{}
+}
+
+type poolState int
+
+const (
+	poolRunning poolState = iota
+	poolClosed
+	poolTerminated
+)
+
+type poolConfig struct {
+	initializer any
+	initArgs    []any
+	maxTasks    int
+	chunkSize   int
+}
+
+// PoolOption configures NewPool.
+type PoolOption func(*poolConfig)
+
+// WithInitializer makes every worker call fn(args...) once when it starts
+// (Python's initializer and initargs).
+func WithInitializer(fn any, args ...any) PoolOption {
+	return func(c *poolConfig) { c.initializer, c.initArgs = fn, args }
+}
+
+// WithMaxTasksPerChild replaces a worker after it has run n chunks of tasks
+// (Python's maxtasksperchild; 0 means never).
+func WithMaxTasksPerChild(n int) PoolOption {
+	return func(c *poolConfig) { c.maxTasks = n }
+}
+
+// WithChunkSize sets how many items travel to a worker in one message.
+// The default is ceil(items / (4 × workers)), as in Python.
+func WithChunkSize(n int) PoolOption {
+	return func(c *poolConfig) { c.chunkSize = n }
+}
+
+// ErrTimeout is returned by the *Timeout methods when time ran out.
+var ErrTimeout = errors.New("multiprocessing: timed out")
+
+// NewPool starts a pool of n worker processes (n ≤ 0: CPUCount()). It
+// returns at once; errors (a bad initializer, the process limit) are
+// returned by the pool's methods. Interrupting the cell that created the
+// pool terminates it.
+func NewPool(n int, opts ...PoolOption) *Pool {
+	if n <= 0 {
+		n = CPUCount()
+	}
+	p := &Pool{n: n, ctx: hostContext(), stopped: make(chan struct{}), workers: map[*worker]struct{}{}}
+	p.cond = sync.NewCond(&p.mu)
+	for _, o := range opts {
+		o(&p.cfg)
+	}
+	if p.cfg.initializer != nil {
+		name, err := NameOf(p.cfg.initializer)
+		if err != nil {
+			p.err = fmt.Errorf("pool initializer: %w", err)
+		}
+		p.initName = name
+		if p.err == nil {
+			p.initArgs, p.err = encodeArgs(p.cfg.initArgs)
+			if p.err != nil {
+				p.err = fmt.Errorf("pool initializer: %w", p.err)
+			}
+		}
+	}
+	if p.err == nil {
+		if err := mayStart(n); err != nil {
+			p.err = fmt.Errorf("pool: %w", err)
+		}
+	}
+	if p.err != nil {
+		p.state = poolTerminated
+		close(p.stopped)
+		return p
+	}
+	livePools.Add(1)
+	p.slots.Add(n)
+	for range n {
+		s := &poolSlot{pool: p}
+		go s.loop()
+	}
+	go func() {
+		p.slots.Wait()
+		livePools.Add(-1)
+		close(p.stopped)
+	}()
+	if done := p.ctx.Done(); done != nil {
+		go func() {
+			select {
+			case <-done:
+				p.Terminate()
+			case <-p.stopped:
+			}
+		}()
+	}
+	return p
+}
+
+// poolCall is one Map/StarMap/Apply/Imap call.
+type poolCall struct {
+	fnName   string
+	fnType   reflect.Type
+	items    reflect.Value // the items (a slice)
+	star     bool
+	valueOut reflect.Type // nil: the function returns no value
+	results  reflect.Value
+	ctx      context.Context
+
+	mu        sync.Mutex
+	remaining int
+	err       error
+	done      chan struct{}
+	completed chan [2]int // for Imap: finished ranges
+}
+
+type chunkJob struct {
+	call   *poolCall
+	lo, hi int
+}
+
+var errorType = reflect.TypeOf((*error)(nil)).Elem()
+
+// submit validates a call and queues its chunks.
+func (p *Pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bool) (*poolCall, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	name, err := NameOf(fn)
+	if err != nil {
+		return nil, fmt.Errorf("pool: %w", err)
+	}
+	iv := reflect.ValueOf(items)
+	if iv.Kind() != reflect.Slice && iv.Kind() != reflect.Array {
+		return nil, fmt.Errorf("pool: items must be a slice, not %s", describeValue(items))
+	}
+	if iv.Kind() == reflect.Array {
+		s := reflect.MakeSlice(reflect.SliceOf(iv.Type().Elem()), iv.Len(), iv.Len())
+		reflect.Copy(s, iv)
+		iv = s
+	}
+	ft := reflect.TypeOf(fn)
+	if !star && ft.NumIn() != 1 && !(ft.IsVariadic() && ft.NumIn() <= 2) {
+		return nil, fmt.Errorf("pool: %s takes %d arguments; Map needs a function of one argument (use StarMap for several)", name, ft.NumIn())
+	}
+	c := &poolCall{fnName: name, fnType: ft, items: iv, star: star, ctx: hostContext(), done: make(chan struct{})}
+	if ft.NumOut() > 0 && ft.Out(0) != errorType {
+		c.valueOut = ft.Out(0)
+	}
+	n := iv.Len()
+	if c.valueOut != nil {
+		c.results = reflect.MakeSlice(reflect.SliceOf(c.valueOut), n, n)
+	} else {
+		c.results = reflect.ValueOf(make([]any, n))
+	}
+	if chunkSize <= 0 {
+		chunkSize = p.cfg.chunkSize
+	}
+	if chunkSize <= 0 {
+		chunkSize = (n + 4*p.n - 1) / (4 * p.n)
+	}
+	chunkSize = max(chunkSize, 1)
+	if wantRanges {
+		c.completed = make(chan [2]int, (n+chunkSize-1)/chunkSize+1)
+	}
+	if n == 0 {
+		close(c.done)
+		if c.completed != nil {
+			close(c.completed)
+		}
+		return c, nil
+	}
+	c.remaining = (n + chunkSize - 1) / chunkSize
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != poolRunning {
+		return nil, errors.New("pool: not running (it was closed or terminated)")
+	}
+	for lo := 0; lo < n; lo += chunkSize {
+		p.queue = append(p.queue, &chunkJob{call: c, lo: lo, hi: min(lo+chunkSize, n)})
+	}
+	p.cond.Broadcast()
+	return c, nil
+}
+
+// finish records a finished chunk.
+func (c *poolCall) finish(job *chunkJob, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.remaining == 0 {
+		return
+	}
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	if err == nil && c.completed != nil {
+		c.completed <- [2]int{job.lo, job.hi}
+	}
+	c.remaining--
+	if c.remaining == 0 || (c.err != nil && c.completed == nil) {
+		if c.remaining != 0 {
+			c.remaining = 0
+		}
+		close(c.done)
+		if c.completed != nil {
+			close(c.completed)
+		}
+	}
+}
+
+func (c *poolCall) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil || c.remaining == 0
+}
+
+func (c *poolCall) wait() (any, error) {
+	select {
+	case <-c.done:
+	case <-c.ctx.Done():
+		return nil, fmt.Errorf("pool: %w", context.Cause(c.ctx))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.results.Interface(), nil
+}
+
+// poolSlot runs one worker of the pool, replacing it when it dies or has
+// run its share of tasks.
+type poolSlot struct {
+	pool     *Pool
+	w        *worker
+	name     string
+	tasks    int
+	reusable bool
+}
+
+func (s *poolSlot) loop() {
+	p := s.pool
+	defer p.slots.Done()
+	defer s.release()
+	replacement := false
+	for {
+		job := p.next()
+		if job == nil {
+			return
+		}
+		if job.call.failed() {
+			job.call.finish(job, nil)
+			continue
+		}
+		if s.w == nil {
+			if replacement {
+				if err := reserve(1); err != nil {
+					job.call.finish(job, fmt.Errorf("pool: replace a worker: %w", err))
+					continue
+				}
+			}
+			replacement = true
+			if err := s.start(); err != nil {
+				job.call.finish(job, err)
+				continue
+			}
+		}
+		s.run(job)
+	}
+}
+
+// next waits for a job; nil when the pool stops.
+func (p *Pool) next() *chunkJob {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.queue) == 0 && p.state == poolRunning {
+		p.cond.Wait()
+	}
+	if len(p.queue) == 0 || p.state == poolTerminated {
+		return nil
+	}
+	job := p.queue[0]
+	p.queue = p.queue[1:]
+	return job
+}
+
+// start gives the slot a worker that ran the pool's initializer.
+func (s *poolSlot) start() error {
+	p := s.pool
+	w, err := acquireWorker()
+	if err != nil {
+		return fmt.Errorf("pool: start a worker: %w", err)
+	}
+	p.mu.Lock()
+	if p.state == poolTerminated {
+		p.mu.Unlock()
+		w.retire()
+		return errors.New("pool: terminated")
+	}
+	p.workers[w] = struct{}{}
+	p.mu.Unlock()
+	s.name = "SpawnPoolWorker-" + nextIdent()
+	h := currentHost()
+	prog := h.Program()
+	from, chunks := w.catchUp(prog)
+	m := &message{Op: opPoolInit, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: h.Globals(),
+		Func: p.initName, Args: p.initArgs,
+		Identity: &identity{Name: s.name, Ident: "", Daemon: true, ParentName: currentName(), ParentPid: osGetpid()}}
+	reply, err := w.request(context.Background(), m)
+	if err == nil && reply.Err != "" {
+		err = errors.New(reply.Err)
+	}
+	if err != nil {
+		s.drop(w)
+		w.signal(syscall.SIGKILL)
+		return fmt.Errorf("pool: start worker %s: %w", s.name, err)
+	}
+	w.replayed = len(prog.Chunks)
+	s.w, s.tasks, s.reusable = w, 0, p.initName == ""
+	return nil
+}
+
+func (s *poolSlot) drop(w *worker) {
+	s.pool.mu.Lock()
+	delete(s.pool.workers, w)
+	s.pool.mu.Unlock()
+	if s.w == w {
+		s.w = nil
+	}
+}
+
+// run sends one chunk to the worker and collects its results.
+func (s *poolSlot) run(job *chunkJob) {
+	c, w := job.call, s.w
+	items, err := c.encodeItems(job.lo, job.hi)
+	if err != nil {
+		c.finish(job, err)
+		return
+	}
+	from, chunks := w.catchUp(currentHost().Program())
+	m := &message{Op: opTasks, Seq: w.nextSeq(), From: from, Chunks: chunks, Func: c.fnName, Items: items, Star: c.star}
+	reply, err := w.request(c.ctx, m)
+	if err != nil {
+		s.drop(w)
+		if c.ctx.Err() != nil {
+			w.signal(syscall.SIGKILL) // nobody wants this chunk any more
+			c.finish(job, fmt.Errorf("pool: %w", context.Cause(c.ctx)))
+			return
+		}
+		w.signal(syscall.SIGKILL)
+		c.finish(job, fmt.Errorf("pool: worker %s (%s) while running %s on items %d-%d; it was replaced",
+			s.name, trimWorker(err), c.fnName, job.lo, job.hi-1))
+		return
+	}
+	w.replayed = from + len(chunks)
+	w.waitOutput(m.Seq)
+	s.reusable = s.reusable && reply.Reusable
+	s.tasks++
+	if max := s.pool.cfg.maxTasks; max > 0 && s.tasks >= max {
+		s.drop(w)
+		w.retire()
+	}
+	switch {
+	case reply.Err != "":
+		c.finish(job, fmt.Errorf("pool: %s", reply.Err))
+	case reply.Failed != nil:
+		f := reply.Failed
+		what := "returned an error"
+		if f.Panic {
+			what = "panicked"
+		}
+		c.finish(job, &TaskError{Func: c.fnName, Index: job.lo + f.Index, Item: f.Item, Worker: s.name,
+			Message: f.Message, Traceback: f.Traceback, what: what})
+	default:
+		c.finish(job, c.storeResults(job, reply.Results))
+	}
+}
+
+func trimWorker(err error) string {
+	return fmt.Sprint(err)
+}
+
+// release returns the slot's worker when the pool stops.
+func (s *poolSlot) release() {
+	if s.w == nil {
+		return
+	}
+	w := s.w
+	s.drop(w)
+	if s.pool.state == poolTerminated || !s.reusable || !reuseEnabled() {
+		w.signal(syscall.SIGTERM)
+		return
+	}
+	releaseWorker(w)
+}
+
+// encodeItems encodes items[lo:hi] for the worker.
+func (c *poolCall) encodeItems(lo, hi int) (json.RawMessage, error) {
+	part := c.items.Slice(lo, hi)
+	if c.star {
+		lists := make([][]typedValue, part.Len())
+		for i := range lists {
+			args := part.Index(i)
+			for args.Kind() == reflect.Interface {
+				args = args.Elem()
+			}
+			if args.Kind() != reflect.Slice && args.Kind() != reflect.Array {
+				return nil, fmt.Errorf("pool: item %d is %s; StarMap needs a slice of argument lists", lo+i, describeValue(args.Interface()))
+			}
+			lists[i] = make([]typedValue, args.Len())
+			for j := range lists[i] {
+				tv, err := encodeTyped(args.Index(j).Interface())
+				if err != nil {
+					return nil, fmt.Errorf("pool: item %d, argument %d (%s) cannot be sent to a worker: %w", lo+i, j+1, describeValue(args.Index(j).Interface()), err)
+				}
+				lists[i][j] = tv
+			}
+		}
+		return json.Marshal(lists)
+	}
+	if c.fnType.In(0).Kind() == reflect.Interface {
+		tvs := make([]typedValue, part.Len())
+		for i := range tvs {
+			tv, err := encodeTyped(part.Index(i).Interface())
+			if err != nil {
+				return nil, fmt.Errorf("pool: item %d (%s) cannot be sent to a worker: %w", lo+i, describeValue(part.Index(i).Interface()), err)
+			}
+			tvs[i] = tv
+		}
+		return json.Marshal(tvs)
+	}
+	b, err := json.Marshal(part.Interface())
+	if err != nil {
+		return nil, fmt.Errorf("pool: items %d-%d cannot be sent to a worker: %w", lo, hi-1, err)
+	}
+	return b, nil
+}
+
+// storeResults decodes a chunk's results into the call's result slice.
+func (c *poolCall) storeResults(job *chunkJob, raw json.RawMessage) error {
+	if c.valueOut == nil {
+		return nil
+	}
+	if c.valueOut.Kind() == reflect.Interface {
+		var tvs []typedValue
+		if err := json.Unmarshal(raw, &tvs); err != nil {
+			return fmt.Errorf("pool: decode results: %w", err)
+		}
+		for i, tv := range tvs {
+			v, err := decodeInto(tv, c.valueOut)
+			if err != nil {
+				return fmt.Errorf("pool: decode result %d: %w", job.lo+i, err)
+			}
+			c.results.Index(job.lo + i).Set(v)
+		}
+		return nil
+	}
+	dst := reflect.New(reflect.SliceOf(c.valueOut))
+	if err := json.Unmarshal(raw, dst.Interface()); err != nil {
+		return fmt.Errorf("pool: decode results of %s: %w", c.fnName, err)
+	}
+	if dst.Elem().Len() != job.hi-job.lo {
+		return fmt.Errorf("pool: worker returned %d results for %d items", dst.Elem().Len(), job.hi-job.lo)
+	}
+	reflect.Copy(c.results.Slice(job.lo, job.hi), dst.Elem())
+	return nil
+}
+
+// TaskError is a pool task that panicked or returned an error.
+type TaskError struct {
+	Func      string // the function
+	Index     int    // the item's index in the call's items
+	Item      string // the item, printed
+	Worker    string // the worker's name
+	Message   string // the panic value or error
+	Traceback string // the worker's traceback, if any
+	what      string
+}
+
+func (e *TaskError) Error() string {
+	s := fmt.Sprintf("%s(%s) %s in %s (item %d): %s", e.Func, e.Item, e.what, e.Worker, e.Index, e.Message)
+	if e.Traceback != "" {
+		s += "\nworker traceback:\n" + e.Traceback
+	}
+	return s
+}
+
+// Map calls fn on every item in the pool's workers and returns the results
+// in order, as a slice of fn's result type ([]int for func(int) int).
+func (p *Pool) Map(fn any, items any) (any, error) {
+	c, err := p.submit(fn, items, false, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return c.wait()
+}
+
+// MapChunks is Map with an explicit chunk size.
+func (p *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
+	c, err := p.submit(fn, items, false, chunkSize, false)
+	if err != nil {
+		return nil, err
+	}
+	return c.wait()
+}
+
+// StarMap is Map for functions of several arguments: every item is a slice
+// of arguments ([][]any{{1, 2}, {3, 4}} calls fn(1, 2) and fn(3, 4)).
+func (p *Pool) StarMap(fn any, items any) (any, error) {
+	c, err := p.submit(fn, items, true, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return c.wait()
+}
+
+// Apply calls fn(args...) in a worker and returns its result.
+func (p *Pool) Apply(fn any, args ...any) (any, error) {
+	return p.ApplyAsync(fn, args...).Get()
+}
+
+// ApplyAsync is Apply without waiting.
+func (p *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
+	c, err := p.submit(fn, [][]any{args}, true, 1, false)
+	r := &AsyncResult{done: make(chan struct{})}
+	go func() {
+		if err == nil {
+			var v any
+			v, err = c.wait()
+			if err == nil {
+				if rv := reflect.ValueOf(v); rv.Len() == 1 {
+					r.value = rv.Index(0).Interface()
+				}
+			}
+		}
+		r.err = err
+		close(r.done)
+	}()
+	return r
+}
+
+// MapAsync is Map without waiting.
+func (p *Pool) MapAsync(fn any, items any) *AsyncResult {
+	return p.async(fn, items, false)
+}
+
+// StarMapAsync is StarMap without waiting.
+func (p *Pool) StarMapAsync(fn any, items any) *AsyncResult {
+	return p.async(fn, items, true)
+}
+
+func (p *Pool) async(fn any, items any, star bool) *AsyncResult {
+	c, err := p.submit(fn, items, star, 0, false)
+	r := &AsyncResult{done: make(chan struct{})}
+	go func() {
+		if err == nil {
+			r.value, err = c.wait()
+		}
+		r.err = err
+		close(r.done)
+	}()
+	return r
+}
+
+// AsyncResult is the result of an asynchronous pool call.
+type AsyncResult struct {
+	done  chan struct{}
+	value any
+	err   error
+}
+
+// Get waits for the result.
+func (r *AsyncResult) Get() (any, error) {
+	<-r.done
+	return r.value, r.err
+}
+
+// GetTimeout waits at most d for the result; ErrTimeout if it is not ready.
+func (r *AsyncResult) GetTimeout(d time.Duration) (any, error) {
+	if !r.WaitTimeout(d) {
+		return nil, fmt.Errorf("get result after %v: %w", d, ErrTimeout)
+	}
+	return r.value, r.err
+}
+
+// Wait waits until the result is ready.
+func (r *AsyncResult) Wait() { <-r.done }
+
+// WaitTimeout waits at most d; it reports whether the result is ready.
+func (r *AsyncResult) WaitTimeout(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Ready reports whether the call has finished.
+func (r *AsyncResult) Ready() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Successful reports whether the call finished without error (false while
+// it is running).
+func (r *AsyncResult) Successful() bool { return r.Ready() && r.err == nil }
+
+// Imap is a lazy Map: the iterator yields results in order as they arrive.
+//
+//	it := pool.Imap(square, xs)
+//	for it.Next() { fmt.Println(it.Value()) }
+//	if err := it.Err(); err != nil { ... }
+func (p *Pool) Imap(fn any, items any) *ResultIterator {
+	return p.iterate(fn, items, true)
+}
+
+// ImapUnordered is Imap yielding results in the order they complete.
+func (p *Pool) ImapUnordered(fn any, items any) *ResultIterator {
+	return p.iterate(fn, items, false)
+}
+
+func (p *Pool) iterate(fn any, items any, ordered bool) *ResultIterator {
+	chunk := p.cfg.chunkSize
+	if chunk <= 0 {
+		chunk = 1 // as in Python: results stream one by one
+		if n := reflect.ValueOf(items); (n.Kind() == reflect.Slice || n.Kind() == reflect.Array) && n.Len() > 64*p.n {
+			chunk = (n.Len() + 16*p.n - 1) / (16 * p.n)
+		}
+	}
+	c, err := p.submit(fn, items, false, chunk, true)
+	it := &ResultIterator{call: c, err: err, ordered: ordered, next: -1}
+	if c != nil {
+		it.have = make([]bool, c.items.Len())
+	}
+	return it
+}
+
+// ResultIterator yields the results of Imap and ImapUnordered.
+type ResultIterator struct {
+	call    *poolCall
+	ordered bool
+	have    []bool
+	pending []int // unordered: indices ready to yield
+	next    int   // index of the current value
+	cursor  int   // ordered: the next index to yield
+	err     error
+}
+
+// Next advances to the next result; false at the end or on error (see Err).
+func (it *ResultIterator) Next() bool {
+	if it.err != nil || it.call == nil {
+		return false
+	}
+	for {
+		if it.ordered {
+			if it.cursor < len(it.have) && it.have[it.cursor] {
+				it.next = it.cursor
+				it.cursor++
+				return true
+			}
+			if it.cursor >= len(it.have) {
+				return false
+			}
+		} else if len(it.pending) > 0 {
+			it.next, it.pending = it.pending[0], it.pending[1:]
+			return true
+		}
+		select {
+		case r, ok := <-it.call.completed:
+			if !ok {
+				it.call.mu.Lock()
+				it.err = it.call.err
+				it.call.mu.Unlock()
+				if it.err == nil && it.ordered && it.cursor < len(it.have) {
+					continue
+				}
+				if it.err == nil && !it.ordered && len(it.pending) > 0 {
+					continue
+				}
+				return false
+			}
+			for i := r[0]; i < r[1]; i++ {
+				it.have[i] = true
+				if !it.ordered {
+					it.pending = append(it.pending, i)
+				}
+			}
+		case <-it.call.ctx.Done():
+			it.err = fmt.Errorf("pool: %w", context.Cause(it.call.ctx))
+			return false
+		}
+	}
+}
+
+// Value is the current result.
+func (it *ResultIterator) Value() any {
+	if it.call == nil || it.next < 0 {
+		return nil
+	}
+	return it.call.results.Index(it.next).Interface()
+}
+
+// Err is the error that ended the iteration, if any.
+func (it *ResultIterator) Err() error { return it.err }
+
+// Close stops accepting work, waits for the work already submitted, and
+// stops the workers (idle workers are kept warm for later use). Use it with
+// defer. Python's close+join.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	if p.state == poolRunning {
+		p.state = poolClosed
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	return p.Join()
+}
+
+// Join waits until the workers of a closed or terminated pool have stopped.
+func (p *Pool) Join() error {
+	p.mu.Lock()
+	state := p.state
+	p.mu.Unlock()
+	if state == poolRunning {
+		return errors.New("pool: Join needs Close or Terminate first")
+	}
+	ctx := hostContext()
+	select {
+	case <-p.stopped:
+		return nil
+	case <-ctx.Done():
+		p.Terminate()
+		return fmt.Errorf("pool: %w", context.Cause(ctx))
+	}
+}
+
+// Terminate stops the workers at once; outstanding calls fail.
+func (p *Pool) Terminate() error {
+	p.mu.Lock()
+	if p.state == poolTerminated && p.err != nil {
+		p.mu.Unlock()
+		return nil
+	}
+	p.state = poolTerminated
+	queued := p.queue
+	p.queue = nil
+	workers := make([]*worker, 0, len(p.workers))
+	for w := range p.workers {
+		workers = append(workers, w)
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	for _, job := range queued {
+		job.call.finish(job, errors.New("pool: terminated"))
+	}
+	for _, w := range workers {
+		w.signal(syscall.SIGTERM)
+	}
+	<-p.stopped
+	return nil
+}

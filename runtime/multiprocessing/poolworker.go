@@ -1,0 +1,167 @@
+package multiprocessing
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// The worker side of a pool.
+
+// poolBaseline is the goroutine count after the pool initializer ran; a task
+// that leaves more running makes the worker unfit for reuse.
+var poolBaseline int
+
+func (s *server) poolInit(m *message) {
+	fn, _, err := s.prepare(m)
+	if err == nil && fn.IsValid() {
+		var args []reflect.Value
+		args, err = decodeArgs(fn, m.Args)
+		if err == nil {
+			if p := callTarget(fn, args); p != nil {
+				err = fmt.Errorf("initializer %s panicked: %s", m.Func, p.message())
+			}
+		}
+	}
+	self.Store(m.Identity)
+	poolBaseline = runtime.NumGoroutine()
+	s.reply(&message{Op: opReady, Seq: m.Seq, Err: errString(err)})
+}
+
+// tasks runs a chunk of pool tasks.
+func (s *server) tasks(m *message) {
+	reply := &message{Op: opResult, Seq: m.Seq}
+	results, failed, err := s.runChunk(m)
+	reply.Err, reply.Failed = errString(err), failed
+	if err == nil && failed == nil {
+		reply.Results = results
+	}
+	reply.Reusable = runtime.NumGoroutine() <= poolBaseline+1
+	os.Stdout.Write(markerFrame(m.Seq))
+	os.Stderr.Write(markerFrame(m.Seq))
+	s.reply(reply)
+}
+
+func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
+	fn, _, err := s.prepare(&message{From: m.From, Chunks: m.Chunks, Func: m.Func})
+	if err != nil {
+		return nil, nil, err
+	}
+	ft := fn.Type()
+	var calls [][]reflect.Value
+	if m.Star {
+		var lists [][]typedValue
+		if err := json.Unmarshal(m.Items, &lists); err != nil {
+			return nil, nil, fmt.Errorf("decode items: %w", err)
+		}
+		calls = make([][]reflect.Value, len(lists))
+		for i, l := range lists {
+			args, err := argsFor(ft, l)
+			if err != nil {
+				return nil, nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			calls[i] = args
+		}
+	} else {
+		in := ft.In(0)
+		if ft.IsVariadic() && ft.NumIn() == 1 {
+			in = in.Elem()
+		}
+		if in.Kind() == reflect.Interface {
+			var tvs []typedValue
+			if err := json.Unmarshal(m.Items, &tvs); err != nil {
+				return nil, nil, fmt.Errorf("decode items: %w", err)
+			}
+			calls = make([][]reflect.Value, len(tvs))
+			for i, tv := range tvs {
+				v, err := decodeInto(tv, in)
+				if err != nil {
+					return nil, nil, fmt.Errorf("decode item: %w", err)
+				}
+				calls[i] = []reflect.Value{v}
+			}
+		} else {
+			items := reflect.New(reflect.SliceOf(in))
+			if err := json.Unmarshal(m.Items, items.Interface()); err != nil {
+				return nil, nil, fmt.Errorf("decode items as %s: %w", in, err)
+			}
+			n := items.Elem().Len()
+			calls = make([][]reflect.Value, n)
+			flat := make([]reflect.Value, n)
+			for i := range calls {
+				flat[i] = items.Elem().Index(i)
+				calls[i] = flat[i : i+1 : i+1]
+			}
+		}
+	}
+	var valueOut reflect.Type
+	errIndex := -1
+	if ft.NumOut() > 0 && ft.Out(0) != errorType {
+		valueOut = ft.Out(0)
+	}
+	if ft.NumOut() > 0 && ft.Out(ft.NumOut()-1) == errorType {
+		errIndex = ft.NumOut() - 1
+	}
+	var results reflect.Value
+	var typed []typedValue
+	if valueOut != nil && valueOut.Kind() != reflect.Interface {
+		results = reflect.MakeSlice(reflect.SliceOf(valueOut), len(calls), len(calls))
+	} else if valueOut != nil {
+		typed = make([]typedValue, len(calls))
+	}
+	for i, args := range calls {
+		outs, p := callTask(fn, args)
+		if p != nil {
+			return nil, &taskFailure{Index: i, Item: formatArgs(args), Message: p.message(), Panic: true}, nil
+		}
+		if errIndex >= 0 && !outs[errIndex].IsNil() {
+			return nil, &taskFailure{Index: i, Item: formatArgs(args), Message: fmt.Sprint(outs[errIndex].Interface())}, nil
+		}
+		switch {
+		case results.IsValid():
+			results.Index(i).Set(outs[0])
+		case typed != nil:
+			tv, err := encodeTyped(outs[0].Interface())
+			if err != nil {
+				return nil, nil, fmt.Errorf("result for item %d (%s) cannot be sent back: %w", i, describeValue(outs[0].Interface()), err)
+			}
+			typed[i] = tv
+		}
+	}
+	var b []byte
+	switch {
+	case results.IsValid():
+		b, err = json.Marshal(results.Interface())
+	case typed != nil:
+		b, err = json.Marshal(typed)
+	default:
+		b = []byte("null")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("results of %s cannot be sent back: %w", m.Func, err)
+	}
+	return b, nil, nil
+}
+
+func callTask(fn reflect.Value, args []reflect.Value) (outs []reflect.Value, p *recovered) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &recovered{value: v}
+		}
+	}()
+	return fn.Call(args), nil
+}
+
+func formatArgs(args []reflect.Value) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = fmt.Sprintf("%#v", a.Interface())
+		if len(parts[i]) > 80 {
+			parts[i] = parts[i][:77] + "..."
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,417 @@
+package multiprocessing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// NotExited is what ExitCode returns while a process has not been started
+// or has not exited yet (Python's None).
+const NotExited = -1000
+
+// Process runs a notebook function in a child process, like Python's
+// multiprocessing.Process; it reads like os/exec.Cmd: set the fields, then
+// Start and Join.
+//
+//	p := &multiprocessing.Process{Target: worker, Args: []any{10}}
+//	if err := p.Start(); err != nil { ... }
+//	p.Join()
+//	fmt.Println("exit code:", p.ExitCode())
+//
+// The child sees the notebook's declarations and its global variables as
+// they were at Start (values that JSON can encode). Target must be a
+// top-level function of the notebook, or a standard-library function.
+// Arguments are copied to the child as JSON; its results are ignored.
+type Process struct {
+	// Target is the function the child runs.
+	Target any
+	// Args are Target's arguments.
+	Args []any
+	// Name defaults to "Process-N" (N counts the processes this process
+	// started; a child's children are "Process-N:M").
+	Name string
+	// Daemon processes may not start processes; an exiting worker
+	// terminates its daemonic children instead of joining them.
+	Daemon bool
+
+	mu       sync.Mutex
+	started  bool
+	finished bool // an exit status is known or being collected
+	closed   bool
+	view     bool // describes this or the parent process; cannot start
+	w        *worker
+	pid      int
+	code     int
+	done     chan struct{}
+}
+
+// NewProcess returns a Process that will run target(args...).
+func NewProcess(target any, args ...any) *Process {
+	return &Process{Target: target, Args: args}
+}
+
+// children are the Processes this process started that have not finished.
+var children = struct {
+	sync.Mutex
+	set map[*Process]struct{}
+}{set: map[*Process]struct{}{}}
+
+// livePools counts pools that have not been closed or terminated.
+var livePools atomic.Int64
+
+func liveChildren() int {
+	children.Lock()
+	defer children.Unlock()
+	return len(children.set)
+}
+
+// childCounter numbers this process's children (Process-1, Process-2 …).
+var childCounter atomic.Int64
+
+func nextIdent() string {
+	n := strconv.FormatInt(childCounter.Add(1), 10)
+	if me := self.Load(); me != nil && me.Ident != "" {
+		return me.Ident + ":" + n
+	}
+	return n
+}
+
+// mayStart says why this process may not start n processes, if it may not.
+func mayStart(n int) error {
+	if replaying.Load() {
+		return errors.New("cannot start a process while a child process rebuilds the notebook: a global variable's initialiser starts processes? start them from a cell or a function instead")
+	}
+	if me := self.Load(); me != nil && me.Daemon {
+		return fmt.Errorf("%s is daemonic (pool workers are): daemonic processes are not allowed to have children", me.Name)
+	}
+	if currentHost() == nil {
+		if IsWorker() || depth > 0 {
+			return errors.New("this engine does not let child processes start processes (its Rebuilder does not implement NestedHost)")
+		}
+		return errors.New("multiprocessing needs the goproc engine: no notebook is running in this process")
+	}
+	return reserve(n)
+}
+
+// Start starts the child process. It returns an error if the process was
+// started before, if the target or an argument cannot be sent to a child, or
+// if the child cannot run the target (e.g. the notebook fails to rebuild).
+func (p *Process) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.view:
+		return fmt.Errorf("cannot start %s: it describes a running process", p.Name)
+	case p.closed:
+		return fmt.Errorf("cannot start process %s: it is closed", p.Name)
+	case p.started:
+		return fmt.Errorf("cannot start process %s twice", p.Name)
+	}
+	name, err := NameOf(p.Target)
+	if err != nil {
+		return fmt.Errorf("start process: %w", err)
+	}
+	args, err := encodeArgs(p.Args)
+	if err != nil {
+		return fmt.Errorf("start process: %w", err)
+	}
+	if err := mayStart(1); err != nil {
+		return fmt.Errorf("start process: %w", err)
+	}
+	h := currentHost()
+	ident := nextIdent()
+	if p.Name == "" {
+		p.Name = "Process-" + ident
+	}
+	ctx := hostContext()
+	id := &identity{Name: p.Name, Ident: ident, Daemon: p.Daemon, ParentName: currentName(), ParentPid: os.Getpid()}
+	prog := h.Program()
+	globals := h.Globals()
+	var w *worker
+	for attempt := 0; ; attempt++ {
+		w, err = acquireWorker()
+		if err != nil {
+			return fmt.Errorf("start process %s: %w", p.Name, err)
+		}
+		from, chunks := w.catchUp(prog)
+		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: globals, Func: name, Args: args, Identity: id}
+		reply, err := w.request(ctx, m)
+		if err != nil {
+			w.signal(syscall.SIGKILL)
+			if attempt == 0 && ctx.Err() == nil {
+				continue // an idle worker died: try a fresh one
+			}
+			return fmt.Errorf("start process %s: %w", p.Name, err)
+		}
+		if reply.Err != "" {
+			if reply.Reusable {
+				w.replayed = len(prog.Chunks)
+				releaseWorker(w)
+			} else {
+				w.retire()
+			}
+			return fmt.Errorf("start process %s: %s", p.Name, reply.Err)
+		}
+		w.replayed = len(prog.Chunks)
+		w.markSeq = m.Seq
+		break
+	}
+	p.started, p.w, p.pid, p.code, p.done = true, w, w.pid, NotExited, make(chan struct{})
+	children.Lock()
+	children.set[p] = struct{}{}
+	children.Unlock()
+	go p.watch(ctx, w)
+	go refreshIdle(prog)
+	return nil
+}
+
+func (w *worker) nextSeq() uint64 {
+	w.markSeq++
+	return w.markSeq
+}
+
+// watch waits for the target to finish (the worker may then be reused) or
+// the worker to exit, and terminates the child if the cell is interrupted.
+func (p *Process) watch(ctx context.Context, w *worker) {
+	code, reuse := NotExited, false
+	for {
+		m, err := w.await(ctx)
+		if err == nil && m.Op == opDone {
+			p.mu.Lock()
+			p.finished = true
+			p.mu.Unlock()
+			w.waitOutput(m.Seq)
+			code, reuse = 0, m.Reusable
+			break
+		}
+		if err == nil {
+			continue // not for us
+		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The cell that started the process was interrupted.
+			w.signal(syscall.SIGTERM)
+			go func() {
+				select {
+				case <-w.exited:
+				case <-time.After(time.Second):
+					w.signal(syscall.SIGKILL)
+				}
+			}()
+			ctx = context.Background()
+			continue
+		}
+		<-w.exited
+		p.mu.Lock()
+		p.finished = true
+		p.mu.Unlock()
+		w.waitOutputAfterExit()
+		code = exitCode(w.state)
+		break
+	}
+	p.mu.Lock()
+	p.code, p.w = code, nil
+	close(p.done)
+	p.mu.Unlock()
+	children.Lock()
+	delete(children.set, p)
+	children.Unlock()
+	if reuse {
+		releaseWorker(w)
+	}
+}
+
+func (p *Process) doneChan(op string) (chan struct{}, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.view:
+		return nil, fmt.Errorf("cannot %s %s: it describes a running process", op, p.Name)
+	case !p.started:
+		return nil, fmt.Errorf("cannot %s process %s: it was not started", op, p.Name)
+	}
+	return p.done, nil
+}
+
+// Join waits until the process exits and everything it printed has been
+// written. If the running cell is interrupted, the process is terminated and
+// Join returns the interruption.
+func (p *Process) Join() error {
+	done, err := p.doneChan("join")
+	if err != nil {
+		return err
+	}
+	ctx := hostContext()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		p.Terminate()
+		return fmt.Errorf("join %s: %w", p.Name, context.Cause(ctx))
+	}
+}
+
+// JoinTimeout waits at most d for the process to exit; it reports whether
+// it did.
+func (p *Process) JoinTimeout(d time.Duration) (bool, error) {
+	done, err := p.doneChan("join")
+	if err != nil {
+		return false, err
+	}
+	ctx := hostContext()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true, nil
+	case <-t.C:
+		return false, nil
+	case <-ctx.Done():
+		p.Terminate()
+		return false, fmt.Errorf("join %s: %w", p.Name, context.Cause(ctx))
+	}
+}
+
+// IsAlive reports whether the process was started and has not exited.
+func (p *Process) IsAlive() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.view {
+		return p.pid == os.Getpid() || syscall.Kill(p.pid, 0) == nil
+	}
+	if !p.started {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Pid is the child's process id (0 before Start). A worker whose target
+// returned cleanly may serve a later Process, so two Processes that did not
+// run at the same time can show the same pid.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pid
+}
+
+// Ident is the same as Pid, as in Python.
+func (p *Process) Ident() int { return p.Pid() }
+
+// ExitCode is 0 once the target returned, 1 if it panicked, n if it called
+// os.Exit(n), -N if a signal N killed the process, and NotExited (-1000)
+// before that.
+func (p *Process) ExitCode() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.view || !p.started {
+		return NotExited
+	}
+	select {
+	case <-p.done:
+		return p.code
+	default:
+		return NotExited
+	}
+}
+
+// Terminate sends SIGTERM to the process (exit code -15).
+func (p *Process) Terminate() error { return p.signal(syscall.SIGTERM, "terminate") }
+
+// Kill sends SIGKILL to the process (exit code -9).
+func (p *Process) Kill() error { return p.signal(syscall.SIGKILL, "kill") }
+
+func (p *Process) signal(sig syscall.Signal, op string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.view:
+		return fmt.Errorf("cannot %s %s: it describes a running process", op, p.Name)
+	case !p.started:
+		return fmt.Errorf("cannot %s process %s: it was not started", op, p.Name)
+	case p.finished || p.w == nil:
+		return nil
+	}
+	return p.w.signal(sig)
+}
+
+// Close releases the Process. It fails while the process is running.
+func (p *Process) Close() error {
+	if p.IsAlive() && !p.view {
+		return fmt.Errorf("cannot close process %s: it is still running", p.Name)
+	}
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	return nil
+}
+
+// String describes the process like Python's repr.
+func (p *Process) String() string {
+	status := "initial"
+	switch code := p.ExitCode(); {
+	case p.view || p.IsAlive():
+		status = "started"
+	case code != NotExited:
+		status = "stopped exitcode=" + strconv.Itoa(code)
+	}
+	return fmt.Sprintf("<Process name='%s' pid=%d %s>", p.Name, p.Pid(), status)
+}
+
+func currentName() string {
+	if me := self.Load(); me != nil {
+		return me.Name
+	}
+	if depth > 0 {
+		return "Worker"
+	}
+	return "MainProcess"
+}
+
+// CurrentProcess describes the process running the caller: "MainProcess"
+// in the engine, the Process name or "SpawnPoolWorker-N" in a child.
+func CurrentProcess() *Process {
+	p := &Process{Name: currentName(), view: true, pid: os.Getpid(), started: true}
+	if me := self.Load(); me != nil {
+		p.Daemon = me.Daemon
+	}
+	return p
+}
+
+// ParentProcess describes the process that started this one; it is nil in
+// the engine.
+func ParentProcess() *Process {
+	me := self.Load()
+	if me == nil {
+		return nil
+	}
+	return &Process{Name: me.ParentName, view: true, pid: me.ParentPid, started: true}
+}
+
+// ActiveChildren returns the Processes this process started that are still
+// running (pool workers are not included).
+func ActiveChildren() []*Process {
+	children.Lock()
+	defer children.Unlock()
+	out := make([]*Process, 0, len(children.set))
+	for p := range children.set {
+		out = append(out, p)
+	}
+	return out
+}
+
+// CPUCount is the number of CPUs usable by this process.
+func CPUCount() int { return runtime.NumCPU() }
+
+func osGetpid() int { return os.Getpid() }

@@ -1,0 +1,127 @@
+package multiprocessing
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/goproc/goproc/kernel/outband"
+)
+
+// The control protocol between a parent and a worker process runs over a
+// socketpair passed to the worker as fd 3 (never stdin/stdout): one JSON
+// message per line in both directions. The worker's stdout and stderr are
+// separate pipes that the parent forwards line by line (see output.go).
+//
+// parent → worker: opReplay, opRun, opPoolInit, opTasks, opReply, opExit
+// worker → parent: opReady, opStarted, opDone, opResult, opCall
+const (
+	opReplay   = "replay"    // catch up on Program growth; answered by opReady
+	opRun      = "run"       // run a Process target; answered by opStarted, later opDone
+	opPoolInit = "pool-init" // become a pool worker; answered by opReady
+	opTasks    = "tasks"     // run a chunk of pool tasks; answered by opResult
+	opExit     = "exit"      // exit now (the worker is no longer needed)
+	opReady    = "ready"
+	opStarted  = "started"
+	opDone     = "done"
+	opResult   = "result"
+	opCall     = "call"  // worker → parent: an operation on a shared object
+	opReply    = "reply" // parent → worker: its answer
+)
+
+// markerKind is the outband frame kind a worker writes to its stdout and
+// stderr after a task; the parent's forwarder consumes it (never forwards
+// it) and so knows that everything the task printed has been written.
+const markerKind = 'w'
+
+// message is one control message. Fields are used by some ops only.
+type message struct {
+	Op  string `json:"op"`
+	Seq uint64 `json:"seq,omitempty"`
+	Err string `json:"err,omitempty"`
+
+	// Program catch-up: Chunks are Program.Chunks[From:].
+	From    int                        `json:"from,omitempty"`
+	Chunks  []string                   `json:"chunks,omitempty"`
+	Globals map[string]json.RawMessage `json:"globals,omitempty"`
+
+	// What to run.
+	Func     string          `json:"func,omitempty"`
+	Args     json.RawMessage `json:"args,omitempty"`  // opRun, opPoolInit: []typedValue
+	Items    json.RawMessage `json:"items,omitempty"` // opTasks: JSON array
+	Star     bool            `json:"star,omitempty"`  // opTasks: items are argument lists
+	Identity *identity       `json:"identity,omitempty"`
+
+	// Results.
+	Results   json.RawMessage `json:"results,omitempty"`
+	Failed    *taskFailure    `json:"failed,omitempty"`
+	Reusable  bool            `json:"reusable,omitempty"`
+	ExitCode  int             `json:"exit_code,omitempty"`
+	Replayed  int             `json:"replayed,omitempty"`
+	ObjID     uint64          `json:"obj,omitempty"`
+	Method    string          `json:"method,omitempty"`
+	Value     json.RawMessage `json:"value,omitempty"`
+	Timeout   int64           `json:"timeout,omitempty"` // nanoseconds; 0 = none
+	HasResult bool            `json:"has,omitempty"`
+}
+
+// identity is what a worker knows about itself and its parent.
+type identity struct {
+	Name       string `json:"name"`
+	Ident      string `json:"ident"` // "1", "1:2", … (Python's _identity)
+	Daemon     bool   `json:"daemon"`
+	ParentName string `json:"parent_name"`
+	ParentPid  int    `json:"parent_pid"`
+}
+
+// taskFailure describes a pool task that panicked or returned an error.
+type taskFailure struct {
+	Index     int    `json:"index"` // index of the item in the call's items
+	Item      string `json:"item"`  // the item, printed
+	Message   string `json:"message"`
+	Traceback string `json:"traceback,omitempty"`
+	Panic     bool   `json:"panic"`
+}
+
+// conn is one end of a control socket.
+type conn struct {
+	r  io.Reader
+	mu sync.Mutex
+	w  *bufio.Writer
+	c  io.Closer
+	d  *json.Decoder
+}
+
+func newConn(rwc io.ReadWriteCloser) *conn {
+	return &conn{r: rwc, w: bufio.NewWriterSize(rwc, 64<<10), c: rwc, d: json.NewDecoder(bufio.NewReaderSize(rwc, 64<<10))}
+}
+
+func (c *conn) send(m *message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode %s message: %w", m.Op, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.w.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+func (c *conn) recv() (*message, error) {
+	var m message
+	if err := c.d.Decode(&m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func (c *conn) close() error { return c.c.Close() }
+
+func markerFrame(seq uint64) []byte {
+	return outband.Encode(markerKind, []byte(strconv.FormatUint(seq, 10)))
+}

@@ -1,0 +1,272 @@
+package multiprocessing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"reflect"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The worker side: a child process serving its parent.
+
+var (
+	// depth is how deep this process is nested: 0 in the engine.
+	depth, _ = strconv.Atoi(os.Getenv(workerEnv))
+	// self describes this process when it runs a Process target or serves
+	// a pool (nil in the engine).
+	self atomic.Pointer[identity]
+	// replaying is set while a worker evaluates notebook declarations:
+	// starting processes then is refused (a global initialiser that starts
+	// processes would otherwise start them in every child, recursively).
+	replaying atomic.Bool
+)
+
+// IsWorker reports whether this process was started as a worker by
+// multiprocessing. The goproc binary checks it before anything else and then
+// calls ServeWorker instead of its normal main.
+func IsWorker() bool { return os.Getenv(workerEnv) != "" }
+
+// NestedHost is what a Rebuilder also implements to let the notebook's
+// functions start processes from a worker (a Process target that starts
+// Processes or a Pool): the globals and the probe switch of the worker's
+// interpreter. Without it, starting a process in a worker returns an error.
+type NestedHost interface {
+	Globals() map[string]json.RawMessage
+	SetProbing(on bool)
+}
+
+// workerHost is the Host of a worker process: the Program it replayed, and
+// its interpreter's globals.
+type workerHost struct {
+	nested  NestedHost
+	mu      sync.Mutex
+	program []string
+	ctx     context.Context
+}
+
+func (h *workerHost) Program() Program {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Program{Chunks: h.program[:len(h.program):len(h.program)]}
+}
+func (h *workerHost) Globals() map[string]json.RawMessage { return h.nested.Globals() }
+func (h *workerHost) SetProbing(on bool)                  { h.nested.SetProbing(on) }
+func (h *workerHost) CellContext() context.Context        { return h.ctx }
+
+// server serves the parent's requests in a worker.
+type server struct {
+	r    Rebuilder
+	ctl  *conn
+	host *workerHost
+
+	mu      sync.Mutex // serialises use of the interpreter
+	program []string
+
+	poolFuncs map[string]reflect.Value
+}
+
+// ServeWorker runs a worker process: it rebuilds the notebook with r as the
+// parent asks, runs Process targets and pool tasks, and returns when the
+// parent no longer needs it (or is gone). The caller must then exit. r is
+// implemented by the engine; if it also implements NestedHost, notebook code
+// in the worker may start processes itself.
+func ServeWorker(ctx context.Context, r Rebuilder) error {
+	os.Unsetenv(workerEnv) // commands the notebook runs are not workers
+	signal.Ignore(os.Interrupt)
+	if os.Getppid() == 1 {
+		return errors.New("multiprocessing worker: the parent is gone")
+	}
+	syscall.SetNonblock(3, true)
+	f := os.NewFile(3, "goproc-control")
+	if f == nil {
+		return errors.New("multiprocessing worker: no control connection on fd 3")
+	}
+	s := &server{r: r, ctl: newConn(f)}
+	s.host = &workerHost{ctx: ctx}
+	if nh, ok := r.(NestedHost); ok {
+		s.host.nested = nh
+		SetHost(s.host)
+	}
+	workerConn.Store(s.ctl)
+	for {
+		m, err := s.ctl.recv()
+		if err != nil {
+			// The parent is gone: exit at once (our children get SIGKILL
+			// from their Pdeathsig).
+			os.Exit(0)
+		}
+		switch m.Op {
+		case opReply:
+			deliverReply(m)
+		case opExit:
+			exitWorker(0)
+			return nil
+		case opReplay:
+			go func() {
+				s.mu.Lock()
+				err := s.catchUp(m)
+				s.mu.Unlock()
+				s.reply(&message{Op: opReady, Seq: m.Seq, Err: errString(err), Replayed: len(s.program)})
+			}()
+		case opRun:
+			go s.run(m)
+		case opPoolInit:
+			go s.poolInit(m)
+		case opTasks:
+			go s.tasks(m)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (s *server) reply(m *message) {
+	if err := s.ctl.send(m); err != nil {
+		exitWorker(1)
+	}
+}
+
+// catchUp replays the chunks the parent sent.
+func (s *server) catchUp(m *message) error {
+	if len(m.Chunks) == 0 {
+		return nil
+	}
+	if m.From != len(s.program) {
+		return fmt.Errorf("program out of step: have %d chunks, got chunks from %d", len(s.program), m.From)
+	}
+	program := append(s.program[:len(s.program):len(s.program)], m.Chunks...)
+	replaying.Store(true)
+	err := s.r.Replay(Program{Chunks: program})
+	replaying.Store(false)
+	if err != nil {
+		return fmt.Errorf("rebuild the notebook in the child: %w", err)
+	}
+	s.program = program
+	s.host.mu.Lock()
+	s.host.program = program
+	s.host.mu.Unlock()
+	return nil
+}
+
+// prepare catches up, sets globals and finds the function to run.
+func (s *server) prepare(m *message) (reflect.Value, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.catchUp(m); err != nil {
+		return reflect.Value{}, false, err
+	}
+	if m.Globals != nil {
+		if err := s.r.SetGlobals(m.Globals); err != nil {
+			return reflect.Value{}, true, fmt.Errorf("set the notebook's globals in the child: %w", err)
+		}
+	}
+	if m.Func == "" {
+		return reflect.Value{}, true, nil
+	}
+	fn, err := s.r.Func(m.Func)
+	if err != nil {
+		return reflect.Value{}, true, fmt.Errorf("find %s in the child: %w", m.Func, err)
+	}
+	return fn, true, nil
+}
+
+// run runs a Process target.
+func (s *server) run(m *message) {
+	fn, reusable, err := s.prepare(m)
+	var args []reflect.Value
+	if err == nil {
+		args, err = decodeArgs(fn, m.Args)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", m.Func, err)
+		}
+	}
+	if err != nil {
+		s.reply(&message{Op: opStarted, Seq: m.Seq, Err: err.Error(), Reusable: reusable})
+		return
+	}
+	self.Store(m.Identity)
+	childCounter.Store(0)
+	s.reply(&message{Op: opStarted, Seq: m.Seq, Reusable: true})
+	baseline := runtime.NumGoroutine()
+	if p := callTarget(fn, args); p != nil {
+		fmt.Fprintf(os.Stderr, "Process %s (pid %d):\n%s", m.Identity.Name, os.Getpid(), p.traceback())
+		exitWorker(1)
+	}
+	if !reuseEnabled() || !settled(baseline) || liveChildren() > 0 || livePools.Load() > 0 {
+		exitWorker(0)
+	}
+	self.Store(nil)
+	os.Stdout.Write(markerFrame(m.Seq))
+	os.Stderr.Write(markerFrame(m.Seq))
+	s.reply(&message{Op: opDone, Seq: m.Seq, Reusable: true})
+}
+
+// settled reports whether the goroutines a target started have ended.
+func settled(baseline int) bool {
+	for i := 0; i < 20; i++ {
+		if runtime.NumGoroutine() <= baseline {
+			return true
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return false
+}
+
+// recovered is a panic caught in a target or task.
+type recovered struct {
+	value any
+	stack []byte
+}
+
+func (r *recovered) message() string {
+	if err, ok := r.value.(error); ok {
+		return err.Error()
+	}
+	return fmt.Sprint(r.value)
+}
+
+func (r *recovered) traceback() string {
+	return fmt.Sprintf("panic: %s\n", r.message())
+}
+
+func callTarget(fn reflect.Value, args []reflect.Value) (p *recovered) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &recovered{value: v}
+		}
+	}()
+	if fn.Type().IsVariadic() && len(args) == fn.Type().NumIn() && args[len(args)-1].Kind() == reflect.Slice &&
+		args[len(args)-1].Type() == fn.Type().In(fn.Type().NumIn()-1) {
+		fn.CallSlice(args)
+	} else {
+		fn.Call(args)
+	}
+	return nil
+}
+
+// exitWorker ends the worker like Python ends a process: non-daemonic
+// children are joined, daemonic ones terminated, then the process exits.
+func exitWorker(code int) {
+	for _, p := range ActiveChildren() {
+		if p.Daemon {
+			p.Terminate()
+		} else {
+			p.Join()
+		}
+	}
+	os.Exit(code)
+}

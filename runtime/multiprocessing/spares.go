@@ -1,0 +1,262 @@
+package multiprocessing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Warm workers. Starting a worker costs an exec and a replay of the notebook
+// (~15-20 ms), so the package keeps a few idle workers that have already
+// replayed the Program (they catch up on new chunks incrementally) and hands
+// them out on Start and NewPool. A worker whose Process target returned while
+// leaving nothing running (no goroutine, no child process) goes back to the
+// idle list, so Start+Join costs a few IPC round trips. The trade-off: such a
+// reused worker keeps process-wide state its target changed outside the
+// notebook's globals (working directory, environment, package state of
+// compiled libraries such as log flags or math/rand); the notebook's globals
+// are reset to the parent's values at every Start. Set GOPROC_MP_REUSE=0 to
+// give every Process a fresh worker.
+var spares struct {
+	sync.Mutex
+	idle     []*worker
+	starting int
+	used     bool
+	shutdown bool
+}
+
+// idleSince records when a worker went idle, to retire extras.
+var idleSince sync.Map // *worker → time.Time
+
+func spareTarget() int {
+	if n, err := strconv.Atoi(os.Getenv(sparesEnv)); err == nil && n >= 0 {
+		return n
+	}
+	return 2
+}
+
+func maxIdle() int { return max(spareTarget(), 4) }
+
+func reuseEnabled() bool { return os.Getenv(reuseEnv) != "0" }
+
+var errShutdown = errors.New("multiprocessing is shut down")
+
+func isDead(w *worker) bool {
+	select {
+	case <-w.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// acquireWorker returns an idle worker, or starts one.
+func acquireWorker() (*worker, error) {
+	spares.Lock()
+	if spares.shutdown {
+		spares.Unlock()
+		return nil, errShutdown
+	}
+	spares.used = true
+	for len(spares.idle) > 0 {
+		w := spares.idle[len(spares.idle)-1]
+		spares.idle = spares.idle[:len(spares.idle)-1]
+		if isDead(w) {
+			continue
+		}
+		spares.Unlock()
+		idleSince.Delete(w)
+		go replenish()
+		return w, nil
+	}
+	spares.Unlock()
+	go replenish()
+	return spawnWorker()
+}
+
+// releaseWorker returns a worker that finished cleanly to the idle list.
+func releaseWorker(w *worker) {
+	spares.Lock()
+	if spares.shutdown || isDead(w) || len(spares.idle) >= maxIdle() {
+		spares.Unlock()
+		w.retire()
+		return
+	}
+	spares.idle = append(spares.idle, w)
+	spares.Unlock()
+	idleSince.Store(w, time.Now())
+	startIdleReaper()
+}
+
+// replenish starts workers in the background until spareTarget are idle or
+// starting.
+func replenish() {
+	spares.Lock()
+	need := spareTarget() - len(spares.idle) - spares.starting
+	if spares.shutdown || need <= 0 {
+		spares.Unlock()
+		return
+	}
+	spares.starting += need
+	spares.Unlock()
+	for range need {
+		go func() {
+			w, err := spawnWorker()
+			if err == nil {
+				err = warm(w)
+				if err != nil {
+					w.retire()
+				}
+			}
+			spares.Lock()
+			spares.starting--
+			spares.Unlock()
+			if err == nil {
+				releaseWorker(w)
+			}
+		}()
+	}
+}
+
+// warm makes w replay the current Program.
+func warm(w *worker) error {
+	h := currentHost()
+	if h == nil {
+		return nil
+	}
+	p := h.Program()
+	from, chunks := w.catchUp(p)
+	if len(chunks) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := w.request(ctx, &message{Op: opReplay, From: from, Chunks: chunks})
+	if err != nil {
+		return err
+	}
+	if m.Err != "" {
+		return errors.New(m.Err)
+	}
+	w.replayed = from + len(chunks)
+	return nil
+}
+
+// refreshIdle brings idle workers up to date with a grown Program, in the
+// background, so the next Start does not pay for the replay.
+func refreshIdle(p Program) {
+	spares.Lock()
+	var stale, fresh []*worker
+	for _, w := range spares.idle {
+		if w.replayed < len(p.Chunks) {
+			stale = append(stale, w)
+		} else {
+			fresh = append(fresh, w)
+		}
+	}
+	spares.idle = fresh
+	spares.Unlock()
+	for _, w := range stale {
+		go func() {
+			if err := warm(w); err != nil {
+				w.retire()
+				return
+			}
+			releaseWorker(w)
+		}()
+	}
+}
+
+var reaperOnce sync.Once
+
+// startIdleReaper retires idle workers beyond spareTarget after 30 s idle.
+func startIdleReaper() {
+	reaperOnce.Do(func() {
+		go func() {
+			for range time.Tick(5 * time.Second) {
+				spares.Lock()
+				var keep []*worker
+				extra := len(spares.idle) - spareTarget()
+				for _, w := range spares.idle {
+					t, _ := idleSince.Load(w)
+					if since, ok := t.(time.Time); ok && extra > 0 && time.Since(since) > 30*time.Second {
+						extra--
+						idleSince.Delete(w)
+						go w.retire()
+						continue
+					}
+					keep = append(keep, w)
+				}
+				spares.idle = keep
+				spares.Unlock()
+			}
+		}()
+	})
+}
+
+// Limits.
+
+var (
+	maxProcesses     atomic.Int64 // 0: no cap
+	processesStarted atomic.Int64
+)
+
+func init() {
+	if n, err := strconv.Atoi(os.Getenv(maxProcessesEnv)); err == nil && n > 0 {
+		maxProcesses.Store(int64(n))
+	}
+}
+
+// SetMaxProcesses caps how many processes this process may start over its
+// life (Process starts plus pool workers, replacements included); 0 removes
+// the cap. Over the cap, Start and pool operations return an error. The
+// environment variable GOPROC_MAX_PROCESSES sets the initial cap; children
+// inherit it, and nesting is limited to 8 levels, so a notebook cannot
+// fork-bomb the machine.
+func SetMaxProcesses(n int) { maxProcesses.Store(int64(max(n, 0))) }
+
+// reserve counts n process starts against the cap.
+func reserve(n int) error {
+	limit := maxProcesses.Load()
+	if limit == 0 {
+		processesStarted.Add(int64(n))
+		return nil
+	}
+	for {
+		cur := processesStarted.Load()
+		if cur+int64(n) > limit {
+			return fmt.Errorf("process limit reached: %d processes started, the limit is %d (SetMaxProcesses)", cur, limit)
+		}
+		if processesStarted.CompareAndSwap(cur, cur+int64(n)) {
+			return nil
+		}
+	}
+}
+
+// Shutdown kills every worker and child process this process started and
+// waits (up to 2 s) until they are reaped. The engine calls it before it
+// exits or restarts; afterwards starting processes fails.
+func Shutdown() {
+	spares.Lock()
+	spares.shutdown = true
+	spares.idle = nil
+	spares.Unlock()
+	all := registry.snapshot()
+	for _, w := range all {
+		w.signal(syscall.SIGKILL)
+	}
+	deadline := time.After(2 * time.Second)
+	for _, w := range all {
+		select {
+		case <-w.exited:
+		case <-deadline:
+			return
+		}
+	}
+}
