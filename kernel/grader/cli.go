@@ -168,6 +168,9 @@ func writeRelease(source, out string) error {
 	if strings.TrimSpace(out) == "" {
 		return fmt.Errorf("--release needs a file name")
 	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", out, err)
+	}
 	if err := rel.WriteFile(out); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
