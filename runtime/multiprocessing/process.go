@@ -142,7 +142,7 @@ func (p *Process) Start() error {
 			return fmt.Errorf("start process %s: %w", p.Name, err)
 		}
 		from, chunks := w.catchUp(prog)
-		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: globals, Func: name, Args: args, Identity: id}
+		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: globals, Func: name, Args: args, Identity: id, Reusable: reuseEnabled()}
 		reply, err := w.request(ctx, m)
 		if err != nil {
 			w.signal(syscall.SIGKILL)

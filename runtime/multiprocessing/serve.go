@@ -206,7 +206,7 @@ func (s *server) run(m *message) {
 		fmt.Fprintf(os.Stderr, "Process %s (pid %d):\n%s", m.Identity.Name, os.Getpid(), p.traceback())
 		exitWorker(1)
 	}
-	if !reuseEnabled() || !settled(baseline) || liveChildren() > 0 || livePools.Load() > 0 {
+	if !m.Reusable || !settled(baseline) || liveChildren() > 0 || livePools.Load() > 0 {
 		exitWorker(0)
 	}
 	self.Store(nil)

@@ -17,7 +17,7 @@ import (
 
 // typedValue is a value with its type.
 type typedValue struct {
-	T *typeDesc     `json:"t,omitempty"`
+	T *typeDesc       `json:"t,omitempty"`
 	V json.RawMessage `json:"v"`
 }
 

@@ -88,10 +88,14 @@ func (n *Notebook) Run(src string) (res reflect.Value, err error) {
 			err = fmt.Errorf("panic escaped Eval: %v", p)
 		}
 	}()
+	inst, err := InstrumentStatements(src)
+	if err != nil {
+		return reflect.Value{}, err
+	}
 	n.mu.Lock()
 	ctx := n.ctx
 	n.mu.Unlock()
-	return n.I.EvalWithContext(ctx, ";\n"+src)
+	return n.I.EvalWithContext(ctx, ";\n"+inst)
 }
 
 // Interrupt cancels the running cell's context and starts a new one.
@@ -201,6 +205,17 @@ func (n *Notebook) Func(name string) (reflect.Value, error) {
 	return v, nil
 }
 
+// InstrumentStatements instruments the function literals in a statement
+// chunk.
+func InstrumentStatements(src string) (string, error) {
+	const open, close = "func _() {\n", "\n}"
+	inst, err := Instrument(open + src + close)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(inst, open), close), nil
+}
+
 // Instrument inserts the identity probe at the top of every function body
 // in a declaration chunk, on the same line, as the kernel does.
 func Instrument(src string) (string, error) {
@@ -240,6 +255,9 @@ func Instrument(src string) (string, error) {
 		switch d := node.(type) {
 		case *ast.FuncDecl:
 			name := d.Name.Name
+			if name == "_" {
+				return true
+			}
 			if d.Recv != nil && len(d.Recv.List) > 0 {
 				name = fmt.Sprintf("method (%s).%s", text(d.Recv.List[0].Type), d.Name.Name)
 			}

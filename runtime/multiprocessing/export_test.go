@@ -1,0 +1,4 @@
+package multiprocessing
+
+// LiveWorkers is the number of worker processes alive (for tests).
+func LiveWorkers() int { return len(registry.snapshot()) }
