@@ -1,0 +1,205 @@
+// Package cell turns the source of a notebook cell into chunks that the yaegi
+// interpreter (v0.16.1) can evaluate one after another.
+//
+// yaegi evaluates either declarations or statements in one Eval, never both,
+// and it lacks or mishandles several Go 1.21+ features. Parse splits a cell
+// into top-level chunks, normalises them (package clauses, func main, imports
+// already made) and rewrites what yaegi gets wrong: range over an integer,
+// min/max/clear, per-iteration loop variables, top-level type switches. It
+// instruments every function with an identity probe for multiprocessing and
+// wraps a trailing expression for display. Every chunk keeps a source map, so
+// a position yaegi reports in a chunk maps back to the cell (Chunk.CellPos).
+//
+// The package is a pure source-to-source transformer: it uses go/scanner,
+// go/parser and go/ast only and never runs code.
+package cell
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Kind says how a chunk must be evaluated.
+type Kind int
+
+const (
+	// Decl chunks hold package-level declarations (import, const, var, type,
+	// func). An import chunk is a Decl chunk that holds only imports.
+	Decl Kind = iota
+	// Stmt chunks hold statements; yaegi runs them in the global scope, so
+	// `x := 1` defines a global.
+	Stmt
+)
+
+func (k Kind) String() string {
+	if k == Decl {
+		return "decl"
+	}
+	return "stmt"
+}
+
+// Import is one import spec of a cell.
+type Import struct {
+	Name string // explicit package name ("" if none, "_" or "." as written)
+	Path string // unquoted import path
+}
+
+// TypeDecl is a type declared by a chunk. Src is a normalised rendering of
+// the declaration ("T[P any] struct{A int}", "U = int" for an alias), so two
+// declarations of the same name compare equal exactly when they declare the
+// same type. yaegi silently ignores a redefinition of a type; the engine can
+// compare Src with the earlier one and warn.
+type TypeDecl struct {
+	Name string
+	Src  string
+}
+
+// Chunk is one piece of a cell to pass to interp.EvalWithContext.
+type Chunk struct {
+	Kind Kind
+	// Src is the exact text to evaluate. It starts with a prefix line ("\n"
+	// for Decl, ";\n" for Stmt) so that yaegi reports positions in Src
+	// exactly: line 2 is the chunk's first line, columns are not shifted.
+	Src string
+	// Line is the 1-based line of the cell where the chunk starts.
+	Line int
+	// Imports lists the imports of an import chunk (nil otherwise).
+	Imports []Import
+	// Declares lists the top-level names the chunk declares: funcs (not
+	// methods), vars, consts and types for Decl chunks; the names a top-level
+	// `:=` defines for Stmt chunks. A renamed main appears under its new name.
+	Declares []string
+	// Types lists the chunk's type declarations.
+	Types []TypeDecl
+	// Display reports that the chunk's last statement, an expression, was
+	// wrapped in __goproc.Display(...).
+	Display bool
+	// NoDisplay is Src without the display wrap. Evaluate it instead when Src
+	// fails to compile because the expression has no value ("cannot use
+	// func() as type ()" and similar); positions in it map back with
+	// WithoutDisplay().CellPos.
+	NoDisplay string
+
+	cell      string // the whole cell, for position mapping
+	srcMap    []int  // cell byte offset of each byte of Src (plus one past the end)
+	plainMap  []int  // the same for NoDisplay
+}
+
+// WithoutDisplay returns the chunk with Src replaced by NoDisplay. It returns
+// c unchanged when c.Display is false.
+func (c Chunk) WithoutDisplay() Chunk {
+	if !c.Display {
+		return c
+	}
+	c.Src, c.srcMap = c.NoDisplay, c.plainMap
+	c.Display = false
+	return c
+}
+
+// CellPos maps a position that yaegi reported for c.Src (line and column as
+// in "2:5: ...", 1-based, column in bytes) to the cell: a 1-based line and a
+// 1-based column counted in Unicode code points. Positions inside text that
+// the rewrites inserted map to the place of the insertion. Line 1 of Src is
+// the prefix line; it maps to the chunk's first line.
+func (c Chunk) CellPos(line, col int) (int, int) {
+	off := srcOffset(c.Src, line, col)
+	if off < 0 || c.srcMap == nil {
+		return c.Line, 1
+	}
+	if off >= len(c.srcMap) {
+		off = len(c.srcMap) - 1
+	}
+	return lineCol(c.cell, c.srcMap[off])
+}
+
+// CellError maps an error message from evaluating c.Src ("_.go:3:5: msg" or
+// "3:5: msg") to the cell. ok is false when msg carries no position.
+func (c Chunk) CellError(msg string) (line, col int, rest string, ok bool) {
+	l, cl, rest, ok := MapError(msg)
+	if !ok {
+		return 0, 0, msg, false
+	}
+	l, cl = c.CellPos(l, cl)
+	return l, cl, rest, true
+}
+
+// MapError splits the position off an error message from yaegi: parse errors
+// read "_.go:2:5: msg", compile errors "2:5: msg". Only the first error of a
+// list is looked at. ok is false when msg does not start with a position.
+func MapError(msg string) (line, col int, rest string, ok bool) {
+	s := strings.TrimPrefix(msg, "_.go:")
+	var n int
+	if _, err := fmt.Sscanf(s, "%d:%d:%n", &line, &col, &n); err != nil || n == 0 {
+		return 0, 0, msg, false
+	}
+	return line, col, strings.TrimSpace(s[n:]), true
+}
+
+// srcOffset returns the byte offset in src of line:col (1-based, col in
+// bytes), or -1 for line 1 (yaegi's wrapper shares that line) and bad input.
+func srcOffset(src string, line, col int) int {
+	if line < 2 || col < 1 {
+		return -1
+	}
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(src[off:], '\n')
+		if i < 0 {
+			return -1
+		}
+		off += i + 1
+	}
+	end := strings.IndexByte(src[off:], '\n')
+	if end < 0 {
+		end = len(src) - off
+	}
+	if col-1 > end {
+		col = end + 1
+	}
+	return off + col - 1
+}
+
+// lineCol converts a byte offset in s to a 1-based line and a 1-based column
+// in code points.
+func lineCol(s string, off int) (int, int) {
+	if off > len(s) {
+		off = len(s)
+	}
+	if off < 0 {
+		off = 0
+	}
+	line := 1 + strings.Count(s[:off], "\n")
+	start := strings.LastIndexByte(s[:off], '\n') + 1
+	return line, 1 + utf8.RuneCountInString(s[start:off])
+}
+
+// SyntaxError is a cell that cannot be turned into chunks. Line and Col are
+// 1-based cell coordinates, Col in code points.
+type SyntaxError struct {
+	Line, Col int
+	Msg       string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
+
+// Options tunes Parse.
+type Options struct {
+	// KnownInts reports whether a global name (declared in an earlier cell)
+	// holds an integer, so that `for i := range n` can be rewritten. nil means
+	// no global is known to be an integer.
+	KnownInts func(name string) bool
+	// Defined reports whether a global name is declared by the user (in an
+	// earlier cell); min, max and clear are not rewritten when the user
+	// declared them. nil means none.
+	Defined func(name string) bool
+	// SeenImport reports whether an import was already made (same name and
+	// path). Parse drops those, and omits an import chunk that is left
+	// empty. nil keeps every import; the engine must then drop repeats.
+	SeenImport func(Import) bool
+	// Seq makes generated names unique across cells (the renamed main is
+	// __goproc_main_<Seq>); pass the execution count.
+	Seq int
+	// Instrument inserts the identity probe at the top of every function.
+	Instrument bool
+}

@@ -1,0 +1,559 @@
+package cell
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// unit is one chunk of the cell, parsed. Offsets of its AST map to the cell
+// by off().
+type unit struct {
+	kind     segKind
+	pos, end int // cell byte range
+	file     *ast.File
+	fset     *token.FileSet
+	hdr      int         // bytes of synthetic header before the cell text
+	stmts    []ast.Stmt  // Stmt units: the top-level statements
+	decls    []ast.Decl  // Decl and import units
+	imports  []Import    // import units: the imports kept
+	declares []string    // see Chunk.Declares
+	types    []TypeDecl  // see Chunk.Types
+	display  bool        // the display wrap was added
+	dropped  bool        // an import unit whose imports were all made already
+	mainName string      // a renamed main declared here
+	mainPos  int         // offset of main's name
+	lastExpr ast.Expr    // Stmt units: trailing expression statement
+}
+
+func (u *unit) off(p token.Pos) int { return u.fset.Position(p).Offset - u.hdr }
+
+// Parse splits a cell into chunks to evaluate in order. See the package
+// documentation and Chunk. A cell that cannot be parsed gives a
+// *SyntaxError in cell coordinates.
+func Parse(cell string, opts Options) ([]Chunk, error) {
+	toks, err := scanCell(cell)
+	if err != nil {
+		return nil, err
+	}
+	units, err := parseUnits(cell, splitSegments(toks))
+	if err != nil {
+		return nil, err
+	}
+	r := &rewriter{cell: cell, opts: opts, ed: &editor{cell: cell}}
+	if err := r.run(units); err != nil {
+		return nil, err
+	}
+	r.ed.sort()
+	var chunks []Chunk
+	var mainUnit *unit
+	for _, u := range units {
+		if u.dropped {
+			continue
+		}
+		c := Chunk{Kind: Decl, Line: lineOf(cell, u.pos), Imports: u.imports, Declares: u.declares, Types: u.types, cell: cell}
+		prefix := "\n"
+		if u.kind == segStmt {
+			c.Kind, prefix = Stmt, ";\n"
+		}
+		c.Src, c.srcMap = r.renderUnit(u, prefix, false)
+		c.NoDisplay, c.plainMap = c.Src, c.srcMap
+		if u.display {
+			c.Display = true
+			c.NoDisplay, c.plainMap = r.renderUnit(u, prefix, true)
+		}
+		chunks = append(chunks, c)
+		if u.mainName != "" {
+			mainUnit = u
+		}
+	}
+	if u := mainUnit; u != nil {
+		// Like go run: main runs once, after every declaration of the cell.
+		call := ";\n" + u.mainName + "()\n"
+		m := make([]int, len(call)+1)
+		for i := range m {
+			m[i] = u.mainPos
+		}
+		chunks = append(chunks, Chunk{Kind: Stmt, Src: call, NoDisplay: call, Line: lineOf(cell, u.mainPos), cell: cell, srcMap: m, plainMap: m})
+	}
+	return chunks, nil
+}
+
+// renderUnit renders a unit with its prefix line; the unit's first line is
+// padded with spaces up to the unit's column.
+func (r *rewriter) renderUnit(u *unit, prefix string, plain bool) (string, []int) {
+	var o output
+	o.text(prefix, u.pos)
+	ls := strings.LastIndexByte(r.cell[:u.pos], '\n') + 1
+	for p := ls; p < u.pos; p++ {
+		o.buf = append(o.buf, ' ')
+		o.m = append(o.m, p)
+	}
+	r.ed.render(&o, u.pos, u.end, true, plain)
+	o.text("\n", u.end)
+	o.m = append(o.m, u.end)
+	return string(o.buf), o.m
+}
+
+func lineOf(s string, off int) int { return 1 + strings.Count(s[:off], "\n") }
+
+// parseUnits merges neighbouring segments of the same kind and parses each
+// group with go/parser. Package clauses are dropped.
+func parseUnits(cell string, segs []segment) ([]*unit, error) {
+	var units []*unit
+	for _, s := range segs {
+		if s.kind == segPackage {
+			continue
+		}
+		if n := len(units); n > 0 && units[n-1].kind == s.kind {
+			units[n-1].end = s.end
+			continue
+		}
+		units = append(units, &unit{kind: s.kind, pos: s.pos, end: s.end})
+	}
+	for _, u := range units {
+		b := []byte(cell)
+		for i := range b {
+			if (i < u.pos || i >= u.end) && b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+		var src string
+		if u.kind == segStmt {
+			src = "package p;func _(){" + string(b) + "\n}"
+			u.hdr = len("package p;func _(){")
+		} else {
+			src = "package p;" + string(b)
+			u.hdr = len("package p;")
+		}
+		u.fset = token.NewFileSet()
+		f, err := parser.ParseFile(u.fset, "cell.go", src, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, syntaxError(cell, u, err)
+		}
+		u.file = f
+		if u.kind == segStmt {
+			u.stmts = f.Decls[0].(*ast.FuncDecl).Body.List
+		} else {
+			u.decls = f.Decls
+		}
+	}
+	return units, nil
+}
+
+func syntaxError(cell string, u *unit, err error) error {
+	var list scanner.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return &SyntaxError{Line: lineOf(cell, u.pos), Col: 1, Msg: err.Error()}
+	}
+	e := list[0]
+	off := e.Pos.Offset - u.hdr
+	if off > len(cell) {
+		off = len(cell)
+	}
+	l, c := lineCol(cell, off)
+	msg := e.Msg
+	if off >= u.end && strings.Contains(msg, "found '}'") {
+		msg += " (the cell ends early: is a bracket or brace left open?)"
+	}
+	return &SyntaxError{Line: l, Col: c, Msg: msg}
+}
+
+// rewriter holds the state of the rewrites of one cell.
+type rewriter struct {
+	cell  string
+	opts  Options
+	ed    *editor
+	ints  ints
+	n     int                     // counter for generated names
+	user  map[string]bool         // names the cell declares anywhere
+	funcs map[string]bool         // top-level funcs of the cell: has results
+	done  map[*ast.CallExpr]bool  // min/max calls already rewritten
+	loops map[ast.Stmt]bool       // loops already rewritten
+	label map[ast.Stmt]*ast.Ident // label of a labelled loop
+}
+
+func (r *rewriter) run(units []*unit) error {
+	r.user = map[string]bool{}
+	r.funcs = map[string]bool{}
+	r.done = map[*ast.CallExpr]bool{}
+	r.loops = map[ast.Stmt]bool{}
+	r.label = map[ast.Stmt]*ast.Ident{}
+	r.ints = ints{globals: map[string]bool{}, types: map[string]bool{}, known: r.opts.KnownInts}
+	for _, u := range units {
+		r.collect(u)
+	}
+	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
+	for _, u := range units {
+		if u.kind == segStmt {
+			if err := r.topLevel(u); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range units {
+		switch u.kind {
+		case segImport:
+			r.imports(u)
+		case segDecl:
+			r.decls(u)
+		}
+		r.rangeInts(u)
+		r.inspect(u)
+	}
+	if n := len(units); n > 0 && units[n-1].kind == segStmt {
+		r.display(units[n-1])
+	}
+	return nil
+}
+
+// defined reports whether the user declared name, in this cell or before.
+func (r *rewriter) defined(name string) bool {
+	return r.user[name] || (r.opts.Defined != nil && r.opts.Defined(name))
+}
+
+// collect records the names the cell declares (anywhere), the top-level
+// integers and integer types, and the cell's functions.
+func (r *rewriter) collect(u *unit) {
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl:
+			if n.Recv == nil && n.Name.Name != "_" {
+				r.user[n.Name.Name] = true
+			}
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				r.user[id.Name] = true
+			}
+		case *ast.TypeSpec:
+			r.user[n.Name.Name] = true
+		case *ast.Field:
+			for _, id := range n.Names {
+				r.user[id.Name] = true
+			}
+		case *ast.AssignStmt:
+			if n.Tok == token.DEFINE {
+				for _, e := range n.Lhs {
+					if id, ok := e.(*ast.Ident); ok {
+						r.user[id.Name] = true
+					}
+				}
+			}
+		case *ast.RangeStmt:
+			if n.Tok == token.DEFINE {
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if id, ok := e.(*ast.Ident); ok {
+						r.user[id.Name] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	r.user["_"] = false
+	top := newScope(nil)
+	decl := func(name string, isInt bool) {
+		if name != "_" {
+			r.ints.globals[name] = isInt
+		}
+	}
+	for _, d := range u.decls {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			switch d.Tok {
+			case token.TYPE:
+				for _, sp := range d.Specs {
+					ts := sp.(*ast.TypeSpec)
+					r.ints.types[ts.Name.Name] = ts.TypeParams == nil && r.ints.isIntType(ts.Type)
+				}
+			case token.VAR, token.CONST:
+				r.ints.declareSpecs(d, top, decl)
+			}
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				r.funcs[d.Name.Name] = d.Type.Results != nil && len(d.Type.Results.List) > 0
+				decl(d.Name.Name, false)
+			}
+		}
+	}
+	for _, s := range u.stmts {
+		if as, ok := s.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			for i, e := range as.Lhs {
+				if id, ok := e.(*ast.Ident); ok {
+					decl(id.Name, len(as.Rhs) == len(as.Lhs) && r.ints.isInt(as.Rhs[i], top))
+				}
+			}
+		}
+	}
+}
+
+// topLevel checks and rewrites the top-level statements of a Stmt unit:
+// return is refused, a type switch is wrapped in a block, a global defined
+// from min/max is split, and the defined names are recorded.
+func (r *rewriter) topLevel(u *unit) error {
+	for _, s := range u.stmts {
+		var bad ast.Node
+		ast.Inspect(s, func(n ast.Node) bool {
+			switch n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				if bad == nil {
+					bad = n
+				}
+			}
+			return bad == nil
+		})
+		if bad != nil {
+			l, c := lineCol(r.cell, u.off(bad.Pos()))
+			return &SyntaxError{Line: l, Col: c, Msg: "return is not allowed at the top level of a cell: " +
+				"move the code into a function and call it, or use if/else to skip the rest"}
+		}
+		switch s := s.(type) {
+		case *ast.TypeSwitchStmt:
+			// yaegi v0.16.1 panics on `switch v := x.(type)` at the top level;
+			// in a block it works.
+			r.ed.insert(u.off(s.Pos()), "{")
+			r.ed.insert(u.off(s.End()), "}")
+		case *ast.AssignStmt:
+			if s.Tok != token.DEFINE {
+				continue
+			}
+			for _, e := range s.Lhs {
+				if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+					u.declares = append(u.declares, id.Name)
+				}
+			}
+			r.globalMinMax(u, s)
+		}
+	}
+	if n := len(u.stmts); n > 0 {
+		if es, ok := u.stmts[n-1].(*ast.ExprStmt); ok {
+			u.lastExpr = es.X
+		}
+	}
+	return nil
+}
+
+// globalMinMax rewrites `x := min(a, b)` at the top level. yaegi v0.16.1
+// cannot type a global from a generic call ("nil reflect type"), so the
+// global is defined from one argument first: `x := a; x = __goprocMin(x, b)`.
+func (r *rewriter) globalMinMax(u *unit, s *ast.AssignStmt) {
+	if len(s.Lhs) != 1 || len(s.Rhs) != 1 {
+		return
+	}
+	id, ok := s.Lhs[0].(*ast.Ident)
+	call, ok2 := s.Rhs[0].(*ast.CallExpr)
+	if !ok || !ok2 || id.Name == "_" || !r.isMinMax(call) || len(call.Args) < 2 || call.Ellipsis.IsValid() {
+		return
+	}
+	args := r.orderArgs(u, call.Args)
+	if args == nil || allConst(call.Args) {
+		return
+	}
+	seed := args[0]
+	pieces := []piece{span(u.off(seed.Pos()), u.off(seed.End())), txt("; " + id.Name + " = ")}
+	first := []piece{txt(id.Name)}
+	pieces = append(pieces, r.nest(u, call, first, args[1:])...)
+	r.ed.add(u.off(call.Pos()), u.off(call.End()), pieces...)
+	r.done[call] = true
+}
+
+func (r *rewriter) isMinMax(call *ast.CallExpr) bool {
+	fn, ok := call.Fun.(*ast.Ident)
+	return ok && (fn.Name == "min" || fn.Name == "max") && !r.defined(fn.Name)
+}
+
+// orderArgs puts the arguments that are not constant literals first: yaegi
+// infers the type parameter of the helper from the first argument only.
+// Literals have no side effects, so the order of evaluation is kept.
+func (r *rewriter) orderArgs(u *unit, args []ast.Expr) []ast.Expr {
+	var vars, lits []ast.Expr
+	for _, a := range args {
+		if isConstLit(a) {
+			lits = append(lits, a)
+		} else {
+			vars = append(vars, a)
+		}
+	}
+	return append(vars, lits...)
+}
+
+// nest renders helper(helper(first, a1), a2)... as pieces.
+func (r *rewriter) nest(u *unit, call *ast.CallExpr, first []piece, rest []ast.Expr) []piece {
+	helper := "__goprocMin("
+	if call.Fun.(*ast.Ident).Name == "max" {
+		helper = "__goprocMax("
+	}
+	var ps []piece
+	for range rest {
+		ps = append(ps, txt(helper))
+	}
+	ps = append(ps, first...)
+	for _, a := range rest {
+		ps = append(ps, txt(", "), span(u.off(a.Pos()), u.off(a.End())), txt(")"))
+	}
+	return ps
+}
+
+// imports applies Options.SeenImport and records the imports kept.
+func (r *rewriter) imports(u *unit) {
+	for _, d := range u.decls {
+		gd := d.(*ast.GenDecl)
+		kept := 0
+		for _, sp := range gd.Specs {
+			is := sp.(*ast.ImportSpec)
+			path, _ := strconv.Unquote(is.Path.Value)
+			im := Import{Path: path}
+			if is.Name != nil {
+				im.Name = is.Name.Name
+			}
+			if r.opts.SeenImport != nil && r.opts.SeenImport(im) {
+				r.ed.replace(u.off(is.Pos()), u.off(is.End()), "")
+				continue
+			}
+			kept++
+			u.imports = append(u.imports, im)
+		}
+		if kept == 0 {
+			r.ed.replace(u.off(gd.Pos()), u.off(gd.End()), "")
+		}
+	}
+	u.dropped = len(u.imports) == 0
+}
+
+// decls records declared names and types and renames main.
+func (r *rewriter) decls(u *unit) {
+	for _, d := range u.decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv != nil {
+				continue
+			}
+			name := d.Name.Name
+			if name == "main" && d.Type.TypeParams == nil && d.Body != nil {
+				// yaegi re-runs a declared main on every later Eval: rename it
+				// and call it once, like go run.
+				name = fmt.Sprintf("__goproc_main_%d", r.opts.Seq)
+				r.ed.replace(u.off(d.Name.Pos()), u.off(d.Name.End()), name)
+				u.mainName, u.mainPos = name, u.off(d.Name.Pos())
+			}
+			if name != "_" && name != "init" {
+				u.declares = append(u.declares, name)
+			}
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.ValueSpec:
+					for _, id := range sp.Names {
+						if id.Name != "_" {
+							u.declares = append(u.declares, id.Name)
+						}
+					}
+				case *ast.TypeSpec:
+					if sp.Name.Name == "_" {
+						continue
+					}
+					u.declares = append(u.declares, sp.Name.Name)
+					u.types = append(u.types, TypeDecl{Name: sp.Name.Name, Src: typeSrc(sp)})
+				}
+			}
+		}
+	}
+}
+
+// typeSrc renders a type spec in a normalised form (no comments, single
+// line, canonical spacing).
+func typeSrc(ts *ast.TypeSpec) string {
+	var b strings.Builder
+	b.WriteString(ts.Name.Name)
+	if ts.TypeParams != nil {
+		b.WriteString("[")
+		for i, f := range ts.TypeParams.List {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			for j, n := range f.Names {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(n.Name)
+			}
+			b.WriteString(" " + types.ExprString(f.Type))
+		}
+		b.WriteString("]")
+	}
+	if ts.Assign.IsValid() {
+		b.WriteString(" =")
+	}
+	b.WriteString(" " + types.ExprString(ts.Type))
+	return b.String()
+}
+
+// display wraps the trailing expression statement of the last unit.
+func (r *rewriter) display(u *unit) {
+	x := u.lastExpr
+	if x == nil || !displayable(x, r.funcs) {
+		return
+	}
+	r.ed.edits = append(r.ed.edits,
+		edit{pos: u.off(x.Pos()), end: u.off(x.Pos()), pieces: []piece{txt("__goproc.Display(")}, seq: len(r.ed.edits), display: true},
+		edit{pos: u.off(x.End()), end: u.off(x.End()), pieces: []piece{txt(")")}, seq: len(r.ed.edits) + 1, display: true})
+	u.display = true
+}
+
+// displayable reports whether the value of a trailing expression should be
+// shown: not for printing, panic, exit, a receive used to wait, nor a call of
+// a function of the cell that has no results.
+func displayable(x ast.Expr, funcs map[string]bool) bool {
+	x = ast.Unparen(x)
+	if u, ok := x.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+		return false
+	}
+	call, ok := x.(*ast.CallExpr)
+	if !ok {
+		return true
+	}
+	switch fn := call.Fun.(type) {
+	case *ast.Ident:
+		switch fn.Name {
+		case "print", "println", "panic", "clear", "close", "delete", "copy":
+			return false
+		}
+		if res, ok := funcs[fn.Name]; ok && !res {
+			return false
+		}
+	case *ast.SelectorExpr:
+		pkg, ok := fn.X.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		name := fn.Sel.Name
+		switch pkg.Name {
+		case "fmt":
+			return !strings.HasPrefix(name, "Print") && !strings.HasPrefix(name, "Fprint")
+		case "log":
+			return !strings.HasPrefix(name, "Print") && !strings.HasPrefix(name, "Fatal") && !strings.HasPrefix(name, "Panic")
+		case "os":
+			return name != "Exit"
+		}
+	}
+	return true
+}
+
+// sortedKeys is used by tests and Declarations.
+func sortedKeys(m map[string]bool) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

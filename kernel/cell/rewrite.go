@@ -1,0 +1,506 @@
+package cell
+
+import (
+	"fmt"
+	"go/ast"
+	"go/constant"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+)
+
+func (r *rewriter) next() int { r.n++; return r.n }
+
+// scopeVisitor walks a unit keeping block scopes, to rewrite range loops
+// over integers.
+type scopeVisitor struct {
+	r *rewriter
+	u *unit
+	s *scope
+}
+
+func (v scopeVisitor) inner() scopeVisitor { return scopeVisitor{v.r, v.u, newScope(v.s)} }
+
+func (v scopeVisitor) Visit(n ast.Node) ast.Visitor {
+	in := &v.r.ints
+	switch n := n.(type) {
+	case nil:
+		return nil
+	case *ast.FuncDecl:
+		w := v.inner()
+		in.declareFields(n.Recv, w.s)
+		in.declareFields(n.Type.Params, w.s)
+		in.declareFields(n.Type.Results, w.s)
+		return w
+	case *ast.FuncLit:
+		w := v.inner()
+		in.declareFields(n.Type.Params, w.s)
+		in.declareFields(n.Type.Results, w.s)
+		return w
+	case *ast.BlockStmt, *ast.IfStmt, *ast.ForStmt, *ast.SwitchStmt, *ast.CaseClause, *ast.CommClause, *ast.SelectStmt:
+		return v.inner()
+	case *ast.TypeSwitchStmt:
+		w := v.inner()
+		if as, ok := n.Assign.(*ast.AssignStmt); ok {
+			for _, e := range as.Lhs {
+				w.s.declare(e.(*ast.Ident).Name, false)
+			}
+		}
+		return w
+	case *ast.RangeStmt:
+		isInt := n.Value == nil && in.isInt(n.X, v.s)
+		if isInt {
+			v.r.rangeInt(v.u, n)
+		}
+		w := v.inner()
+		if n.Tok == token.DEFINE {
+			if id, ok := n.Key.(*ast.Ident); ok {
+				w.s.declare(id.Name, isInt)
+			}
+			if id, ok := n.Value.(*ast.Ident); ok {
+				w.s.declare(id.Name, false)
+			}
+		}
+		return w
+	case *ast.AssignStmt:
+		if n.Tok == token.DEFINE {
+			vals := make([]bool, len(n.Lhs))
+			for i := range n.Lhs {
+				vals[i] = len(n.Rhs) == len(n.Lhs) && in.isInt(n.Rhs[i], v.s)
+			}
+			for i, e := range n.Lhs {
+				if id, ok := e.(*ast.Ident); ok {
+					v.s.declare(id.Name, vals[i])
+				}
+			}
+		}
+	case *ast.DeclStmt:
+		if gd, ok := n.Decl.(*ast.GenDecl); ok {
+			switch gd.Tok {
+			case token.VAR, token.CONST:
+				in.declareSpecs(gd, v.s, v.s.declare)
+			case token.TYPE:
+				for _, sp := range gd.Specs {
+					ts := sp.(*ast.TypeSpec)
+					in.types[ts.Name.Name] = ts.TypeParams == nil && in.isIntType(ts.Type)
+				}
+			}
+		}
+	}
+	return v
+}
+
+func (r *rewriter) rangeInts(u *unit) {
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		if ls, ok := n.(*ast.LabeledStmt); ok {
+			r.label[ls.Stmt] = ls.Label
+		}
+		return true
+	})
+	ast.Walk(scopeVisitor{r, u, newScope(nil)}, u.file)
+}
+
+// rangeInt rewrites `for i := range N { body }` over an integer N, which
+// yaegi v0.16.1 cannot run, to
+//
+//	{ __nK := N; for __iK := __nK - __nK; __iK < __nK; __iK++ { i := __iK; body }}
+//
+// N is evaluated once, __iK has N's type (int for an untyped constant), and i
+// is a fresh variable each iteration that the body may change, as in Go.
+func (r *rewriter) rangeInt(u *unit, rs *ast.RangeStmt) {
+	k := r.next()
+	n, i := fmt.Sprintf("__n%d", k), fmt.Sprintf("__i%d", k)
+	start := rs.For
+	label := ""
+	if l := r.label[rs]; l != nil {
+		start, label = l.Pos(), l.Name+": "
+	}
+	r.ed.replace(u.off(start), u.off(rs.X.Pos()), "{ "+n+" := ")
+	head := fmt.Sprintf("; %sfor %s := %s - %s; %s < %s; %s++ {", label, i, n, n, i, n, i)
+	pieces := []piece{txt(head)}
+	if key, ok := rs.Key.(*ast.Ident); rs.Key != nil && !(ok && key.Name == "_") {
+		if rs.Tok == token.DEFINE {
+			pieces = append(pieces, txt(" "+key.Name+" := "+i+";"))
+		} else {
+			pieces = append(pieces, txt(" "), span(u.off(rs.Key.Pos()), u.off(rs.Key.End())), txt(" = "+i+";"))
+		}
+	}
+	r.ed.add(u.off(rs.X.End()), u.off(rs.Body.Lbrace)+1, pieces...)
+	r.ed.insert(u.off(rs.Body.Rbrace)+1, "}")
+	r.loops[rs] = true
+}
+
+// inspect applies the rewrites that need no scopes: min/max/clear, loop
+// variables and the identity probes.
+func (r *rewriter) inspect(u *unit) {
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			r.builtin(u, n)
+		case *ast.ForStmt:
+			r.forLoopVars(u, n)
+		case *ast.RangeStmt:
+			r.rangeLoopVars(u, n)
+		case *ast.FuncDecl:
+			if n.Body != nil && r.opts.Instrument && !(u.kind == segStmt && n.Name.Name == "_") {
+				r.probe(u, n.Body, r.funcName(n), n.Type)
+			}
+		case *ast.FuncLit:
+			if r.opts.Instrument {
+				r.probe(u, n.Body, fmt.Sprintf("func literal at line %d", lineOf(r.cell, u.off(n.Pos()))), n.Type)
+			}
+		}
+		return true
+	})
+}
+
+// builtin rewrites min, max (to the Prelude's generic helpers) and clear (to
+// __goproc.Clear), which yaegi v0.16.1 does not know.
+func (r *rewriter) builtin(u *unit, call *ast.CallExpr) {
+	fn, ok := call.Fun.(*ast.Ident)
+	if !ok || r.done[call] || call.Ellipsis.IsValid() {
+		return
+	}
+	switch fn.Name {
+	case "clear":
+		if !r.defined("clear") && len(call.Args) == 1 {
+			r.ed.replace(u.off(fn.Pos()), u.off(fn.End()), "__goproc.Clear")
+		}
+		return
+	case "min", "max":
+		if !r.isMinMax(call) || len(call.Args) == 0 {
+			return
+		}
+	default:
+		return
+	}
+	r.done[call] = true
+	pos, end := u.off(call.Pos()), u.off(call.End())
+	if allConst(call.Args) {
+		if i, float, ok := foldMinMax(call.Args, fn.Name == "max"); ok {
+			a := call.Args[i]
+			tail := ")"
+			if float {
+				tail = " + 0.0)"
+			}
+			r.ed.add(pos, end, txt("("), span(u.off(a.Pos()), u.off(a.End())), txt(tail))
+			return
+		}
+	}
+	args := r.orderArgs(u, call.Args)
+	first := []piece{span(u.off(args[0].Pos()), u.off(args[0].End()))}
+	if len(args) == 1 {
+		r.ed.add(pos, end, append(append([]piece{txt("(")}, first...), txt(")"))...)
+		return
+	}
+	r.ed.add(pos, end, r.nest(u, call, first, args[1:])...)
+}
+
+// isConstLit reports whether e is a constant made of literals only.
+func isConstLit(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return e.Kind != token.IMAG
+	case *ast.ParenExpr:
+		return isConstLit(e.X)
+	case *ast.UnaryExpr:
+		return (e.Op == token.ADD || e.Op == token.SUB || e.Op == token.XOR) && isConstLit(e.X)
+	case *ast.BinaryExpr:
+		switch e.Op {
+		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.AND, token.OR, token.XOR, token.AND_NOT, token.SHL, token.SHR:
+			return isConstLit(e.X) && isConstLit(e.Y)
+		}
+	}
+	return false
+}
+
+func allConst(args []ast.Expr) bool {
+	for _, a := range args {
+		if !isConstLit(a) {
+			return false
+		}
+	}
+	return true
+}
+
+func evalConst(e ast.Expr) constant.Value {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return constant.MakeFromLiteral(e.Value, e.Kind, 0)
+	case *ast.ParenExpr:
+		return evalConst(e.X)
+	case *ast.UnaryExpr:
+		x := evalConst(e.X)
+		if x.Kind() == constant.Unknown || (e.Op == token.XOR && x.Kind() != constant.Int) {
+			return constant.MakeUnknown()
+		}
+		return constant.UnaryOp(e.Op, x, 0)
+	case *ast.BinaryExpr:
+		x, y := evalConst(e.X), evalConst(e.Y)
+		if x.Kind() == constant.Unknown || y.Kind() == constant.Unknown {
+			return constant.MakeUnknown()
+		}
+		if e.Op == token.SHL || e.Op == token.SHR {
+			s, ok := constant.Uint64Val(y)
+			if !ok || x.Kind() != constant.Int || s > 1024 {
+				return constant.MakeUnknown()
+			}
+			return constant.Shift(x, e.Op, uint(s))
+		}
+		if (x.Kind() == constant.String) != (y.Kind() == constant.String) {
+			return constant.MakeUnknown()
+		}
+		op := e.Op
+		if op == token.QUO && x.Kind() == constant.Int && y.Kind() == constant.Int {
+			if constant.Sign(y) == 0 {
+				return constant.MakeUnknown()
+			}
+			op = token.QUO_ASSIGN // integer division
+		}
+		if op == token.QUO && constant.Sign(y) == 0 {
+			return constant.MakeUnknown()
+		}
+		return constant.BinaryOp(x, op, y)
+	}
+	return constant.MakeUnknown()
+}
+
+// foldMinMax picks the argument that min (or max) of constants selects. float
+// reports that the result is a floating-point constant while the chosen
+// argument is an integer one.
+func foldMinMax(args []ast.Expr, isMax bool) (idx int, float, ok bool) {
+	vals := make([]constant.Value, len(args))
+	str, num, anyFloat := false, false, false
+	for i, a := range args {
+		v := evalConst(a)
+		switch v.Kind() {
+		case constant.String:
+			str = true
+		case constant.Int:
+			num = true
+		case constant.Float:
+			num, anyFloat = true, true
+		default:
+			return 0, false, false
+		}
+		vals[i] = v
+	}
+	if str && num {
+		return 0, false, false
+	}
+	op := token.LSS
+	if isMax {
+		op = token.GTR
+	}
+	for i := 1; i < len(vals); i++ {
+		if constant.Compare(vals[i], op, vals[idx]) {
+			idx = i
+		}
+	}
+	return idx, anyFloat && vals[idx].Kind() == constant.Int, true
+}
+
+// captures reports whether body takes the address of one of names or has a
+// func literal that mentions one of them: then the loop needs a fresh copy
+// of its variables per iteration (Go 1.22 semantics).
+func captures(body *ast.BlockStmt, names map[string]bool) bool {
+	found := false
+	mentions := func(n ast.Node) bool {
+		m := false
+		ast.Inspect(n, func(x ast.Node) bool {
+			if id, ok := x.(*ast.Ident); ok && names[id.Name] {
+				m = true
+			}
+			return !m
+		})
+		return m
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			if mentions(n.Body) {
+				found = true
+			}
+			return false
+		case *ast.UnaryExpr:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND && names[id.Name] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// forLoopVars gives a 3-clause loop whose body captures a loop variable one
+// variable per iteration. yaegi v0.16.1 shares one (and hangs on `i := i` in
+// the body), so the header's variables are renamed:
+//
+//	for __lvK_i := 0; __lvK_i < n; __lvK_i++ { i := __lvK_i; { body }; __lvK_next: __lvK_i = i }
+//
+// Writes to i in the body reach the loop; continue becomes goto __lvK_next.
+func (r *rewriter) forLoopVars(u *unit, fs *ast.ForStmt) {
+	init, ok := fs.Init.(*ast.AssignStmt)
+	if !ok || init.Tok != token.DEFINE || r.loops[fs] {
+		return
+	}
+	names := map[string]bool{}
+	var olds []string
+	for _, e := range init.Lhs {
+		if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+			names[id.Name] = true
+			olds = append(olds, id.Name)
+		}
+	}
+	if len(olds) == 0 || !captures(fs.Body, names) {
+		return
+	}
+	r.loops[fs] = true
+	k := r.next()
+	fresh := func(s string) string { return fmt.Sprintf("__lv%d_%s", k, s) }
+	var news []string
+	for _, o := range olds {
+		news = append(news, fresh(o))
+	}
+	for _, e := range init.Lhs {
+		if id := e.(*ast.Ident); names[id.Name] {
+			r.ed.replace(u.off(id.Pos()), u.off(id.End()), fresh(id.Name))
+		}
+	}
+	for _, part := range []ast.Node{fs.Cond, fs.Post} {
+		if part == nil {
+			continue
+		}
+		renameIdents(part, names, func(id *ast.Ident) {
+			r.ed.replace(u.off(id.Pos()), u.off(id.End()), fresh(id.Name))
+		})
+	}
+	r.ed.insert(u.off(fs.Body.Lbrace)+1, " "+strings.Join(olds, ", ")+" := "+strings.Join(news, ", ")+"; {")
+	label := ""
+	if l := r.label[fs]; l != nil {
+		label = l.Name
+	}
+	conts := continuesOf(fs.Body, label)
+	for _, c := range conts {
+		r.ed.replace(u.off(c.Pos()), u.off(c.End()), "goto "+fresh("next"))
+	}
+	tail := "}; "
+	if len(conts) > 0 {
+		tail += fresh("next") + ": "
+	}
+	r.ed.insert(u.off(fs.Body.Rbrace), tail+strings.Join(news, ", ")+" = "+strings.Join(olds, ", ")+"; ")
+}
+
+// renameIdents calls f for each identifier in n that names one of names
+// (not selectors, not inside func literals).
+func renameIdents(n ast.Node, names map[string]bool, f func(*ast.Ident)) {
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.SelectorExpr:
+			renameIdents(x.X, names, f)
+			return false
+		case *ast.Ident:
+			if names[x.Name] {
+				f(x)
+			}
+		}
+		return true
+	})
+}
+
+// continuesOf finds the continue statements in body that continue the loop
+// of body (label is that loop's label, "" if none).
+func continuesOf(body *ast.BlockStmt, label string) []*ast.BranchStmt {
+	var out []*ast.BranchStmt
+	var walk func(n ast.Node, nested bool)
+	walk = func(n ast.Node, nested bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ForStmt:
+				walk(m.Body, true)
+				return false
+			case *ast.RangeStmt:
+				walk(m.Body, true)
+				return false
+			case *ast.BranchStmt:
+				if m.Tok == token.CONTINUE && ((m.Label == nil && !nested) || (m.Label != nil && m.Label.Name == label)) {
+					out = append(out, m)
+				}
+			}
+			return true
+		})
+	}
+	walk(body, false)
+	return out
+}
+
+// rangeLoopVars gives a range loop whose body captures its variables fresh
+// ones per iteration: for __lvK_k, __lvK_v := range x { k, v := __lvK_k, __lvK_v; body }.
+func (r *rewriter) rangeLoopVars(u *unit, rs *ast.RangeStmt) {
+	if rs.Tok != token.DEFINE || r.loops[rs] {
+		return
+	}
+	names := map[string]bool{}
+	var ids []*ast.Ident
+	for _, e := range []ast.Expr{rs.Key, rs.Value} {
+		if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+			names[id.Name] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 || !captures(rs.Body, names) {
+		return
+	}
+	r.loops[rs] = true
+	k := r.next()
+	var olds, news []string
+	for _, id := range ids {
+		nw := fmt.Sprintf("__lv%d_%s", k, id.Name)
+		r.ed.replace(u.off(id.Pos()), u.off(id.End()), nw)
+		olds, news = append(olds, id.Name), append(news, nw)
+	}
+	r.ed.insert(u.off(rs.Body.Lbrace)+1, " "+strings.Join(olds, ", ")+" := "+strings.Join(news, ", ")+";")
+}
+
+// funcName is the name a probe reports for a declared function.
+func (r *rewriter) funcName(d *ast.FuncDecl) string {
+	if d.Recv == nil || len(d.Recv.List) == 0 {
+		if d.Name.Name == "main" && d.Type.TypeParams == nil {
+			return fmt.Sprintf("__goproc_main_%d", r.opts.Seq)
+		}
+		return d.Name.Name
+	}
+	t := d.Recv.List[0].Type
+	star := ""
+	if s, ok := t.(*ast.StarExpr); ok {
+		star, t = "*", s.X
+	}
+	switch x := t.(type) {
+	case *ast.IndexExpr:
+		t = x.X
+	case *ast.IndexListExpr:
+		t = x.X
+	}
+	return "method (" + star + types.ExprString(t) + ")." + d.Name.Name
+}
+
+// probe inserts the identity probe right after the opening brace of a
+// function body, on the same line:
+//
+//	if __goprocProbing && __mp.Probe("NAME") { return *new(T1), ... };
+func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.FuncType) {
+	ret := "return"
+	if res := ft.Results; res != nil && len(res.List) > 0 && len(res.List[0].Names) == 0 {
+		var zs []string
+		for _, f := range res.List {
+			zs = append(zs, "*new("+types.ExprString(f.Type)+")")
+		}
+		ret += " " + strings.Join(zs, ", ")
+	}
+	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
+}
