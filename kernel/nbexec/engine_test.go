@@ -15,13 +15,13 @@ import (
 	"github.com/goproc/goproc/kernel/notebook"
 )
 
-// goproc is the binary the engine runs: $GOPROC_BIN, or one built from the
+// goproc is the binary the engine runs: $GOPROC_TEST_BINARY, or one built from the
 // module in TestMain.
 var goproc string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		if goproc = os.Getenv("GOPROC_BIN"); goproc != "" {
+		if goproc = binaryFromEnv(); goproc != "" {
 			return m.Run()
 		}
 		dir, err := os.MkdirTemp("", "goproc-nbexec-test")
@@ -135,4 +135,13 @@ func dump(outs []*notebook.Output) string {
 		s = append(s, fmt.Sprintf("%s %s %q", o.OutputType, o.Name, nbexec.PlainText(o)))
 	}
 	return "[" + strings.Join(s, "; ") + "]"
+}
+
+// binaryFromEnv is a prebuilt goproc named by $GOPROC_TEST_BINARY (as
+// tests/run.sh sets it) or $GOPROC_BIN, or "".
+func binaryFromEnv() string {
+	if b := os.Getenv("GOPROC_TEST_BINARY"); b != "" {
+		return b
+	}
+	return os.Getenv("GOPROC_BIN")
 }

@@ -17,13 +17,13 @@ import (
 	"github.com/goproc/goproc/kernel/notebook"
 )
 
-// goproc is the binary under test: $GOPROC_BIN, or one built from the module
+// goproc is the binary under test: $GOPROC_TEST_BINARY, or one built from the module
 // in TestMain.
 var goproc string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		if goproc = os.Getenv("GOPROC_BIN"); goproc != "" {
+		if goproc = binaryFromEnv(); goproc != "" {
 			return m.Run()
 		}
 		dir, err := os.MkdirTemp("", "goproc-runner-test")
@@ -264,4 +264,13 @@ func TestCtrlC(t *testing.T) {
 		t.Errorf("err %v stderr %q", err, stderr.String())
 	}
 	t.Logf("stopped %v after SIGINT", time.Since(start))
+}
+
+// binaryFromEnv is a prebuilt goproc named by $GOPROC_TEST_BINARY (as
+// tests/run.sh sets it) or $GOPROC_BIN, or "".
+func binaryFromEnv() string {
+	if b := os.Getenv("GOPROC_TEST_BINARY"); b != "" {
+		return b
+	}
+	return os.Getenv("GOPROC_BIN")
 }
