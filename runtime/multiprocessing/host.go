@@ -2,6 +2,7 @@ package multiprocessing
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"reflect"
 )
@@ -64,4 +65,30 @@ func currentHost() Host {
 		return *p
 	}
 	return nil
+}
+
+// ErrInterrupted is the cause the engine should give when it cancels a
+// cell's context because the cell was interrupted
+// (context.WithCancelCause … cancel(multiprocessing.ErrInterrupted)):
+// processes and pools the cell started are then terminated. A context
+// cancelled with another cause after the cell finished (the engine's
+// cleanup) leaves them running, so a Pool created in one cell can be used in
+// the next. With a plain cancel, the cancellation counts as an interrupt if
+// the context is still the running cell's.
+var ErrInterrupted = errors.New("the cell was interrupted")
+
+// interrupted reports whether ctx ended because its cell was interrupted.
+func interrupted(ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrInterrupted) {
+		return true
+	}
+	if cause != context.Canceled {
+		return errors.Is(cause, context.DeadlineExceeded)
+	}
+	h := currentHost()
+	return h != nil && h.CellContext() == ctx
 }

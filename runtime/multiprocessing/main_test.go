@@ -107,15 +107,19 @@ func capture(t testing.TB, f func()) (stdout, stderr string) {
 	}
 	restoreOut := grab(1)
 	restoreErr := grab(2)
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				restoreErr()
-				restoreOut()
-				panic(p)
-			}
-		}()
-		f()
+	restored := false
+	defer func() { // also when f calls t.Fatal
+		if !restored {
+			o, e := restoreOut(), restoreErr()
+			t.Logf("stdout:\n%s\nstderr:\n%s", o, e)
+		}
 	}()
+	f()
+	restored = true
 	return restoreOut(), restoreErr()
+}
+
+func readFile(name string) (string, error) {
+	b, err := os.ReadFile(name)
+	return string(b), err
 }

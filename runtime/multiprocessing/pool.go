@@ -132,7 +132,9 @@ func NewPool(n int, opts ...PoolOption) *Pool {
 		go func() {
 			select {
 			case <-done:
-				p.Terminate()
+				if interrupted(p.ctx) {
+					p.Terminate()
+				}
 			case <-p.stopped:
 			}
 		}()
@@ -148,7 +150,8 @@ type poolCall struct {
 	star     bool
 	valueOut reflect.Type // nil: the function returns no value
 	results  reflect.Value
-	ctx      context.Context
+	ctx      context.Context // cancelled when the call is abandoned
+	cancel   context.CancelCauseFunc
 
 	mu        sync.Mutex
 	remaining int
@@ -186,7 +189,9 @@ func (p *Pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bo
 	if !star && ft.NumIn() != 1 && !(ft.IsVariadic() && ft.NumIn() <= 2) {
 		return nil, fmt.Errorf("pool: %s takes %d arguments; Map needs a function of one argument (use StarMap for several)", name, ft.NumIn())
 	}
-	c := &poolCall{fnName: name, fnType: ft, items: iv, star: star, ctx: hostContext(), done: make(chan struct{})}
+	c := &poolCall{fnName: name, fnType: ft, items: iv, star: star, done: make(chan struct{})}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	go c.abortOnInterrupt(hostContext())
 	if ft.NumOut() > 0 && ft.Out(0) != errorType {
 		c.valueOut = ft.Out(0)
 	}
@@ -257,11 +262,29 @@ func (c *poolCall) failed() bool {
 	return c.err != nil || c.remaining == 0
 }
 
-func (c *poolCall) wait() (any, error) {
+// abortOnInterrupt abandons the call if the cell that made it is
+// interrupted (not when it merely finishes: MapAsync results may be
+// collected by a later cell).
+func (c *poolCall) abortOnInterrupt(cell context.Context) {
+	select {
+	case <-cell.Done():
+		if interrupted(cell) {
+			c.cancel(ErrInterrupted)
+		}
+	case <-c.done:
+	}
+}
+
+// wait waits for the call's results; an interrupt of the waiter's cell
+// abandons the call.
+func (c *poolCall) wait(waiter context.Context) (any, error) {
 	select {
 	case <-c.done:
 	case <-c.ctx.Done():
 		return nil, fmt.Errorf("pool: %w", context.Cause(c.ctx))
+	case <-waiter.Done():
+		c.cancel(ErrInterrupted)
+		return nil, fmt.Errorf("pool: %w", context.Cause(waiter))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -535,7 +558,7 @@ func (p *Pool) Map(fn any, items any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.wait()
+	return c.wait(hostContext())
 }
 
 // MapChunks is Map with an explicit chunk size.
@@ -544,7 +567,7 @@ func (p *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.wait()
+	return c.wait(hostContext())
 }
 
 // StarMap is Map for functions of several arguments: every item is a slice
@@ -554,7 +577,7 @@ func (p *Pool) StarMap(fn any, items any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.wait()
+	return c.wait(hostContext())
 }
 
 // Apply calls fn(args...) in a worker and returns its result.
@@ -565,11 +588,11 @@ func (p *Pool) Apply(fn any, args ...any) (any, error) {
 // ApplyAsync is Apply without waiting.
 func (p *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
 	c, err := p.submit(fn, [][]any{args}, true, 1, false)
-	r := &AsyncResult{done: make(chan struct{})}
+	r := &AsyncResult{done: make(chan struct{}), call: c}
 	go func() {
 		if err == nil {
 			var v any
-			v, err = c.wait()
+			v, err = c.wait(context.Background())
 			if err == nil {
 				if rv := reflect.ValueOf(v); rv.Len() == 1 {
 					r.value = rv.Index(0).Interface()
@@ -594,10 +617,10 @@ func (p *Pool) StarMapAsync(fn any, items any) *AsyncResult {
 
 func (p *Pool) async(fn any, items any, star bool) *AsyncResult {
 	c, err := p.submit(fn, items, star, 0, false)
-	r := &AsyncResult{done: make(chan struct{})}
+	r := &AsyncResult{done: make(chan struct{}), call: c}
 	go func() {
 		if err == nil {
-			r.value, err = c.wait()
+			r.value, err = c.wait(context.Background())
 		}
 		r.err = err
 		close(r.done)
@@ -607,15 +630,25 @@ func (p *Pool) async(fn any, items any, star bool) *AsyncResult {
 
 // AsyncResult is the result of an asynchronous pool call.
 type AsyncResult struct {
+	call  *poolCall
 	done  chan struct{}
 	value any
 	err   error
 }
 
-// Get waits for the result.
+// Get waits for the result. If the cell is interrupted meanwhile, the call
+// is abandoned.
 func (r *AsyncResult) Get() (any, error) {
-	<-r.done
-	return r.value, r.err
+	ctx := hostContext()
+	select {
+	case <-r.done:
+		return r.value, r.err
+	case <-ctx.Done():
+		if r.call != nil {
+			r.call.cancel(ErrInterrupted)
+		}
+		return nil, fmt.Errorf("pool: %w", context.Cause(ctx))
+	}
 }
 
 // GetTimeout waits at most d for the result; ErrTimeout if it is not ready.
@@ -737,6 +770,10 @@ func (it *ResultIterator) Next() bool {
 			}
 		case <-it.call.ctx.Done():
 			it.err = fmt.Errorf("pool: %w", context.Cause(it.call.ctx))
+			return false
+		case <-hostContext().Done():
+			it.call.cancel(ErrInterrupted)
+			it.err = fmt.Errorf("pool: %w", ErrInterrupted)
 			return false
 		}
 	}

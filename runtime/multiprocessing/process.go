@@ -196,6 +196,10 @@ func (p *Process) watch(ctx context.Context, w *worker) {
 			continue // not for us
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if !interrupted(ctx) {
+				ctx = context.Background() // the cell just ended
+				continue
+			}
 			// The cell that started the process was interrupted.
 			w.signal(syscall.SIGTERM)
 			go func() {

@@ -35,7 +35,7 @@ type Notebook struct {
 	chunks     []string
 	setProbing reflect.Value
 	ctx        context.Context
-	cancel     context.CancelFunc
+	cancel     context.CancelCauseFunc
 }
 
 // New returns a notebook with the kernel's prelude evaluated.
@@ -62,7 +62,7 @@ func __goprocSetProbing(on bool) { __goprocProbing = on }`
 		return nil, err
 	}
 	n := &Notebook{I: i, setProbing: set}
-	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.ctx, n.cancel = context.WithCancelCause(context.Background())
 	return n, nil
 }
 
@@ -98,12 +98,23 @@ func (n *Notebook) Run(src string) (res reflect.Value, err error) {
 	return n.I.EvalWithContext(ctx, ";\n"+inst)
 }
 
-// Interrupt cancels the running cell's context and starts a new one.
+// Interrupt cancels the running cell's context as the engine does on an
+// interrupt, and starts the next cell's.
 func (n *Notebook) Interrupt() {
 	n.mu.Lock()
-	n.cancel()
-	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.cancel(multiprocessing.ErrInterrupted)
+	n.ctx, n.cancel = context.WithCancelCause(context.Background())
 	n.mu.Unlock()
+}
+
+// EndCell ends the running cell normally: like the engine, it starts the
+// next context and then cancels the old one (plain cancel).
+func (n *Notebook) EndCell() {
+	n.mu.Lock()
+	old := n.cancel
+	n.ctx, n.cancel = context.WithCancelCause(context.Background())
+	n.mu.Unlock()
+	old(nil)
 }
 
 // Program implements multiprocessing.Host.
