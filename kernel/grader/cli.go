@@ -51,6 +51,7 @@ func Main(ctx context.Context, args []string, version string, stdout, stderr io.
 		release    = fs.String("release", "", "write the student version of --source to this file")
 		shard      = fs.String("shard", "", "grade only shard K/N of the submissions (0 <= K < N), e.g. 0/4")
 		force      = fs.Bool("force", false, "regrade submissions whose cached grade is still valid")
+		stamp      = fs.Bool("stamp", false, "write the checksums of the released cells into --source (nbgrader's checksum metadata) and exit")
 		merge      = fs.Bool("merge", false, "merge the gradebook.json of each shard directory given into --out")
 		quiet      = fs.Bool("quiet", false, "no progress bar")
 		positional []string
@@ -88,6 +89,14 @@ func Main(ctx context.Context, args []string, version string, stdout, stderr io.
 		fmt.Fprintln(stderr, "goproc grade: --source SOURCE.ipynb is required (the instructor's notebook)")
 		fs.Usage()
 		return 2
+	}
+	if *stamp {
+		if err := stampSource(*source); err != nil {
+			fmt.Fprintln(stderr, "goproc grade:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "wrote checksums into %s\n", *source)
+		return 0
 	}
 	if *release != "" {
 		if err := writeRelease(*source, *release); err != nil {
@@ -173,6 +182,21 @@ func writeRelease(source, out string) error {
 	}
 	if err := rel.WriteFile(out); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
+
+// stampSource writes checksums into the source notebook in place.
+func stampSource(source string) error {
+	src, err := notebook.Read(source)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", source, err)
+	}
+	if err := StampChecksums(src); err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	if err := src.WriteFile(source); err != nil {
+		return fmt.Errorf("writing %s: %w", source, err)
 	}
 	return nil
 }
