@@ -1,0 +1,138 @@
+package grader
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// goprocBinary is the goproc binary the end-to-end tests run: the one
+// tests/run.sh built (GOPROC_TEST_BINARY), or one built by TestMain.
+var goprocBinary string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if testing.Short() {
+			return m.Run()
+		}
+		goprocBinary = os.Getenv("GOPROC_TEST_BINARY")
+		if goprocBinary == "" && os.Getenv("GOPROC_SKIP_E2E") == "" {
+			dir, err := os.MkdirTemp("", "goproc-grader-test-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			goprocBinary = filepath.Join(dir, "goproc")
+			cmd := exec.Command("go", "build", "-o", goprocBinary, ".")
+			cmd.Dir = "../.."
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintln(os.Stderr, "building goproc for the end-to-end tests:", err)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+type expectation struct {
+	Students map[string]map[string]any `json:"students"`
+}
+
+// TestGradeSamples grades notebooks/submissions with the real binary and
+// compares every score with notebooks/submissions/expected.json.
+func TestGradeSamples(t *testing.T) {
+	if goprocBinary == "" {
+		t.Skip("end-to-end: needs the goproc binary (not with -short or GOPROC_SKIP_E2E)")
+	}
+	root, _ := filepath.Abs("../..")
+	var exp expectation
+	b, err := os.ReadFile(filepath.Join(root, "notebooks/submissions/expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goprocBinary, "grade",
+		"--source", filepath.Join(root, "notebooks/assignment.ipynb"),
+		"--out", out, "--jobs", "2", "--timeout", "10s", "--quiet",
+		filepath.Join(root, "notebooks/submissions"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	err = cmd.Run()
+	t.Logf("goproc grade took %v\n%s", time.Since(t0).Round(time.Millisecond), stdout.String())
+	if err != nil {
+		t.Fatalf("goproc grade: %v\n%s", err, stderr.String())
+	}
+	gb, err := ReadGradebook(filepath.Join(out, "gradebook.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Result{}
+	for _, r := range gb.Students {
+		got[r.Student] = r
+	}
+	var names []string
+	for n := range exp.Students {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := exp.Students[name]
+		r, ok := got[name]
+		if !ok {
+			t.Errorf("%s: not in the gradebook", name)
+			continue
+		}
+		for _, s := range r.Scores {
+			w, ok := want[s.GradeID]
+			if !ok {
+				t.Errorf("%s: %s not in expected.json", name, s.GradeID)
+				continue
+			}
+			switch w := w.(type) {
+			case string:
+				if !s.NeedsManualGrade {
+					t.Errorf("%s %s: %v/%v (%s), want it waiting for manual grading", name, s.GradeID, s.Points, s.Max, s.Feedback)
+				}
+			case float64:
+				if s.NeedsManualGrade || s.Points != w {
+					t.Errorf("%s %s: %v/%v (%s), want %v", name, s.GradeID, s.Points, s.Max, s.Feedback, w)
+				}
+			}
+		}
+		if w := want["total"].(float64); r.Total != w {
+			t.Errorf("%s: total %v, want %v", name, r.Total, w)
+		}
+		if wc, ok := want["changes"].([]any); ok {
+			var gc []string
+			for _, c := range r.Changes {
+				gc = append(gc, c.String())
+			}
+			if fmt.Sprint(wc) != fmt.Sprint(gc) {
+				t.Errorf("%s: changes %q, want %q", name, gc, wc)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(out, "feedback", name+".ipynb")); err != nil {
+			t.Errorf("%s: no feedback notebook: %v", name, err)
+		}
+	}
+	if strings.Contains(gb.WriteConfinement, "not available") {
+		t.Logf("write confinement: %s", gb.WriteConfinement)
+	}
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Grades 50 copies of the sample submissions (the five student notebooks,
+# ten times each) with `goproc grade --jobs 2` and prints submissions per
+# second. The bar is 10 submissions/s on 2 cores; this script reports the
+# figure and whether the bar was met, it does not fail on it.
+#
+#   tests/bench/grade_bench.sh            # builds goproc from this checkout
+#   GOPROC=/path/to/goproc tests/bench/grade_bench.sh
+#   COPIES=20 JOBS=4 tests/bench/grade_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+copies=${COPIES:-10}
+jobs=${JOBS:-2}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=${GOPROC:-}
+if [ -z "$bin" ]; then
+  bin=$work/goproc
+  go build -o "$bin" .
+fi
+mkdir -p "$work/subs"
+n=0
+for i in $(seq -w 1 "$copies"); do
+  for s in 000 001 002 003 004; do
+    cp "notebooks/submissions/$s.ipynb" "$work/subs/${s}_copy$i.ipynb"
+    n=$((n + 1))
+  done
+done
+start=$(date +%s.%N)
+"$bin" grade --source notebooks/assignment.ipynb --out "$work/out" --jobs "$jobs" --quiet "$work/subs" > "$work/summary.txt"
+end=$(date +%s.%N)
+tail -n 3 "$work/summary.txt"
+# A second run finds every submission in the cache.
+start2=$(date +%s.%N)
+"$bin" grade --source notebooks/assignment.ipynb --out "$work/out" --jobs "$jobs" --quiet "$work/subs" > /dev/null
+end2=$(date +%s.%N)
+awk -v n="$n" -v s="$start" -v e="$end" -v s2="$start2" -v e2="$end2" -v j="$jobs" 'BEGIN {
+  rate = n / (e - s)
+  printf "grade_bench: %d submissions, --jobs %d: %.2f s, %.2f submissions/s (bar: >= 10/s: %s)\n", n, j, e - s, rate, (rate >= 10 ? "met" : "not met")
+  printf "grade_bench: regrade with nothing changed (cache): %.2f s, %.1f submissions/s\n", e2 - s2, n / (e2 - s2)
+}'
