@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 var goprocBinary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	code := func() int {
 		if testing.Short() {
 			return m.Run()
