@@ -59,14 +59,13 @@ type Starter func(ctx context.Context) (language.Engine, error)
 // with a grade_id it rewrites the record at recordPath for runtime/grade.
 // It returns how writes were confined, as the engine reported it.
 func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limits, recordPath string) (string, error) {
-	rec := grade.Record{Cells: map[string]grade.Cell{}}
-	if err := writeRecord(recordPath, &rec); err != nil {
+	rec, err := newRecorderAt(recordPath)
+	if err != nil {
 		return "", err
 	}
 	eng := &guardedEngine{start: start, lim: lim}
 	defer eng.Close()
-	var recErr error
-	_, err := nbexec.Run(ctx, eng, nb, nbexec.Options{
+	_, err = nbexec.Run(ctx, eng, nb, nbexec.Options{
 		Timeout:        lim.CellTimeout,
 		AllowErrors:    true,
 		MaxOutputBytes: lim.OutputLimit,
@@ -78,14 +77,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limi
 			if flooded {
 				markFlooded(r.Cell, lim.OutputLimit)
 			}
-			m, ok := MetaOf(r.Cell)
-			if !ok {
-				return
-			}
-			rec.Cells[m.GradeID] = recordOf(r.Cell, flooded || r.DroppedBytes > 0)
-			if err := writeRecord(recordPath, &rec); err != nil && recErr == nil {
-				recErr = err
-			}
+			rec.Record(r.Cell, flooded || r.DroppedBytes > 0)
 		},
 	})
 	if err != nil && !errors.Is(err, nbexec.ErrInterrupted) {
@@ -94,7 +86,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limi
 	if err := ctx.Err(); err != nil {
 		return eng.confinement(), err
 	}
-	return eng.confinement(), recErr
+	return eng.confinement(), rec.Err()
 }
 
 // recordOf is what runtime/grade sees of an executed cell.

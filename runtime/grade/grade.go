@@ -43,7 +43,7 @@ const NotCheckedMarker = "grade: not checked here"
 
 // ErrNotGrading is wrapped by Output and Source when the notebook is not
 // being run by the grader, so earlier cells' outputs are unknown.
-var ErrNotGrading = errors.New("the outputs of earlier cells are only recorded when `goproc grade` (or `goproc run`) runs the notebook")
+var ErrNotGrading = errors.New("the outputs of earlier cells are only recorded when `goproc grade` runs the notebook (to check your answers, run `goproc grade --source ASSIGNMENT.ipynb YOURS.ipynb` with the notebook you were given as the source)")
 
 // Record is the file the grader writes: every cell that has run so far, by
 // nbgrader grade_id. Cells without a grade_id are not recorded.
