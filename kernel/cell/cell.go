@@ -81,9 +81,9 @@ type Chunk struct {
 	// WithoutDisplay().CellPos.
 	NoDisplay string
 
-	cell      string // the whole cell, for position mapping
-	srcMap    []int  // cell byte offset of each byte of Src (plus one past the end)
-	plainMap  []int  // the same for NoDisplay
+	cell     string // the whole cell, for position mapping
+	srcMap   []int  // cell byte offset of each byte of Src (plus one past the end)
+	plainMap []int  // the same for NoDisplay
 }
 
 // WithoutDisplay returns the chunk with Src replaced by NoDisplay. It returns
@@ -129,11 +129,24 @@ func (c Chunk) CellError(msg string) (line, col int, rest string, ok bool) {
 // list is looked at. ok is false when msg does not start with a position.
 func MapError(msg string) (line, col int, rest string, ok bool) {
 	s := strings.TrimPrefix(msg, "_.go:")
-	var n int
-	if _, err := fmt.Sscanf(s, "%d:%d:%n", &line, &col, &n); err != nil || n == 0 {
+	line, s, ok1 := leadingInt(s)
+	col, s, ok2 := leadingInt(s)
+	if !ok1 || !ok2 {
 		return 0, 0, msg, false
 	}
-	return line, col, strings.TrimSpace(s[n:]), true
+	return line, col, strings.TrimSpace(s), true
+}
+
+// leadingInt parses "123:" at the start of s.
+func leadingInt(s string) (int, string, bool) {
+	n, i := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 9; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 || i >= len(s) || s[i] != ':' {
+		return 0, s, false
+	}
+	return n, s[i+1:], true
 }
 
 // srcOffset returns the byte offset in src of line:col (1-based, col in

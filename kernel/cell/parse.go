@@ -20,17 +20,18 @@ type unit struct {
 	pos, end int // cell byte range
 	file     *ast.File
 	fset     *token.FileSet
-	hdr      int         // bytes of synthetic header before the cell text
-	stmts    []ast.Stmt  // Stmt units: the top-level statements
-	decls    []ast.Decl  // Decl and import units
-	imports  []Import    // import units: the imports kept
-	declares []string    // see Chunk.Declares
-	types    []TypeDecl  // see Chunk.Types
-	display  bool        // the display wrap was added
-	dropped  bool        // an import unit whose imports were all made already
-	mainName string      // a renamed main declared here
-	mainPos  int         // offset of main's name
-	lastExpr ast.Expr    // Stmt units: trailing expression statement
+	hdr      int        // bytes of synthetic header before the cell text
+	stmts    []ast.Stmt // Stmt units: the top-level statements
+	decls    []ast.Decl // Decl and import units
+	imports  []Import   // import units: the imports kept
+	declares []string   // see Chunk.Declares
+	types    []TypeDecl // see Chunk.Types
+	display  bool       // the display wrap was added
+	dropped  bool       // an import unit whose imports were all made already
+	mainName string     // a renamed main declared here
+	mainPos  int        // offset of main's name
+	lastExpr ast.Expr   // Stmt units: trailing expression statement
+	wrap     []ast.Stmt // top-level statements to run in a func literal
 }
 
 func (u *unit) off(p token.Pos) int { return u.fset.Position(p).Offset - u.hdr }
@@ -208,6 +209,14 @@ func (r *rewriter) run(units []*unit) error {
 		r.rangeInts(u)
 		r.inspect(u)
 	}
+	for _, u := range units {
+		// Last, so that the closing "}()" follows what other rewrites
+		// inserted at the end of the statement.
+		for _, s := range u.wrap {
+			r.ed.insert(u.off(s.Pos()), "func() { ")
+			r.ed.insert(u.off(s.End()), " }()")
+		}
+	}
 	if n := len(units); n > 0 && units[n-1].kind == segStmt {
 		r.display(units[n-1])
 	}
@@ -316,12 +325,10 @@ func (r *rewriter) topLevel(u *unit) error {
 			return &SyntaxError{Line: l, Col: c, Msg: "return is not allowed at the top level of a cell: " +
 				"move the code into a function and call it, or use if/else to skip the rest"}
 		}
+		if needsFunc(s) {
+			u.wrap = append(u.wrap, s)
+		}
 		switch s := s.(type) {
-		case *ast.TypeSwitchStmt:
-			// yaegi v0.16.1 panics on `switch v := x.(type)` at the top level;
-			// in a block it works.
-			r.ed.insert(u.off(s.Pos()), "{")
-			r.ed.insert(u.off(s.End()), "}")
 		case *ast.AssignStmt:
 			if s.Tok != token.DEFINE {
 				continue
@@ -364,6 +371,40 @@ func (r *rewriter) globalMinMax(u *unit, s *ast.AssignStmt) {
 	pieces = append(pieces, r.nest(u, call, first, args[1:])...)
 	r.ed.add(u.off(call.Pos()), u.off(call.End()), pieces...)
 	r.done[call] = true
+}
+
+// needsFunc reports whether a top-level statement must run inside
+// func() { ... }(). At the top level, yaegi v0.16.1 treats a variable that a
+// block declares as the global of the same name if there is one (the global
+// changes, closures in a loop share it), and it panics on a type switch that
+// declares a variable. In a function both work. Every loop is wrapped, since
+// the rewrites declare variables too; other compound statements when they
+// declare something. return is refused before, so the wrap cannot change
+// what a statement does, except that a defer in it runs when it ends.
+func needsFunc(s ast.Stmt) bool {
+	if l, ok := s.(*ast.LabeledStmt); ok {
+		s = l.Stmt
+	}
+	switch s.(type) {
+	case *ast.ForStmt, *ast.RangeStmt:
+		return true
+	case *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
+	default:
+		return false
+	}
+	found := false
+	ast.Inspect(s, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			found = found || n.Tok == token.DEFINE
+		case *ast.DeclStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func (r *rewriter) isMinMax(call *ast.CallExpr) bool {
