@@ -125,8 +125,10 @@ func showCounter() { fmt.Println("counter", counter) }`)
 p := multiprocessing.NewProcess(showCounter); p.Start(); p.Join()`)
 		decl(t, `func showCounter() { fmt.Println("new definition", counter) }`)
 		run(t, `p := multiprocessing.NewProcess(showCounter); p.Start(); p.Join()`)
+		decl(t, `func bump() { counter += 100; fmt.Println("bumped", counter) }`)
+		run(t, `for i := 0; i < 3; i++ { p := multiprocessing.NewProcess(bump); p.Start(); p.Join() }`)
 	})
-	if out != "counter 42\nnew definition 42\n" {
+	if out != "counter 42\nnew definition 42\nbumped 142\nbumped 142\nbumped 142\n" {
 		t.Fatalf("%q", out)
 	}
 }

@@ -51,7 +51,7 @@ func TestPoolOutlivesItsCell(t *testing.T) {
 	decl(t, `var sharedPool *multiprocessing.Pool
 func triple(x int) int { return 3 * x }`)
 	run(t, `sharedPool = multiprocessing.NewPool(2)
-async := sharedPool.MapAsync(nap, []int{100})
+async := sharedPool.MapAsync(triple, []int{100})
 _ = async`)
 	nb.EndCell()
 	time.Sleep(50 * time.Millisecond)

@@ -369,7 +369,8 @@ func (s *poolSlot) start() error {
 	h := currentHost()
 	prog := h.Program()
 	from, chunks := w.catchUp(prog)
-	m := &message{Op: opPoolInit, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: h.Globals(),
+	diff, hashes := w.globalsDiff(h.Globals())
+	m := &message{Op: opPoolInit, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: diff,
 		Func: p.initName, Args: p.initArgs,
 		Identity: &identity{Name: s.name, Ident: "", Daemon: true, ParentName: currentName(), ParentPid: osGetpid()}}
 	reply, err := w.request(context.Background(), m)
@@ -381,7 +382,7 @@ func (s *poolSlot) start() error {
 		w.signal(syscall.SIGKILL)
 		return fmt.Errorf("pool: start worker %s: %w", s.name, err)
 	}
-	w.replayed = len(prog.Chunks)
+	w.replayed, w.sent = len(prog.Chunks), hashes
 	s.w, s.tasks, s.reusable = w, 0, p.initName == ""
 	return nil
 }

@@ -27,6 +27,9 @@ func (s *server) poolInit(m *message) {
 		}
 	}
 	self.Store(m.Identity)
+	s.mu.Lock()
+	s.allDirty = true // pool tasks may change any global
+	s.mu.Unlock()
 	poolBaseline = runtime.NumGoroutine()
 	s.reply(&message{Op: opReady, Seq: m.Seq, Err: errString(err)})
 }
@@ -51,6 +54,9 @@ func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
 		return nil, nil, err
 	}
 	ft := fn.Type()
+	if fast, ok := fastChunks[ft]; ok && !m.Star {
+		return fast(fn, m.Items)
+	}
 	var calls [][]reflect.Value
 	if m.Star {
 		var lists [][]typedValue

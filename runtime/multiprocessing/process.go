@@ -142,7 +142,8 @@ func (p *Process) Start() error {
 			return fmt.Errorf("start process %s: %w", p.Name, err)
 		}
 		from, chunks := w.catchUp(prog)
-		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: globals, Func: name, Args: args, Identity: id, Reusable: reuseEnabled()}
+		diff, hashes := w.globalsDiff(globals)
+		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: diff, Func: name, Args: args, Identity: id, Reusable: reuseEnabled()}
 		reply, err := w.request(ctx, m)
 		if err != nil {
 			w.signal(syscall.SIGKILL)
@@ -151,6 +152,7 @@ func (p *Process) Start() error {
 			}
 			return fmt.Errorf("start process %s: %w", p.Name, err)
 		}
+		w.sent = hashes
 		if reply.Err != "" {
 			if reply.Reusable {
 				w.replayed = len(prog.Chunks)

@@ -2,6 +2,7 @@ package multiprocessing
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -86,36 +87,72 @@ type taskFailure struct {
 	Panic     bool   `json:"panic"`
 }
 
-// conn is one end of a control socket.
+// conn is one end of a control socket. A message is framed as a 4-byte
+// big-endian length and its JSON header, then a 4-byte length and the
+// payload (the items or results of a pool chunk, raw JSON), so that large
+// payloads are neither escaped nor re-validated inside the header.
 type conn struct {
-	r  io.Reader
 	mu sync.Mutex
 	w  *bufio.Writer
+	r  *bufio.Reader
 	c  io.Closer
-	d  *json.Decoder
 }
 
 func newConn(rwc io.ReadWriteCloser) *conn {
-	return &conn{r: rwc, w: bufio.NewWriterSize(rwc, 64<<10), c: rwc, d: json.NewDecoder(bufio.NewReaderSize(rwc, 64<<10))}
+	return &conn{w: bufio.NewWriterSize(rwc, 64<<10), r: bufio.NewReaderSize(rwc, 64<<10), c: rwc}
 }
 
 func (c *conn) send(m *message) error {
-	b, err := json.Marshal(m)
+	payload := m.Items
+	if m.Op == opResult {
+		payload = m.Results
+	}
+	header := *m
+	header.Items, header.Results = nil, nil
+	b, err := json.Marshal(&header)
 	if err != nil {
 		return fmt.Errorf("encode %s message: %w", m.Op, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := c.w.Write(append(b, '\n')); err != nil {
-		return err
-	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	c.w.Write(n[:])
+	c.w.Write(b)
+	binary.BigEndian.PutUint32(n[:], uint32(len(payload)))
+	c.w.Write(n[:])
+	c.w.Write(payload)
 	return c.w.Flush()
 }
 
 func (c *conn) recv() (*message, error) {
-	var m message
-	if err := c.d.Decode(&m); err != nil {
+	read := func() ([]byte, error) {
+		var n [4]byte
+		if _, err := io.ReadFull(c.r, n[:]); err != nil {
+			return nil, err
+		}
+		b := make([]byte, binary.BigEndian.Uint32(n[:]))
+		_, err := io.ReadFull(c.r, b)
+		return b, err
+	}
+	header, err := read()
+	if err != nil {
 		return nil, err
+	}
+	payload, err := read()
+	if err != nil {
+		return nil, err
+	}
+	var m message
+	if err := json.Unmarshal(header, &m); err != nil {
+		return nil, fmt.Errorf("decode message: %w", err)
+	}
+	if len(payload) > 0 {
+		if m.Op == opResult {
+			m.Results = payload
+		} else {
+			m.Items = payload
+		}
 	}
 	return &m, nil
 }

@@ -1,7 +1,9 @@
 package multiprocessing
 
 import (
+	"bytes"
 	"context"
+	"maps"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +73,13 @@ type server struct {
 	mu      sync.Mutex // serialises use of the interpreter
 	program []string
 
-	poolFuncs map[string]reflect.Value
+	// received holds the JSON of every global as the parent last sent it;
+	// the parent sends only globals that changed since. dirty are globals
+	// the worker's own code changed since (restored before the next run);
+	// allDirty means unknown (a pool ran, or no NestedHost to compare).
+	received map[string]json.RawMessage
+	dirty    []string
+	allDirty bool
 }
 
 // ServeWorker runs a worker process: it rebuilds the notebook with r as the
@@ -170,7 +178,20 @@ func (s *server) prepare(m *message) (reflect.Value, bool, error) {
 		return reflect.Value{}, false, err
 	}
 	if m.Globals != nil {
-		if err := s.r.SetGlobals(m.Globals); err != nil {
+		if s.received == nil {
+			s.received = map[string]json.RawMessage{}
+		}
+		restore := map[string]json.RawMessage{}
+		if s.allDirty {
+			maps.Copy(restore, s.received)
+		}
+		for _, name := range s.dirty {
+			restore[name] = s.received[name]
+		}
+		maps.Copy(restore, m.Globals)
+		maps.Copy(s.received, m.Globals)
+		s.dirty, s.allDirty = nil, false
+		if err := s.r.SetGlobals(restore); err != nil {
 			return reflect.Value{}, true, fmt.Errorf("set the notebook's globals in the child: %w", err)
 		}
 	}
@@ -212,7 +233,24 @@ func (s *server) run(m *message) {
 	self.Store(nil)
 	os.Stdout.Write(markerFrame(m.Seq))
 	os.Stderr.Write(markerFrame(m.Seq))
+	s.mu.Lock() // the next run waits until the globals are checked
 	s.reply(&message{Op: opDone, Seq: m.Seq, Reusable: true})
+	s.findDirtyGlobals()
+	s.mu.Unlock()
+}
+
+// findDirtyGlobals records which globals the target changed, so that the
+// next run restores them to the parent's values.
+func (s *server) findDirtyGlobals() {
+	if s.host.nested == nil {
+		s.allDirty = true
+		return
+	}
+	for name, now := range s.host.nested.Globals() {
+		if sent, ok := s.received[name]; ok && !bytes.Equal(sent, now) {
+			s.dirty = append(s.dirty, name)
+		}
+	}
 }
 
 // settled reports whether the goroutines a target started have ended.

@@ -2,6 +2,8 @@ package multiprocessing
 
 import (
 	"context"
+	"encoding/json"
+	"hash/fnv"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +46,8 @@ type worker struct {
 	state   *os.ProcessState
 
 	// Owned by whoever holds the worker (idle list, a Process, a pool slot).
-	replayed int // Program chunks the worker has evaluated
+	replayed int               // Program chunks the worker has evaluated
+	sent     map[string]uint64 // hash of each global as last sent
 	markSeq  uint64
 	tasks    int
 }
@@ -314,4 +317,21 @@ func (r *workerRegistry) snapshot() []*worker {
 		out = append(out, w)
 	}
 	return out
+}
+
+// globalsDiff returns the globals that changed since they were last sent to
+// w, and the hashes to remember once the worker accepted them.
+func (w *worker) globalsDiff(globals map[string]json.RawMessage) (map[string]json.RawMessage, map[string]uint64) {
+	diff := map[string]json.RawMessage{}
+	hashes := make(map[string]uint64, len(globals))
+	for name, raw := range globals {
+		h := fnv.New64a()
+		h.Write(raw)
+		sum := h.Sum64()
+		hashes[name] = sum
+		if old, ok := w.sent[name]; !ok || old != sum {
+			diff[name] = raw
+		}
+	}
+	return diff, hashes
 }

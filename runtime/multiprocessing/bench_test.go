@@ -1,0 +1,125 @@
+package multiprocessing_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The speed bars are measured from a notebook with 20 earlier cells, through
+// the interpreter, as a notebook user would run them.
+
+var benchSetup sync.Once
+
+func setupBench(t testing.TB) {
+	benchSetup.Do(func() {
+		for i := range 20 {
+			decl(t, fmt.Sprintf(`var benchCell%d = %d
+func benchHelper%d(x int) int { return x + benchCell%d }`, i, i, i, i))
+		}
+		decl(t, `func noop() {}
+func ident(x int) int { return x }
+// The input slices live in a global JSON cannot carry (the chan field comes
+// first, so encoding fails at once): every Start copies the JSON-encodable
+// globals to the child, which would otherwise dominate the timing.
+type benchData struct{ C chan int; xs10k, xs100k []int }
+var data benchData
+func fill(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s }`)
+		run(t, `data.xs10k = fill(10000); data.xs100k = fill(100000)`)
+	})
+}
+
+const (
+	cellStartJoin = `p := multiprocessing.NewProcess(noop); if err := p.Start(); err != nil { panic(err) }; p.Join(); if p.ExitCode() != 0 { panic(p.ExitCode()) }`
+	cellPool10k   = `pool := multiprocessing.NewPool(2); r, err := pool.Map(ident, data.xs10k); if err != nil || len(r.([]int)) != 10000 { panic(err) }; pool.Close()`
+	cellPool100k  = `pool := multiprocessing.NewPool(2); r, err := pool.Map(ident, data.xs100k); if err != nil || len(r.([]int)) != 100000 { panic(err) }; pool.Close()`
+)
+
+func benchCell(b *testing.B, cell string) {
+	setupBench(b)
+	run(b, cell) // warm: spares, replay
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := nb.Run(cell); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkProcessStartJoin(b *testing.B) { benchCell(b, cellStartJoin) }
+func BenchmarkPoolMap10k(b *testing.B)       { benchCell(b, cellPool10k) }
+func BenchmarkPoolMap100k(b *testing.B)      { benchCell(b, cellPool100k) }
+
+type timing struct{ min, median, max float64 }
+
+func measure(t *testing.T, cell string, runs int) timing {
+	run(t, cell)
+	var s []float64
+	for range runs {
+		start := time.Now()
+		if _, err := nb.Run(cell); err != nil {
+			t.Fatal(err)
+		}
+		s = append(s, time.Since(start).Seconds())
+	}
+	sort.Float64s(s)
+	return timing{s[0], s[len(s)/2], s[len(s)-1]}
+}
+
+// TestSpeedAgainstPython measures the speed bars and, in the same job,
+// CPython's multiprocessing (fork) with shared/baseline/mp_bench.py, and
+// prints the ratios. Run with GOPROC_BENCH=1 (optionally GOPROC_BASELINE
+// pointing at mp_bench.py).
+func TestSpeedAgainstPython(t *testing.T) {
+	if os.Getenv("GOPROC_BENCH") == "" {
+		t.Skip("set GOPROC_BENCH=1")
+	}
+	setupBench(t)
+	ours := map[string]timing{
+		"proc_start_join": measure(t, cellStartJoin, 30),
+		"pool_map_10k":    measure(t, cellPool10k, 7),
+		"pool_map_100k":   measure(t, cellPool100k, 7),
+	}
+	script := os.Getenv("GOPROC_BASELINE")
+	if script == "" {
+		script = "/work/shared/baseline/mp_bench.py"
+	}
+	python := map[string]timing{}
+	cmd := exec.Command("/usr/bin/python3", script, "fork", "7", "proc_start_join,pool_map_10k,pool_map_100k")
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		t.Logf("python baseline not run: %v", err)
+	}
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var r struct {
+			Bench            string
+			Min, Median, Max float64
+		}
+		if json.Unmarshal(sc.Bytes(), &r) == nil {
+			python[r.Bench] = timing{r.Min, r.Median, r.Max}
+		}
+	}
+	var report strings.Builder
+	fmt.Fprintf(&report, "%-16s %28s %28s %8s\n", "bench", "goproc min/median/max ms", "python fork min/median/max", "ratio")
+	for _, name := range []string{"proc_start_join", "pool_map_10k", "pool_map_100k"} {
+		o, p := ours[name], python[name]
+		ratio := "-"
+		if p.median > 0 {
+			ratio = fmt.Sprintf("%.2f", o.median/p.median)
+		}
+		fmt.Fprintf(&report, "%-16s %8.2f/%8.2f/%8.2f %8.2f/%8.2f/%8.2f %8s\n", name,
+			o.min*1e3, o.median*1e3, o.max*1e3, p.min*1e3, p.median*1e3, p.max*1e3, ratio)
+	}
+	t.Log("\n" + report.String() + "(ratio = goproc median / python median; < 1 is faster)")
+}
