@@ -161,7 +161,7 @@ func syntaxError(cell string, u *unit, err error) error {
 	}
 	l, c := lineCol(cell, off)
 	msg := e.Msg
-	if off >= u.end && strings.Contains(msg, "found '}'") {
+	if off >= u.end {
 		msg += " (the cell ends early: is a bracket or brace left open?)"
 	}
 	return &SyntaxError{Line: l, Col: c, Msg: msg}
