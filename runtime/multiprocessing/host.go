@@ -2,8 +2,8 @@ package multiprocessing
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"reflect"
 )
 

@@ -3,10 +3,10 @@ package multiprocessing
 import (
 	"bytes"
 	"context"
-	"maps"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"reflect"

@@ -3,9 +3,9 @@ package multiprocessing
 import (
 	"context"
 	"encoding/json"
-	"hash/fnv"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"runtime"
@@ -164,14 +164,19 @@ func workerEnviron() []string {
 }
 
 func (w *worker) readLoop() {
-	defer close(w.dead)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel() // abandons the calls the worker's children were waiting in
+		releaseLocksOf(w)
+		close(w.dead)
+	}()
 	for {
 		m, err := w.ctl.recv()
 		if err != nil {
 			return
 		}
 		if m.Op == opCall {
-			go serveCall(w.ctl, m)
+			go serveCall(ctx, w, m)
 			continue
 		}
 		select {
