@@ -408,3 +408,73 @@ func TestYaegiImportsDeduped(t *testing.T) {
 		t.Errorf("re-import only: %q", out)
 	}
 }
+
+func TestYaegiTopLevelScopes(t *testing.T) {
+	nb := newNotebook(t)
+	nb.mustRun("import \"fmt\"\nk := 9\ni := 7\nvar fs []func() int")
+	// A block-local named like a global must not change the global.
+	out, _ := nb.mustRun("for j := 0; j < 3; j++ { k := j; fs = append(fs, func() int { return k }) }\nfor _, f := range fs { fmt.Print(f()) }\nfmt.Print(\" \", k)")
+	if out != "012 9" {
+		t.Errorf("shadowed global: %q", out)
+	}
+	out, _ = nb.mustRun("for i := range 2 { _ = i }\nif k := 1; k > 0 { fmt.Print(k) }\nfmt.Print(\" \", i, k)")
+	if out != "1 7 9" {
+		t.Errorf("loop/if var clobbered global: %q", out)
+	}
+	// Globals assigned in a top-level loop still change.
+	out, _ = nb.mustRun("s := 0\nfor n := range 5 { s += n }\nfor i := 0; i < 3; i++ { k++ }\nfmt.Print(s, \" \", k)")
+	if out != "10 12" {
+		t.Errorf("loop writes: %q", out)
+	}
+	// Redefining a global from min of itself.
+	out, _ = nb.mustRun("k := min(k, 3)\nfmt.Print(k)")
+	if out != "3" {
+		t.Errorf("k := min(k, 3): %q", out)
+	}
+}
+
+func TestYaegiWholeProgram(t *testing.T) {
+	nb := newNotebook(t)
+	out, _ := nb.mustRun(`package main
+
+import (
+	"fmt"
+	"sync"
+)
+
+func square(x int) int { return x * x }
+
+func main() {
+	var wg sync.WaitGroup
+	res := make([]int, 5)
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = square(i)
+		}()
+	}
+	wg.Wait()
+	fmt.Println(res, min(res[1], res[4]), max(res[2], 3))
+}
+`)
+	if out != "[0 1 4 9 16] 1 4\n" {
+		t.Errorf("program: %q", out)
+	}
+}
+
+func TestYaegiRuntimeErrorPosition(t *testing.T) {
+	nb := newNotebook(t)
+	nb.mustRun("import \"fmt\"")
+	// An error in the code after a display wrap and a min rewrite on the same line.
+	_, _, err := nb.run("a, b := 1, 2\nx := min(a, b); y := x + \"é\"")
+	ce, ok := err.(*cellError)
+	if !ok || ce.Line != 2 || ce.Col != 22 {
+		t.Errorf("got %v, want 2:22", err)
+	}
+	_, _, err = nb.run("for i := range 3 {\n\tfmt.Println(i)\n\tvar s string = i\n}")
+	ce, ok = err.(*cellError)
+	if !ok || ce.Line != 3 || ce.Col != 17 {
+		t.Errorf("got %v, want 3:17", err)
+	}
+}

@@ -139,30 +139,25 @@ func Declarations(cell string) []Declaration {
 		if s.kind != segDecl && s.kind != segStmt {
 			continue
 		}
-		b := []byte(cell)
 		// Keep the comment just before the segment: it is its doc.
 		from := docStart(cell, s.pos)
-		for i := range b {
-			if (i < from || i >= s.end) && b[i] != '\n' {
-				b[i] = ' '
-			}
-		}
-		hdr := "package p;"
+		hdr := "package p;\n"
 		if s.kind == segStmt {
-			hdr = "package p;func _(){"
+			hdr = "package p;\nfunc _(){"
 		}
-		src := hdr + string(b)
+		src := hdr + cell[from:s.end]
 		if s.kind == segStmt {
 			src += "\n}"
 		}
+		shift := len(hdr) - from
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, "cell.go", src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			continue
 		}
-		line := func(p token.Pos) int { return lineOf(cell, fset.Position(p).Offset-len(hdr)) }
+		line := func(p token.Pos) int { return lineOf(cell, fset.Position(p).Offset-shift) }
 		text := func(from, to token.Pos) string {
-			a, z := fset.Position(from).Offset-len(hdr), fset.Position(to).Offset-len(hdr)
+			a, z := fset.Position(from).Offset-shift, fset.Position(to).Offset-shift
 			return cell[a:z]
 		}
 		if s.kind == segStmt {

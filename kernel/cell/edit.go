@@ -71,7 +71,8 @@ func (o *output) text(s string, anchor int) {
 // out the display wrap.
 func (e *editor) render(o *output, from, to int, inclusive, plain bool) {
 	pos := from
-	for i := 0; i < len(e.edits); i++ {
+	first := sort.Search(len(e.edits), func(i int) bool { return e.edits[i].pos >= from })
+	for i := first; i < len(e.edits); i++ {
 		ed := &e.edits[i]
 		if ed.pos < pos || (plain && ed.display) {
 			continue

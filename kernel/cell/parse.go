@@ -20,7 +20,7 @@ type unit struct {
 	pos, end int // cell byte range
 	file     *ast.File
 	fset     *token.FileSet
-	hdr      int        // bytes of synthetic header before the cell text
+	hdr      int        // parser offset minus cell offset
 	stmts    []ast.Stmt // Stmt units: the top-level statements
 	decls    []ast.Decl // Decl and import units
 	imports  []Import   // import units: the imports kept
@@ -120,19 +120,15 @@ func parseUnits(cell string, segs []segment) ([]*unit, error) {
 		units = append(units, &unit{kind: s.kind, pos: s.pos, end: s.end})
 	}
 	for _, u := range units {
-		b := []byte(cell)
-		for i := range b {
-			if (i < u.pos || i >= u.end) && b[i] != '\n' {
-				b[i] = ' '
-			}
-		}
+		// Parse only the unit's text; hdr makes AST offsets cell offsets.
+		text := cell[u.pos:u.end]
 		var src string
 		if u.kind == segStmt {
-			src = "package p;func _(){" + string(b) + "\n}"
-			u.hdr = len("package p;func _(){")
+			src = "package p;func _(){" + text + "\n}"
+			u.hdr = len("package p;func _(){") - u.pos
 		} else {
-			src = "package p;" + string(b)
-			u.hdr = len("package p;")
+			src = "package p;" + text
+			u.hdr = len("package p;") - u.pos
 		}
 		u.fset = token.NewFileSet()
 		f, err := parser.ParseFile(u.fset, "cell.go", src, parser.SkipObjectResolution)
@@ -365,6 +361,25 @@ func (r *rewriter) globalMinMax(u *unit, s *ast.AssignStmt) {
 	if args == nil || allConst(call.Args) {
 		return
 	}
+	direct, nested := false, false
+	for _, a := range call.Args {
+		if ai, ok := a.(*ast.Ident); ok && ai.Name == id.Name {
+			direct = true
+		} else if mentions(a, id.Name) {
+			nested = true
+		}
+	}
+	switch {
+	case direct:
+		// x := min(x, y) keeps x's type: assign (`x := x` would zero x).
+		r.ed.add(u.off(s.TokPos), u.off(s.TokPos)+2, txt("="))
+		first := []piece{span(u.off(args[0].Pos()), u.off(args[0].End()))}
+		r.ed.add(u.off(call.Pos()), u.off(call.End()), r.nest(u, call, first, args[1:])...)
+		r.done[call] = true
+		return
+	case nested:
+		return // x := min(len(x), 3): not rewritten, yaegi may fail
+	}
 	seed := args[0]
 	pieces := []piece{span(u.off(seed.Pos()), u.off(seed.End())), txt("; " + id.Name + " = ")}
 	first := []piece{txt(id.Name)}
@@ -400,6 +415,18 @@ func needsFunc(s ast.Stmt) bool {
 		case *ast.AssignStmt:
 			found = found || n.Tok == token.DEFINE
 		case *ast.DeclStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// mentions reports whether the identifier name occurs in n.
+func mentions(n ast.Node, name string) bool {
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		if id, ok := x.(*ast.Ident); ok && id.Name == name {
 			found = true
 		}
 		return !found
