@@ -5,10 +5,21 @@
 // and it lacks or mishandles several Go 1.21+ features. Parse splits a cell
 // into top-level chunks, normalises them (package clauses, func main, imports
 // already made) and rewrites what yaegi gets wrong: range over an integer,
-// min/max/clear, per-iteration loop variables, top-level type switches. It
-// instruments every function with an identity probe for multiprocessing and
-// wraps a trailing expression for display. Every chunk keeps a source map, so
-// a position yaegi reports in a chunk maps back to the cell (Chunk.CellPos).
+// min/max/clear, per-iteration loop variables, and top-level loops and blocks
+// (run inside func() { ... }(), since at the top level yaegi lets a block's
+// variable overwrite a global of the same name, and panics on a type switch
+// that declares a variable). It instruments every function with an identity
+// probe for multiprocessing and wraps a trailing expression for display.
+// Every chunk keeps a source map, so a position yaegi reports in a chunk maps
+// back to the cell (Chunk.CellPos).
+//
+// What the engine must provide before the first cell:
+//
+//	import __goproc "<compiled helper package>" // Display(v ...any); Clear(x any)
+//	import __mp "<runtime/multiprocessing>"      // Probe(name string) bool
+//	Prelude                                      // __goprocProbing, __goprocMin, __goprocMax
+//
+// Clear must clear a map or zero a slice (reflect.Value.Clear).
 //
 // The package is a pure source-to-source transformer: it uses go/scanner,
 // go/parser and go/ast only and never runs code.
