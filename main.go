@@ -22,6 +22,7 @@ import (
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/runner"
+	"github.com/goproc/goproc/runtime/multiprocessing"
 )
 
 // Version is goproc's version.
@@ -47,6 +48,13 @@ usage:
 }
 
 func run(args []string) int {
+	if multiprocessing.IsWorker() {
+		if err := engine.RunWorker(); err != nil {
+			fmt.Fprintf(os.Stderr, "goproc: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) == 0 {
 		usage()
 		return 2

@@ -49,6 +49,7 @@ const (
 	envMemoryLimit   = "GOPROC_MEMORY_LIMIT"
 	envMaxProcesses  = "GOPROC_MAX_PROCESSES"
 	envConfineWrites = "GOPROC_CONFINE_WRITES"
+	envConfined      = "GOPROC_CONFINED"
 )
 
 // How long an interrupted cell may take to stop before its engine is killed
@@ -95,13 +96,14 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 
 // process is one running engine.
 type process struct {
-	cmd    *exec.Cmd
-	info   language.Info
-	reqMu  sync.Mutex
-	req    *json.Encoder
-	reqW   *os.File
-	exited chan struct{} // closed when the process has exited
-	status string        // how it exited, valid after exited is closed
+	cmd         *exec.Cmd
+	info        language.Info
+	confinement string
+	reqMu       sync.Mutex
+	req         *json.Encoder
+	reqW        *os.File
+	exited      chan struct{} // closed when the process has exited
+	status      string        // how it exited, valid after exited is closed
 
 	mu      sync.Mutex
 	calls   map[int64]chan event
@@ -200,6 +202,7 @@ func (c *Client) startProcess(ctx context.Context) (*process, error) {
 		if ev.Info != nil {
 			p.info = *ev.Info
 		}
+		p.confinement = ev.Confinement
 		return p, nil
 	case <-p.exited:
 		p.readers.Wait()
@@ -642,6 +645,16 @@ func (c *Client) IsComplete(ctx context.Context, code string) (language.IsComple
 		return language.IsCompleteResult{Status: "unknown"}, err
 	}
 	return *ev.IsComplete, nil
+}
+
+// Confinement says how the engine's file writes are confined, when
+// Options.ConfineWrites asked for it: "writes confined to DIR (Landlock)" or
+// "not confined: REASON".
+func (c *Client) Confinement() string {
+	if p := c.current(); p != nil {
+		return p.confinement
+	}
+	return ""
 }
 
 // Info implements language.Engine.

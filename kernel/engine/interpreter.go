@@ -20,6 +20,7 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
+	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/symbols"
 	"github.com/goproc/goproc/runtime/multiprocessing"
@@ -119,7 +120,6 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	}
 	in.yi = yi
 	for _, src := range []string{
-		"var " + probingVar + " bool",
 		"import " + mpName + " " + strconvQuote(mpImportPath),
 		"import " + supportName + " " + strconvQuote(supportImport),
 	} {
@@ -171,6 +171,9 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	}
 	in.mu.Lock()
 	res := in.result
+	for _, d := range cell.Declarations(code) {
+		in.decls[d.Name] = declInfo{Kind: d.Kind, Source: d.Signature, Doc: d.Doc}
+	}
 	in.mu.Unlock()
 	return CellOutcome{Result: res}
 }
@@ -178,21 +181,22 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *language.Error {
 	switch {
 	case len(ch.Imports) > 0:
-		src := in.newImports(ch.Imports)
-		if src == "" {
-			return nil
-		}
-		if _, err := in.eval(ctx, src); err != nil {
+		if _, err := in.eval(ctx, ch.Src); err != nil {
 			return in.describe(ctx, code, ch, err)
 		}
-		in.remember(src)
+		in.mu.Lock()
+		for _, imp := range ch.Imports {
+			in.imports[importKey(imp)] = true
+		}
+		in.mu.Unlock()
+		in.remember(ch.Src)
 		return nil
-	case ch.Kind == kindDecl:
+	case ch.Kind == cell.Decl:
 		for _, t := range ch.Types {
 			in.mu.Lock()
 			old, seen := in.types[t.Name]
 			in.mu.Unlock()
-			if seen && old != t.Source {
+			if seen && old != t.Src {
 				return &language.Error{
 					Name:  "TypeRedefinition",
 					Value: fmt.Sprintf("type %s was already declared with a different definition; the Go interpreter cannot change a type once declared", t.Name),
@@ -209,10 +213,12 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *lan
 		}
 		in.mu.Lock()
 		for _, t := range ch.Types {
-			in.types[t.Name] = t.Source
+			in.types[t.Name] = t.Src
 		}
-		for name, d := range ch.Decls {
-			in.decls[name] = d
+		for _, name := range ch.Declares {
+			if _, ok := in.decls[name]; !ok {
+				in.decls[name] = declInfo{Kind: "decl"}
+			}
 		}
 		in.mu.Unlock()
 		in.remember(ch.Src)
@@ -228,7 +234,8 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *lan
 			if !isCompileError(err) {
 				return in.describe(ctx, code, ch, err)
 			}
-			src = ch.NoDisplay
+			ch = chunk{ch.WithoutDisplay()}
+			src = ch.Src
 		}
 		if _, err := in.eval(ctx, src); err != nil {
 			return in.describe(ctx, code, ch, err)
@@ -236,23 +243,6 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *lan
 		in.declareStmtGlobals(ch.Declares)
 		return nil
 	}
-}
-
-// newImports returns an import declaration of the imports not made yet.
-func (in *Interpreter) newImports(imps []importSpec) string {
-	var b strings.Builder
-	for _, imp := range imps {
-		key := imp.Name + " " + imp.Path
-		in.mu.Lock()
-		done := in.imports[key]
-		in.imports[key] = true
-		in.mu.Unlock()
-		if done {
-			continue
-		}
-		fmt.Fprintf(&b, "import %s %s\n", imp.Name, strconvQuote(imp.Path))
-	}
-	return b.String()
 }
 
 func (in *Interpreter) remember(src string) {
@@ -268,7 +258,7 @@ func (in *Interpreter) declareStmtGlobals(names []string) {
 	if len(names) == 0 {
 		return
 	}
-	globals := in.yi.Globals()
+	globals := in.safeGlobals()
 	for _, name := range names {
 		v, ok := globals[name]
 		if !ok || !v.IsValid() {
@@ -427,19 +417,18 @@ func sourceError(name, code string, line, col int, msg string) *language.Error {
 	tb := []string{fmt.Sprintf("%s: line %d, column %d: %s", name, line, col, msg)}
 	if line >= 1 && line <= len(lines) {
 		src := strings.ReplaceAll(lines[line-1], "\t", "    ")
-		prefix := lines[line-1]
+		prefix := []rune(lines[line-1])
 		if col-1 <= len(prefix) && col >= 1 {
 			prefix = prefix[:col-1]
 		}
-		caret := len([]rune(strings.ReplaceAll(prefix, "\t", "    ")))
+		caret := len([]rune(strings.ReplaceAll(string(prefix), "\t", "    ")))
 		tb = append(tb, fmt.Sprintf("%4d | %s", line, src), "     | "+strings.Repeat(" ", caret)+"^")
 	}
 	return &language.Error{Name: name, Value: fmt.Sprintf("line %d:%d: %s", line, col, msg), Traceback: tb}
 }
 
 func compileError(code string, err error) *language.Error {
-	var se *syntaxError
-	if errors.As(err, &se) {
+	if se, ok := asSyntaxError(err); ok {
 		return sourceError("SyntaxError", code, se.Line, se.Col, se.Msg)
 	}
 	return &language.Error{Name: "SyntaxError", Value: err.Error(), Traceback: []string{"SyntaxError: " + err.Error()}}
@@ -477,7 +466,7 @@ func (in *Interpreter) Program() multiprocessing.Program {
 // Globals implements multiprocessing.Host: every global that JSON can carry.
 func (in *Interpreter) Globals() map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
-	for name, v := range in.yi.Globals() {
+	for name, v := range in.safeGlobals() {
 		if strings.HasPrefix(name, "__") || !v.IsValid() {
 			continue
 		}
@@ -499,7 +488,7 @@ func (in *Interpreter) Globals() map[string]json.RawMessage {
 
 // SetProbing implements multiprocessing.Host.
 func (in *Interpreter) SetProbing(on bool) {
-	if v, ok := in.yi.Globals()[probingVar]; ok && v.CanSet() {
+	if v, ok := in.safeGlobals()[probingVar]; ok && v.CanSet() {
 		v.SetBool(on)
 	}
 }
@@ -530,7 +519,7 @@ func (in *Interpreter) Replay(p multiprocessing.Program) error {
 
 // SetGlobals implements multiprocessing.Rebuilder.
 func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
-	globals := in.yi.Globals()
+	globals := in.safeGlobals()
 	var failed []string
 	for name, raw := range values {
 		v, ok := globals[name]

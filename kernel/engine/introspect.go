@@ -120,7 +120,7 @@ func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult
 					cands = append(cands, name)
 				}
 			}
-		} else if v, ok := in.yi.Globals()[qualifier]; ok && v.IsValid() {
+		} else if v, ok := in.safeGlobals()[qualifier]; ok && v.IsValid() {
 			t := v.Type()
 			for i := 0; i < t.NumMethod(); i++ {
 				cands = append(cands, t.Method(i).Name)
@@ -138,7 +138,7 @@ func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult
 	} else {
 		cands = append(cands, goKeywords...)
 		cands = append(cands, goBuiltins...)
-		for name := range in.yi.Globals() {
+		for name := range in.safeGlobals() {
 			cands = append(cands, name)
 		}
 		in.mu.Lock()
@@ -206,7 +206,7 @@ func (in *Interpreter) Inspect(code string, cursor, detail int) language.Inspect
 		case isType:
 			text = t
 		default:
-			v, ok := in.yi.Globals()[name]
+			v, ok := in.safeGlobals()[name]
 			if !ok || !v.IsValid() {
 				return notFound
 			}

@@ -28,6 +28,8 @@ type event struct {
 	IsComplete *language.IsCompleteResult `json:"is_complete,omitempty"`
 	Info       *language.Info             `json:"info,omitempty"`
 	Error      string                     `json:"error,omitempty"`
+	// Confinement says how the engine's writes are confined ("" when not asked).
+	Confinement string `json:"confinement,omitempty"`
 
 	Prompt   string `json:"prompt,omitempty"`
 	Password bool   `json:"password,omitempty"`

@@ -5,11 +5,14 @@ import (
 	"reflect"
 
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/runtime/display"
 )
 
-// render builds the execute_result bundle of a value.
+// render builds the execute_result bundle of a value: rich for display
+// values and images, text otherwise.
 func render(v any) language.MimeBundle {
-	return language.MimeBundle{"text/plain": plainText(v)}
+	data, _ := display.Render(v)
+	return language.MimeBundle(data)
 }
 
 // plainText prints a value the way a Go programmer reads it: strings quoted,

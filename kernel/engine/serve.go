@@ -12,7 +12,9 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"syscall"
 
+	"github.com/goproc/goproc/kernel/confine"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/outband"
 	"github.com/goproc/goproc/runtime/multiprocessing"
@@ -21,6 +23,7 @@ import (
 // ServeProcess is the engine process's main: it serves requests from fd 3 and
 // answers on fd 4 until fd 3 closes. Cell output goes to fds 1 and 2.
 func ServeProcess() error {
+	confinement := applyLimits()
 	signal.Ignore(os.Interrupt) // the front interrupts cells explicitly
 	debug.SetMaxStack(256 << 20)
 	reqs := os.NewFile(requestFD, "requests")
@@ -36,7 +39,7 @@ func ServeProcess() error {
 	s.in = in
 	multiprocessing.SetHost(in)
 	info := language.GoInfo(goVersion())
-	s.send(event{Op: "ready", Info: &info})
+	s.send(event{Op: "ready", Info: &info, Confinement: confinement})
 
 	sc := bufio.NewScanner(reqs)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
@@ -50,6 +53,43 @@ func ServeProcess() error {
 	}
 	s.wg.Wait()
 	return sc.Err()
+}
+
+// applyLimits applies the limits the client asked for in the environment:
+// an address-space cap, a cap on processes the notebook may start, and write
+// confinement to the working directory (which re-executes the engine). It
+// returns how writes are confined, for the client to report.
+func applyLimits() string {
+	if v := os.Getenv(envMemoryLimit); v != "" {
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 {
+			lim := syscall.Rlimit{Cur: n, Max: n}
+			if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+				fmt.Fprintf(os.Stderr, "goproc engine: memory limit not applied: %v\n", err)
+			}
+			debug.SetMemoryLimit(int64(n / 2))
+		}
+	}
+	if v := os.Getenv(envMaxProcesses); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			multiprocessing.SetMaxProcesses(n)
+		}
+	}
+	if os.Getenv(envConfineWrites) != "1" {
+		return ""
+	}
+	if done := os.Getenv(envConfined); done != "" {
+		return done
+	}
+	dir, err := os.Getwd()
+	if err == nil {
+		var exe string
+		if exe, err = os.Executable(); err == nil {
+			env := append(os.Environ(), envConfined+"=writes confined to "+dir+" (Landlock)")
+			err = confine.Exec([]string{dir, "/dev"}, exe, os.Args, env)
+		}
+	}
+	// Only reached when confinement failed.
+	return "not confined: " + err.Error()
 }
 
 func goVersion() string {

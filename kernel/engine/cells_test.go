@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCellsLikeGo runs cells a Go user writes through the real engine process.
+func TestCellsLikeGo(t *testing.T) {
+	c := startClient(t)
+	cases := []struct {
+		name, code, stdout, result, errName string
+	}{
+		{"mixed", "import \"fmt\"\nfunc double(x int) int { return 2 * x }\nfmt.Println(double(21))", "42\n", "", ""},
+		{"program", "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"main ran\")\n}", "main ran\n", "", ""},
+		{"main does not rerun", "1 + 1", "", "2", ""},
+		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
+		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
+		{"loop vars", "var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\nfmt.Println(fs[0](), fs[1](), fs[2]())", "0 1 2\n", "", ""},
+		{"redefine func", "func double(x int) int { return 3 * x }\ndouble(2)", "", "6", ""},
+		{"type", "type Point struct{ X, Y int }\nPoint{1, 2}", "", "{1 2}", ""},
+		{"redefine type", "type Point struct{ A string }", "", "", "TypeRedefinition"},
+		{"same type again", "type Point struct{ X, Y int }", "", "", ""},
+		{"string result", `"héllo"`, "", `"héllo"`, ""},
+		{"top-level return", "return", "", "", "SyntaxError"},
+	}
+	for _, tc := range cases {
+		res, r := run(t, c, tc.code)
+		if tc.errName != "" {
+			if res.Error == nil || res.Error.Name != tc.errName {
+				t.Errorf("%s: want error %s, got %+v %+v", tc.name, tc.errName, res.Status, res.Error)
+			}
+			continue
+		}
+		if res.Status != "ok" {
+			t.Errorf("%s: %+v", tc.name, res.Error)
+			continue
+		}
+		if got := r.text("stdout"); got != tc.stdout {
+			t.Errorf("%s: stdout %q, want %q", tc.name, got, tc.stdout)
+		}
+		got, _ := res.Result["text/plain"].(string)
+		if got != tc.result {
+			t.Errorf("%s: result %q, want %q", tc.name, got, tc.result)
+		}
+	}
+}
+
+func TestCompileErrorPointsAtCellLine(t *testing.T) {
+	c := startClient(t)
+	res, _ := run(t, c, "import \"fmt\"\n\nx := 1\nfmt.Println(x)\ny := nosuch + 1")
+	if res.Error == nil {
+		t.Fatal("want an error")
+	}
+	tb := strings.Join(res.Error.Traceback, "\n")
+	if !strings.Contains(tb, "line 5") || !strings.Contains(tb, "y := nosuch + 1") || !strings.Contains(tb, "^") {
+		t.Fatalf("traceback does not show line 5 with a caret:\n%s", tb)
+	}
+}

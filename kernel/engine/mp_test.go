@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestMultiprocessingThroughEngine runs the assignment's patterns in the real
+// engine: children are real goproc workers rebuilding the notebook.
+func TestMultiprocessingThroughEngine(t *testing.T) {
+	c := startClient(t)
+	mustRun := func(code string) (string, string) {
+		t.Helper()
+		res, r := run(t, c, code)
+		if res.Status != "ok" {
+			t.Fatalf("%q: %+v\nstderr: %s", code, res.Error, r.text("stderr"))
+		}
+		text, _ := res.Result["text/plain"].(string)
+		return r.text("stdout"), text
+	}
+	mustRun("import (\"fmt\"; \"os\"; \"multiprocessing\")")
+	mustRun("func greet(tag string) {\n\tp := multiprocessing.CurrentProcess()\n\tfmt.Printf(\"child %s pid=%d name=%s\\n\", tag, os.Getpid(), p.Name)\n}")
+	out, _ := mustRun("p := &multiprocessing.Process{Target: greet, Args: []any{\"q3\"}}\np.Start()\np.Join()\nfmt.Println(\"parent done\", p.ExitCode())")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "child q3 pid=") || !strings.HasPrefix(lines[1], "parent done 0") {
+		t.Fatalf("Q3 output:\n%s", out)
+	}
+	if strings.Contains(lines[0], fmt.Sprintf("pid=%d ", 0)) {
+		t.Fatalf("bad pid: %s", lines[0])
+	}
+
+	mustRun("func square(x int) int { return x * x }")
+	out, _ = mustRun("pool := multiprocessing.NewPool(2)\nsquares, err := pool.Map(square, []int{1, 2, 3, 4, 5})\npool.Close()\nfmt.Println(squares, err)")
+	if out != "[1 4 9 16 25] <nil>\n" {
+		t.Fatalf("Q5 output: %q", out)
+	}
+
+	mustRun("func show(n int) { fmt.Println(\"number\", n) }")
+	out, _ = mustRun("var ps []*multiprocessing.Process\nfor i := 1; i <= 4; i++ {\n\tp := &multiprocessing.Process{Target: show, Args: []any{i}}\n\tp.Start()\n\tps = append(ps, p)\n}\nfor _, p := range ps { p.Join() }")
+	got := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		got[l] = true
+	}
+	for i := 1; i <= 4; i++ {
+		if !got[fmt.Sprintf("number %d", i)] || len(got) != 4 {
+			t.Fatalf("Q6 output:\n%s", out)
+		}
+	}
+	// A global changed after its declaration is seen by the child as at Start.
+	mustRun("var scale = 1\nfunc scaled(x int) { fmt.Println(\"scaled\", x*scale) }")
+	out, _ = mustRun("scale = 10\np2 := &multiprocessing.Process{Target: scaled, Args: []any{4}}\np2.Start()\np2.Join()")
+	if out != "scaled 40\n" {
+		t.Fatalf("globals at Start: %q", out)
+	}
+	// Redefining the target runs the new definition.
+	mustRun("func scaled(x int) { fmt.Println(\"redefined\", x) }")
+	out, _ = mustRun("p3 := &multiprocessing.Process{Target: scaled, Args: []any{4}}\np3.Start()\np3.Join()")
+	if out != "redefined 4\n" {
+		t.Fatalf("redefinition: %q", out)
+	}
+	// A closure gets a clear error.
+	res, _ := run(t, c, "p4 := &multiprocessing.Process{Target: func() {}}\nerr := p4.Start()\nfmt.Println(err)")
+	if res.Status != "ok" {
+		t.Fatalf("closure cell: %+v", res.Error)
+	}
+}
