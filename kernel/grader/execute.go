@@ -181,31 +181,51 @@ func (g *guardedEngine) Execute(ctx context.Context, req language.ExecuteRequest
 	}
 	cellCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	flood := make(chan struct{})
 	lo := &limitedOutput{Output: out, limit: g.lim.OutputLimit, exceeded: func() {
 		g.mu.Lock()
 		g.over = true
 		g.mu.Unlock()
 		cancel()
+		close(flood)
 	}}
 	done := make(chan language.ExecuteResult, 1)
 	go func() { done <- eng.Execute(cellCtx, req, lo) }()
 	hard := time.NewTimer(g.lim.CellTimeout + g.lim.Grace)
 	defer hard.Stop()
-	select {
-	case res := <-done:
-		return res
-	case <-hard.C:
+	var floodKill <-chan time.Time
+	why := "the cell did not stop after its time ran out"
+wait:
+	for {
+		select {
+		case res := <-done:
+			return res
+		case <-flood:
+			// Interrupted; what it already wrote may take long to drain,
+			// so give it a moment, then kill it.
+			flood = nil
+			floodKill = time.After(floodGrace)
+		case <-floodKill:
+			why = "the cell printed more than its limit and did not stop"
+			break wait
+		case <-hard.C:
+			break wait
+		}
 	}
-	// The engine neither finished nor gave up the cell: kill it.
+	// The engine did not give up the cell: kill it.
 	lo.close()
 	g.mu.Lock()
 	g.eng = nil
 	g.mu.Unlock()
 	eng.Close()
-	e := &language.Error{Name: ErrNameEngineHung, Value: "the cell did not stop after its time ran out, so its Go engine was killed: the notebook's state was reset"}
+	e := &language.Error{Name: ErrNameEngineHung, Value: why + ", so its Go engine was killed: the notebook's state was reset"}
 	e.Traceback = []string{e.Name + ": " + e.Value}
 	return language.ExecuteResult{Status: "error", Error: e, EngineRestarted: true}
 }
+
+// floodGrace is how long a cell that exceeded its output limit may take to
+// stop after the interrupt before its engine is killed.
+const floodGrace = 500 * time.Millisecond
 
 func (g *guardedEngine) current(ctx context.Context) (language.Engine, error) { return g.engine(ctx) }
 

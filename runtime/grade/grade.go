@@ -278,7 +278,7 @@ func Check(err error) {
 		return
 	}
 	if errors.Is(err, ErrNotGrading) {
-		fmt.Println(NotCheckedMarker + ": " + ErrNotGrading.Error())
+		fmt.Println(NotCheckedMarker + " (outside `goproc grade`)")
 		return
 	}
 	panic(&Failure{Err: err})
