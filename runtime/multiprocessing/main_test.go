@@ -54,6 +54,9 @@ var _ = os.Getpid`); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if os.Getenv("GOPROC_TEST_ORPHAN_ENGINE") != "" {
+		orphanEngine()
+	}
 	code := m.Run()
 	multiprocessing.Shutdown()
 	os.Exit(code)
