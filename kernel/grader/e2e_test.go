@@ -71,7 +71,7 @@ func TestGradeSamples(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goprocBinary, "grade",
 		"--source", filepath.Join(root, "notebooks/assignment.ipynb"),
-		"--out", out, "--jobs", "2", "--timeout", "10s", "--quiet",
+		"--out", out, "--jobs", "2", "--timeout", "5s", "--quiet",
 		filepath.Join(root, "notebooks/submissions"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
