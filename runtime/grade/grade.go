@@ -278,7 +278,7 @@ func Check(err error) {
 		return
 	}
 	if errors.Is(err, ErrNotGrading) {
-		fmt.Println(NotCheckedMarker + " (outside `goproc grade`)")
+		notChecked("")
 		return
 	}
 	panic(&Failure{Err: err})
@@ -291,6 +291,10 @@ func Check(err error) {
 // prints "ok: " and the grade_id.
 func Test(gradeID string, check func(out string) error) {
 	out, err := Output(gradeID)
+	if errors.Is(err, ErrNotGrading) {
+		notChecked(gradeID)
+		return
+	}
 	if err == nil {
 		err = check(out)
 	}
@@ -303,6 +307,10 @@ func Test(gradeID string, check func(out string) error) {
 // TestSource is Test for the source of the cell with the given grade_id.
 func TestSource(gradeID string, check func(src string) error) {
 	src, err := Source(gradeID)
+	if errors.Is(err, ErrNotGrading) {
+		notChecked(gradeID + " (source)")
+		return
+	}
 	if err == nil {
 		err = check(src)
 	}
@@ -325,6 +333,13 @@ func Uses(src string, anyOf ...string) error {
 		q[i] = strconv.Quote(s)
 	}
 	return fmt.Errorf("expected the answer to use %s", strings.Join(q, " or "))
+}
+
+func notChecked(what string) {
+	if what != "" {
+		what = ": " + what
+	}
+	fmt.Println(NotCheckedMarker + " (outside `goproc grade`)" + what)
 }
 
 // Fail fails the cell with a formatted message.
