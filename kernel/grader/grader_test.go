@@ -152,9 +152,13 @@ func stamped(t *testing.T) *notebook.Notebook {
 
 func TestRelease(t *testing.T) {
 	src := stamped(t)
+	src.Cells[2].Metadata["execution"] = map[string]any{"iopub.status.busy": "2026-01-01T00:00:00Z"}
 	rel, err := Release(src)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := rel.Cells[2].Metadata["execution"]; ok {
+		t.Error("released cell keeps its execution timings")
 	}
 	got := func(i int) string { return string(rel.Cells[i].Source) }
 	if got(1) != AnswerStub {

@@ -39,6 +39,10 @@ func Release(src *notebook.Notebook) (*notebook.Notebook, error) {
 			c.Outputs = []*notebook.Output{}
 			c.ExecutionCount = nil
 		}
+		// As nbconvert's ClearOutputPreprocessor: no timings, no view state.
+		for _, k := range []string{"execution", "collapsed", "scrolled"} {
+			delete(c.Metadata, k)
+		}
 		m, ok := MetaOf(c)
 		if !ok {
 			continue
