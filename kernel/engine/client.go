@@ -39,7 +39,14 @@ type Options struct {
 	// Log receives the engine's own diagnostics (never cell output); nil
 	// discards them.
 	Log io.Writer
+	// NoSpare skips keeping a second engine started for fast restarts (for
+	// one-shot runs such as grading, where restarts are rare).
+	NoSpare bool
 }
+
+// maxPartialLine is how much of a line without a newline is held back before
+// it is delivered in pieces (a 100 MB line must not wait for its end).
+const maxPartialLine = 64 << 10
 
 // EngineModeArg is the argument that starts goproc as an engine process.
 const EngineModeArg = "__engine"
@@ -90,7 +97,9 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c.proc = p
 	c.info = p.info
-	go c.refillSpare()
+	if !opts.NoSpare {
+		go c.refillSpare()
+	}
 	return c, nil
 }
 
@@ -336,8 +345,12 @@ type streamHandler struct {
 }
 
 func (h *streamHandler) Text(b []byte) {
-	if lines := h.p.streams[h.i].lines.Add(b); len(lines) > 0 {
+	s := h.p.streams[h.i]
+	if lines := s.lines.Add(b); len(lines) > 0 {
 		h.p.deliverText(h.i, lines)
+	}
+	if s.lines.Len() > maxPartialLine {
+		h.p.flushPartial(h.i)
 	}
 }
 
@@ -592,7 +605,9 @@ func (c *Client) replace(ctx context.Context) error {
 	c.mu.Lock()
 	c.proc = p
 	c.mu.Unlock()
-	go c.refillSpare()
+	if !c.opts.NoSpare {
+		go c.refillSpare()
+	}
 	return nil
 }
 

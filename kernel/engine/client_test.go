@@ -173,3 +173,29 @@ func TestClientInputAndPartialLine(t *testing.T) {
 		t.Fatalf("no clear error without stdin: %q", r.text("stdout"))
 	}
 }
+
+func TestClientHugeOutput(t *testing.T) {
+	c := startClient(t)
+	run(t, c, `import ("fmt"; "strings")`)
+	start := time.Now()
+	r := &countingOutput{}
+	res := c.Execute(context.Background(), language.ExecuteRequest{Code: "s := strings.Repeat(\"x\", 100<<20)\nfmt.Print(s)\nfmt.Println()\nfmt.Println(\"after\")"}, r)
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	if r.n != 100<<20+len("\nafter\n") {
+		t.Fatalf("got %d bytes, want %d", r.n, 100<<20+len("\nafter\n"))
+	}
+	t.Logf("100 MB line delivered in %v in %d pieces", time.Since(start), r.calls)
+	res, _ = run(t, c, "1 + 1")
+	if res.Result["text/plain"] != "2" {
+		t.Fatalf("engine unusable after a 100 MB print: %+v", res)
+	}
+}
+
+type countingOutput struct {
+	recorder
+	n, calls int
+}
+
+func (o *countingOutput) Stream(name, text string) { o.n += len(text); o.calls++ }

@@ -378,6 +378,7 @@ func gradeOne(ctx context.Context, opts Options, source *notebook.Notebook, srcB
 			MemoryLimit:   opts.Limits.MemoryLimit,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
+			NoSpare:       true,
 		})
 	}
 	confined, err := execute(ctx, restored, start, opts.Limits, recordPath)

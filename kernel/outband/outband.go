@@ -105,11 +105,12 @@ type Lines struct {
 // Add appends p and returns the complete lines now available (possibly
 // empty). The returned slice is valid until the next call.
 func (l *Lines) Add(p []byte) []byte {
+	j := bytes.LastIndexByte(p, '\n') // only the new bytes can hold a newline
 	l.buf = append(l.buf, p...)
-	i := bytes.LastIndexByte(l.buf, '\n')
-	if i < 0 {
+	if j < 0 {
 		return nil
 	}
+	i := len(l.buf) - len(p) + j
 	out := append([]byte(nil), l.buf[:i+1]...)
 	l.buf = append(l.buf[:0], l.buf[i+1:]...)
 	return out
