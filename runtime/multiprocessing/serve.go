@@ -80,6 +80,7 @@ type server struct {
 	received map[string]json.RawMessage
 	dirty    []string
 	allDirty bool
+	warned   map[string]bool
 }
 
 // ServeWorker runs a worker process: it rebuilds the notebook with r as the
@@ -158,7 +159,9 @@ func (s *server) catchUp(m *message) error {
 	}
 	program := append(s.program[:len(s.program):len(s.program)], m.Chunks...)
 	replaying.Store(true)
+	restore := silenceOutput()
 	err := s.r.Replay(Program{Chunks: program})
+	restore()
 	replaying.Store(false)
 	if err != nil {
 		return fmt.Errorf("rebuild the notebook in the child: %w", err)
@@ -192,7 +195,16 @@ func (s *server) prepare(m *message) (reflect.Value, bool, error) {
 		maps.Copy(s.received, m.Globals)
 		s.dirty, s.allDirty = nil, false
 		if err := s.r.SetGlobals(restore); err != nil {
-			return reflect.Value{}, true, fmt.Errorf("set the notebook's globals in the child: %w", err)
+			// Not fatal: the target may not use those globals (typically
+			// one a cell redeclared with another type, which the child's
+			// replayed declarations cannot hold). Say so once.
+			if msg := err.Error(); !s.warned[msg] {
+				if s.warned == nil {
+					s.warned = map[string]bool{}
+				}
+				s.warned[msg] = true
+				fmt.Fprintf(os.Stderr, "multiprocessing: warning: %v\n", err)
+			}
 		}
 	}
 	if m.Func == "" {
@@ -307,4 +319,32 @@ func exitWorker(code int) {
 		}
 	}
 	os.Exit(code)
+}
+
+// silenceOutput points fds 1 and 2 at /dev/null (what replaying the
+// notebook prints — its global initialisers — was printed by the notebook
+// already) and returns a function that restores them.
+func silenceOutput() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	defer null.Close()
+	var saved [2]int
+	for i, fd := range []int{1, 2} {
+		saved[i], err = syscall.Dup(fd)
+		if err != nil {
+			saved[i] = -1
+			continue
+		}
+		syscall.Dup3(int(null.Fd()), fd, 0)
+	}
+	return func() {
+		for i, fd := range []int{1, 2} {
+			if saved[i] >= 0 {
+				syscall.Dup3(saved[i], fd, 0)
+				syscall.Close(saved[i])
+			}
+		}
+	}
 }

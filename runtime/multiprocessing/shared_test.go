@@ -45,17 +45,17 @@ func holdAndDie(l *multiprocessing.Lock) { l.Acquire(); os.Exit(3) }`)
 p := multiprocessing.NewProcess(producer, q, 100)
 c := multiprocessing.NewProcess(consumer, q, results)
 p.Start(); c.Start(); p.Join(); c.Join()
-fmt.Println(results.Get())
-counter := multiprocessing.NewValue(0)
+fmt.Println(results.GetTimeout(10 * time.Second))
+shared := multiprocessing.NewValue(0)
 var ps []*multiprocessing.Process
-for i := 0; i < 4; i++ { ps = append(ps, multiprocessing.NewProcess(increment, counter, 50)) }
+for i := 0; i < 4; i++ { ps = append(ps, multiprocessing.NewProcess(increment, shared, 50)) }
 for _, p := range ps { p.Start() }
 for _, p := range ps { p.Join() }
-fmt.Println(counter.Get())
+fmt.Println(shared.Get())
 arr, _ := multiprocessing.NewArray([]int{0, 0, 0})
-a1, a2 := multiprocessing.NewProcess(addAtomic, counter, arr, 30), multiprocessing.NewProcess(addAtomic, counter, arr, 30)
+a1, a2 := multiprocessing.NewProcess(addAtomic, shared, arr, 30), multiprocessing.NewProcess(addAtomic, shared, arr, 30)
 a1.Start(); a2.Start(); a1.Join(); a2.Join()
-fmt.Println(counter.Get())
+fmt.Println(shared.Get())
 fmt.Println(arr.Slice())
 here, there := multiprocessing.Pipe()
 ready := multiprocessing.NewEvent()
