@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"sync/atomic"
 )
 
 // Program is what a child process replays to rebuild the notebook: the
@@ -92,3 +93,7 @@ func interrupted(ctx context.Context) bool {
 	h := currentHost()
 	return h != nil && h.CellContext() == ctx
 }
+
+// host is the engine running the notebook in this process (in a worker: the
+// worker's own host, for nested processes; nil in plain Go programs).
+var host atomic.Pointer[Host]
