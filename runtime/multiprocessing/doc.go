@@ -9,9 +9,10 @@
 // worker mode (IsWorker, ServeWorker): it replays the notebook's declarations
 // (the Program) in a fresh interpreter, takes the notebook's JSON-encodable
 // globals as they were at Start, decodes the arguments (JSON, typed) and runs
-// the target. Workers are kept warm and reused when a target left nothing
-// running, so Start+Join costs a few IPC round trips (see spares.go for the
-// trade-off; GOPROC_MP_REUSE=0 disables reuse).
+// the target. Workers are started ahead of time and kept warm; each
+// Process gets a fresh one (its own pid), and GOPROC_MP_REUSE=1 lets a
+// finished Process's worker serve the next one (see spares.go for the
+// trade-off).
 //
 // Output: every worker writes to its own stdout and stderr pipes; the parent
 // forwards them to its fd 1 and fd 2 in whole lines under one lock, live, and

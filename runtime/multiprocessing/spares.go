@@ -15,14 +15,15 @@ import (
 // Warm workers. Starting a worker costs an exec and a replay of the notebook
 // (~15-20 ms), so the package keeps a few idle workers that have already
 // replayed the Program (they catch up on new chunks incrementally) and hands
-// them out on Start and NewPool. A worker whose Process target returned while
-// leaving nothing running (no goroutine, no child process) goes back to the
-// idle list, so Start+Join costs a few IPC round trips. The trade-off: such a
-// reused worker keeps process-wide state its target changed outside the
-// notebook's globals (working directory, environment, package state of
-// compiled libraries such as log flags or math/rand); the notebook's globals
-// are reset to the parent's values at every Start. Set GOPROC_MP_REUSE=0 to
-// give every Process a fresh worker.
+// them out on Start and NewPool. By default every Process gets a fresh OS
+// process (its own pid and memory, as the assignment teaches), so a tight
+// loop of Start+Join is bound by how fast workers start. With
+// GOPROC_MP_REUSE=1 a worker whose Process target returned while leaving
+// nothing running (no goroutine, no child process) goes back to the idle list
+// and Start+Join costs a few IPC round trips; the price is that such a reused
+// worker keeps its pid and any process-wide state its target changed outside
+// the notebook's globals (working directory, environment, package state of
+// compiled libraries); the notebook's globals are reset at every Start.
 var spares struct {
 	sync.Mutex
 	idle     []*worker
@@ -38,12 +39,12 @@ func spareTarget() int {
 	if n, err := strconv.Atoi(os.Getenv(sparesEnv)); err == nil && n >= 0 {
 		return n
 	}
-	return 2
+	return 4
 }
 
 func maxIdle() int { return max(spareTarget(), 4) }
 
-func reuseEnabled() bool { return os.Getenv(reuseEnv) != "0" }
+func reuseEnabled() bool { return os.Getenv(reuseEnv) == "1" }
 
 var errShutdown = errors.New("multiprocessing is shut down")
 

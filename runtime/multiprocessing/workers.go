@@ -24,7 +24,7 @@ const (
 	executableEnv = "GOPROC_MP_EXECUTABLE"
 	// maxProcessesEnv caps the processes started (see SetMaxProcesses).
 	maxProcessesEnv = "GOPROC_MAX_PROCESSES"
-	// reuseEnv=0 disables reusing a finished Process's worker.
+	// reuseEnv=1 enables reusing a finished Process's worker.
 	reuseEnv = "GOPROC_MP_REUSE"
 	// sparesEnv sets how many warm workers to keep ready (default 2).
 	sparesEnv = "GOPROC_MP_SPARES"
@@ -178,6 +178,15 @@ func (w *worker) readLoop() {
 		if m.Op == opCall {
 			go serveCall(ctx, w, m)
 			continue
+		}
+		// Deliver before looking at exited: a worker that exits right after
+		// replying (a fresh worker whose quick target returned) must not
+		// lose the reply to select's random choice — Start would then run
+		// the target again on another worker.
+		select {
+		case w.replies <- m:
+			continue
+		default:
 		}
 		select {
 		case w.replies <- m:
