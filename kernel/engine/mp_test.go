@@ -1,9 +1,14 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/goproc/goproc/kernel/language"
 )
 
 // TestMultiprocessingThroughEngine runs the assignment's patterns in the real
@@ -64,4 +69,49 @@ func TestMultiprocessingThroughEngine(t *testing.T) {
 	if res.Status != "ok" {
 		t.Fatalf("closure cell: %+v", res.Error)
 	}
+}
+
+// TestInterruptTerminatesChildren interrupts a cell blocked in Join: the
+// child is terminated, the notebook's state is kept, nothing is left behind.
+func TestInterruptTerminatesChildren(t *testing.T) {
+	c := startClient(t)
+	if res, _ := run(t, c, "import (\"fmt\"; \"os\"; \"time\"; \"multiprocessing\")\nfunc sleeper() { fmt.Println(\"child pid\", os.Getpid()); time.Sleep(time.Minute) }\nkept := 7"); res.Status != "ok" {
+		t.Fatalf("setup: %+v", res.Error)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &recorder{}
+	done := make(chan language.ExecuteResult, 1)
+	go func() {
+		done <- c.Execute(ctx, language.ExecuteRequest{Code: "p := &multiprocessing.Process{Target: sleeper}\np.Start()\np.Join()"}, r)
+	}()
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); pid == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		fmt.Sscanf(r.text("stdout"), "child pid %d", &pid)
+	}
+	if pid == 0 {
+		t.Fatalf("child never printed its pid: %q", r.text("stdout"))
+	}
+	cancel()
+	res := <-done
+	if res.Error == nil || res.EngineRestarted {
+		t.Fatalf("want an interrupted cell with state kept, got %+v", res.Error)
+	}
+	for deadline := time.Now().Add(3 * time.Second); processAlive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d still alive after the interrupt", pid)
+		}
+	}
+	if res, _ := run(t, c, "kept"); res.Result["text/plain"] != "7" {
+		t.Fatalf("state lost: %+v", res)
+	}
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// a zombie (state Z) has exited
+	fields := strings.Fields(string(b))
+	return len(fields) > 2 && fields[2] != "Z"
 }

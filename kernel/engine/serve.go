@@ -52,6 +52,7 @@ func ServeProcess() error {
 		s.handle(r)
 	}
 	s.wg.Wait()
+	multiprocessing.Shutdown()
 	return sc.Err()
 }
 
@@ -107,7 +108,7 @@ type server struct {
 	out   *json.Encoder
 
 	mu         sync.Mutex
-	cancelCell context.CancelFunc
+	cancelCell context.CancelCauseFunc
 	allowStdin bool
 	cellID     int64
 	inputs     map[int64]chan request
@@ -127,7 +128,7 @@ func (s *server) send(e event) {
 func (s *server) handle(r request) {
 	switch r.Op {
 	case "execute":
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancelCause(context.Background())
 		s.mu.Lock()
 		s.cancelCell = cancel
 		s.allowStdin = r.Execute != nil && r.Execute.AllowStdin
@@ -136,7 +137,7 @@ func (s *server) handle(r request) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer cancel()
+			defer cancel(nil) // a finished cell is not an interrupted one
 			res := s.execute(ctx, r)
 			// End markers after everything the cell wrote: the client waits
 			// for both before it reports the cell done.
@@ -151,7 +152,8 @@ func (s *server) handle(r request) {
 	case "interrupt":
 		s.mu.Lock()
 		if s.cancelCell != nil {
-			s.cancelCell()
+			// The cause tells multiprocessing to terminate the cell's processes.
+			s.cancelCell(multiprocessing.ErrInterrupted)
 		}
 		s.mu.Unlock()
 	case "input_reply":
