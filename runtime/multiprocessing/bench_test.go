@@ -54,6 +54,27 @@ func benchCell(b *testing.B, cell string) {
 	}
 }
 
+// sumSquaresSrc is the scenario's kernel: sum of i*i over [start, end),
+// accumulated in uint64 blocks and added up exactly in a big.Int.
+const sumSquaresSrc = `
+func sumSquares(start, end int) *big.Int {
+	total := new(big.Int)
+	for lo := start; lo < end; lo += 1000 {
+		hi := lo + 1000
+		if hi > end {
+			hi = end
+		}
+		var acc uint64
+		i, n := uint64(lo), uint64(hi)
+		for i < n {
+			acc += i * i
+			i++
+		}
+		total.Add(total, new(big.Int).SetUint64(acc))
+	}
+	return total
+}`
+
 func BenchmarkProcessStartJoin(b *testing.B) { benchCell(b, cellStartJoin) }
 func BenchmarkPoolMap10k(b *testing.B)       { benchCell(b, cellPool10k) }
 func BenchmarkPoolMap100k(b *testing.B)      { benchCell(b, cellPool100k) }
@@ -108,6 +129,42 @@ func TestSpeedAgainstPython(t *testing.T) {
 		}
 		if json.Unmarshal(sc.Bytes(), &r) == nil {
 			python[r.Bench] = timing{r.Min, r.Median, r.Max}
+		}
+	}
+	// The scenario: sum of i*i for 1 <= i < 1e8 (Python's range), in one process vs NewPool(2) over
+	// two chunks, with the exact total; speed-ups are reported for both.
+	sumsq := map[string]float64{}
+	if os.Getenv("GOPROC_BENCH_SUMSQ") != "0" {
+		decl(t, `import "math/big"`)
+		decl(t, sumSquaresSrc)
+		serial := measure(t, `if s := sumSquares(1, 100_000_000).String(); s != "333333328333333350000000" { panic(s) }`, 1)
+		pool := measure(t, `pool := multiprocessing.NewPool(2)
+parts, err := pool.StarMap(sumSquares, [][]any{{1, 50_000_000}, {50_000_000, 100_000_000}})
+if err != nil { panic(err) }
+total := new(big.Int)
+for _, p := range parts.([]*big.Int) { total.Add(total, p) }
+pool.Close()
+if total.String() != "333333328333333350000000" { panic(total.String()) }`, 1)
+		sumsq["goproc"] = serial.median / pool.median
+		t.Logf("sum of squares 1..1e8: one process %.2f s, NewPool(2) %.2f s, speed-up %.2fx", serial.median, pool.median, sumsq["goproc"])
+		py := exec.Command("/usr/bin/python3", script, "fork", "1", "sumsq_1e8")
+		py.Env = append(os.Environ(), "PYTHONUNBUFFERED=")
+		pyOut, err := py.Output()
+		if err != nil {
+			t.Logf("python sumsq baseline not run: %v", err)
+		}
+		pyT := map[string]float64{}
+		for _, line := range strings.Split(string(pyOut), "\n") {
+			var r struct {
+				Bench  string
+				Median float64
+			}
+			if json.Unmarshal([]byte(line), &r) == nil {
+				pyT[r.Bench] = r.Median
+			}
+		}
+		if pyT["sumsq_1e8_pool4"] > 0 {
+			t.Logf("python fork, same job: one process %.2f s, Pool(4) %.2f s, speed-up %.2fx", pyT["sumsq_1e8_serial"], pyT["sumsq_1e8_pool4"], pyT["sumsq_1e8_serial"]/pyT["sumsq_1e8_pool4"])
 		}
 	}
 	var report strings.Builder

@@ -454,7 +454,7 @@ func (s *poolSlot) release() {
 	}
 	w := s.w
 	s.drop(w)
-	if s.pool.state == poolTerminated || !s.reusable || !reuseEnabled() {
+	if s.pool.state == poolTerminated || !s.reusable || !poolReuseEnabled() {
 		w.signal(syscall.SIGTERM)
 		return
 	}

@@ -44,7 +44,14 @@ func spareTarget() int {
 
 func maxIdle() int { return max(spareTarget(), 4) }
 
+// reuseEnabled reports whether a finished Process's worker may serve the next
+// Process (opt-in: a Process is otherwise a fresh OS process).
 func reuseEnabled() bool { return os.Getenv(reuseEnv) == "1" }
+
+// poolReuseEnabled reports whether a closed pool's workers may serve later
+// pools and processes. Pool workers are anonymous task runners that already
+// run many tasks each, so this is on unless GOPROC_MP_REUSE=0.
+func poolReuseEnabled() bool { return os.Getenv(reuseEnv) != "0" }
 
 var errShutdown = errors.New("multiprocessing is shut down")
 
