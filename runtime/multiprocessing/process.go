@@ -137,7 +137,7 @@ func (p *Process) Start() error {
 	globals := h.Globals()
 	var w *worker
 	for attempt := 0; ; attempt++ {
-		w, err = acquireWorker()
+		w, err = acquireFreshWorker()
 		if err != nil {
 			return fmt.Errorf("start process %s: %w", p.Name, err)
 		}

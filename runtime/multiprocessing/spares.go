@@ -65,27 +65,42 @@ func isDead(w *worker) bool {
 }
 
 // acquireWorker returns an idle worker, or starts one.
-func acquireWorker() (*worker, error) {
+func acquireWorker() (*worker, error) { return acquire(true) }
+
+// acquireFreshWorker is acquireWorker for a Process: unless reuse is on, it
+// takes only a worker that never ran anything, so a Process is a fresh OS
+// process.
+func acquireFreshWorker() (*worker, error) { return acquire(reuseEnabled()) }
+
+func acquire(usedOK bool) (*worker, error) {
 	spares.Lock()
 	if spares.shutdown {
 		spares.Unlock()
 		return nil, errShutdown
 	}
 	spares.used = true
-	for len(spares.idle) > 0 {
-		w := spares.idle[len(spares.idle)-1]
-		spares.idle = spares.idle[:len(spares.idle)-1]
+	for i := len(spares.idle) - 1; i >= 0; i-- {
+		w := spares.idle[i]
+		if w.used && !usedOK {
+			continue
+		}
+		spares.idle = append(spares.idle[:i], spares.idle[i+1:]...)
 		if isDead(w) {
 			continue
 		}
 		spares.Unlock()
 		idleSince.Delete(w)
 		go replenish()
+		w.used = true
 		return w, nil
 	}
 	spares.Unlock()
 	go replenish()
-	return spawnWorker()
+	w, err := spawnWorker()
+	if w != nil {
+		w.used = true
+	}
+	return w, err
 }
 
 // releaseWorker returns a worker that finished cleanly to the idle list.
@@ -106,7 +121,13 @@ func releaseWorker(w *worker) {
 // starting.
 func replenish() {
 	spares.Lock()
-	need := spareTarget() - len(spares.idle) - spares.starting
+	fresh := 0
+	for _, w := range spares.idle {
+		if !w.used {
+			fresh++
+		}
+	}
+	need := spareTarget() - fresh - spares.starting
 	if spares.shutdown || need <= 0 {
 		spares.Unlock()
 		return

@@ -50,6 +50,7 @@ type worker struct {
 	sent     map[string]uint64 // hash of each global as last sent
 	markSeq  uint64
 	tasks    int
+	used     bool // it ran a target or pool tasks: only pools may take it again unless reuse is on
 }
 
 // spawnRequests are served by a goroutine locked to one OS thread for the
