@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"go/scanner"
-	"go/token"
 	"reflect"
 	"sort"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/traefik/yaegi/stdlib"
 
+	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/symbols"
 )
@@ -231,56 +230,42 @@ func describeSymbol(path, name string, v reflect.Value) string {
 
 // IsComplete implements is_complete_request.
 func (in *Interpreter) IsComplete(code string) language.IsCompleteResult {
-	status, indent := isComplete(code)
+	status, indent := cell.IsComplete(code)
 	return language.IsCompleteResult{Status: status, Indent: indent}
 }
 
-func isComplete(code string) (string, string) {
-	if strings.TrimSpace(code) == "" {
-		return "complete", ""
-	}
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(code))
-	var s scanner.Scanner
-	bad := false
-	s.Init(file, []byte(code), func(pos token.Position, msg string) {
-		if !strings.Contains(msg, "not terminated") {
-			bad = true
-		}
-	}, 0)
-	depth := 0
-	last := token.ILLEGAL
-	unterminated := false
-	for {
-		_, tok, lit := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		switch tok {
-		case token.LBRACE, token.LPAREN, token.LBRACK:
-			depth++
-		case token.RBRACE, token.RPAREN, token.RBRACK:
-			depth--
-		case token.STRING:
-			if strings.HasPrefix(lit, "`") && (len(lit) < 2 || !strings.HasSuffix(lit, "`")) {
-				unterminated = true
-			}
-		}
-		if tok != token.SEMICOLON || lit != "\n" {
-			last = tok
-		}
-	}
-	if depth < 0 || (bad && !unterminated) {
-		return "invalid", ""
-	}
-	if depth > 0 || unterminated {
-		return "incomplete", strings.Repeat("\t", max(depth, 0))
-	}
+// helpRequest recognises a cell that asks for help as IPython does: "?name"
+// or "name?" (name may be qualified, e.g. strings.ToUpper). It returns the
+// name and whether the cell is such a request.
+func helpRequest(code string) (string, bool) {
+	c := strings.TrimSpace(code)
 	switch {
-	case last.IsOperator() && last != token.RPAREN && last != token.RBRACK && last != token.RBRACE && last != token.INC && last != token.DEC && last != token.SEMICOLON:
-		return "incomplete", ""
+	case strings.HasPrefix(c, "?"):
+		c = strings.TrimSpace(strings.TrimLeft(c, "?"))
+	case strings.HasSuffix(c, "?"):
+		c = strings.TrimSpace(strings.TrimRight(c, "?"))
+	default:
+		return "", false
 	}
-	return "complete", ""
+	if c == "" {
+		return "", false
+	}
+	for _, r := range c {
+		if r != '.' && r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return "", false
+		}
+	}
+	return c, true
+}
+
+// Help answers a help request with a pager payload, as IPython's "?" does.
+func (in *Interpreter) Help(name string) ([]map[string]any, *language.Error) {
+	res := in.Inspect(name, utf8.RuneCountInString(name), 1)
+	if !res.Found {
+		return nil, &language.Error{Name: "NameError", Value: "no documentation found for " + name,
+			Traceback: []string{"NameError: no documentation found for " + name + " (import its package first, or define it)"}}
+	}
+	return []map[string]any{{"source": "page", "data": res.Data, "start": 0}}, nil
 }
 
 // Expression evaluates one user expression for execute_reply.user_expressions.

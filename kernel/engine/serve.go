@@ -183,6 +183,13 @@ func (s *server) execute(ctx context.Context, r request) language.ExecuteResult 
 	if req == nil {
 		return language.ExecuteResult{Status: "error", Error: &language.Error{Name: "EngineError", Value: "execute without a request"}}
 	}
+	if name, ok := helpRequest(req.Code); ok {
+		payload, herr := s.in.Help(name)
+		if herr != nil {
+			return language.ExecuteResult{Status: "error", Error: herr}
+		}
+		return language.ExecuteResult{Status: "ok", Payload: payload}
+	}
 	o := s.in.Run(ctx, req.Code)
 	res := language.ExecuteResult{Status: "ok", Result: o.Result}
 	if o.Err != nil {

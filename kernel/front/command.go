@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/goproc/goproc/kernel/wire"
 )
@@ -25,7 +26,8 @@ func Command(args []string, newEngine EngineFactory, version string, stderr io.W
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil)).With("kernel", "goproc")
-	if err := Serve(context.Background(), conn, newEngine, Options{ImplementationVersion: version, Log: log}); err != nil {
+	if err := Serve(context.Background(), conn, newEngine, Options{ImplementationVersion: version, Log: log,
+		WatchParent: os.Getenv("JPY_PARENT_PID") != ""}); err != nil {
 		fmt.Fprintf(stderr, "goproc kernel: %v\n", err)
 		return 1
 	}

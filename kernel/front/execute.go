@@ -99,7 +99,11 @@ func (k *Kernel) handleExecute(ctx context.Context, r *request) {
 				k.history.entries[histIdx].output = textPlain(res.Result)
 			}
 		}
-		content = map[string]any{"status": "ok", "execution_count": k.execCount, "payload": []any{}}
+		payload := []any{}
+		for _, p := range res.Payload {
+			payload = append(payload, p)
+		}
+		content = map[string]any{"status": "ok", "execution_count": k.execCount, "payload": payload}
 	}
 	ue := res.UserExpressions
 	if ue == nil {

@@ -52,6 +52,10 @@ type Options struct {
 	StreamDelay time.Duration
 	// SendTimeout bounds a send on a ROUTER socket with no peer (default 10 s).
 	SendTimeout time.Duration
+	// WatchParent makes Run shut down when the process that started the
+	// kernel goes away (its parent pid changes), as ipykernel's parent
+	// poller does when jupyter_client sets JPY_PARENT_PID.
+	WatchParent bool
 }
 
 // Kernel is a running Jupyter kernel front.
@@ -270,6 +274,10 @@ func (k *Kernel) Run(ctx context.Context) error {
 		}()
 	}
 
+	if k.opts.WatchParent {
+		go k.watchParent(runCtx)
+	}
+
 	select {
 	case <-ctx.Done():
 	case <-k.stopCh:
@@ -300,6 +308,28 @@ func (k *Kernel) Run(ctx context.Context) error {
 		k.log.Warn("some handlers did not stop within 2s")
 	}
 	return nil
+}
+
+// watchParent stops the kernel when its parent process exits.
+func (k *Kernel) watchParent(ctx context.Context) {
+	parent := os.Getppid()
+	if parent <= 1 {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				k.log.Warn("the process that started the kernel is gone; shutting down", "parent", parent)
+				k.Stop()
+				return
+			}
+		}
+	}
 }
 
 // Stop makes Run return (as SIGTERM does).

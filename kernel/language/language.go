@@ -69,6 +69,9 @@ type ExecuteResult struct {
 	// UserExpressions holds one mime bundle (or error) per requested expression,
 	// in the shape of execute_reply.user_expressions.
 	UserExpressions map[string]json.RawMessage `json:"user_expressions,omitempty"`
+	// Payload holds execute_reply payloads, e.g. a "page" of help text for
+	// a cell "?name".
+	Payload []map[string]any `json:"payload,omitempty"`
 	// EngineRestarted reports that the engine died during this cell and was
 	// replaced by a fresh one: the notebook's state is gone.
 	EngineRestarted bool `json:"engine_restarted,omitempty"`
