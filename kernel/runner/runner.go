@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/goproc/goproc/kernel/engine"
+	"github.com/goproc/goproc/kernel/grader"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/nbexec"
 	"github.com/goproc/goproc/kernel/notebook"
@@ -182,10 +183,18 @@ func Run(ctx context.Context, args []string, cfg Config) int {
 		}
 	}
 
+	// Test cells (runtime/grade) check the outputs of earlier cells by
+	// grade_id: record them, as goproc grade does.
+	rec, err := grader.NewRecorder("")
+	if err != nil {
+		fmt.Fprintf(stderr, "goproc run: %v\n", err)
+		return ExitUsage
+	}
+	defer rec.Close()
 	start := cfg.StartEngine
 	if start == nil {
 		start = func(ctx context.Context, dir string) (language.Engine, error) {
-			return engine.Start(ctx, engine.Options{Dir: dir})
+			return engine.Start(ctx, engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env())})
 		}
 	}
 	dir, err := filepath.Abs(filepath.Dir(o.path))
@@ -212,7 +221,10 @@ func Run(ctx context.Context, args []string, cfg Config) int {
 		MaxOutputBytes: o.maxOutput,
 		OnCellStart:    p.start,
 		OnOutput:       p.output,
-		OnCellDone:     p.done,
+		OnCellDone: func(r nbexec.CellReport) {
+			rec.CellDone(r)
+			p.done(r)
+		},
 	})
 
 	status := ExitOK
