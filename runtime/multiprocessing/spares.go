@@ -106,7 +106,13 @@ func acquire(usedOK bool) (*worker, error) {
 // releaseWorker returns a worker that finished cleanly to the idle list.
 func releaseWorker(w *worker) {
 	spares.Lock()
-	if spares.shutdown || isDead(w) || len(spares.idle) >= maxIdle() {
+	same := 0 // idle workers of w's kind: fresh spares and used ones have their own caps
+	for _, o := range spares.idle {
+		if o.used == w.used {
+			same++
+		}
+	}
+	if spares.shutdown || isDead(w) || same >= maxIdle() {
 		spares.Unlock()
 		w.retire()
 		return
