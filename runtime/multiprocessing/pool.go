@@ -384,6 +384,7 @@ func (s *poolSlot) start() error {
 	}
 	w.replayed, w.sent = len(prog.Chunks), hashes
 	s.w, s.tasks, s.reusable = w, 0, p.initName == ""
+	replenishLater()
 	return nil
 }
 

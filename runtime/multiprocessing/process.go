@@ -172,6 +172,7 @@ func (p *Process) Start() error {
 	children.Unlock()
 	go p.watch(ctx, w)
 	go refreshIdle(prog)
+	replenishLater()
 	return nil
 }
 

@@ -95,7 +95,9 @@ func acquire(usedOK bool) (*worker, error) {
 		return w, nil
 	}
 	spares.Unlock()
-	go replenish()
+	// No replenish here: spares started now would compete for the CPU with
+	// this worker's replay while the caller waits. Callers replenish once
+	// their worker is running (replenishLater).
 	w, err := spawnWorker()
 	if w != nil {
 		w.used = true
@@ -122,6 +124,10 @@ func releaseWorker(w *worker) {
 	idleSince.Store(w, time.Now())
 	startIdleReaper()
 }
+
+// replenishLater tops up the spares after the caller's own worker is
+// running.
+func replenishLater() { go replenish() }
 
 // replenish starts workers in the background until spareTarget are idle or
 // starting.
