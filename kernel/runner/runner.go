@@ -194,7 +194,7 @@ func Run(ctx context.Context, args []string, cfg Config) int {
 	start := cfg.StartEngine
 	if start == nil {
 		start = func(ctx context.Context, dir string) (language.Engine, error) {
-			return engine.Start(ctx, engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env())})
+			return engine.Start(ctx, engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env()), NoSpare: true})
 		}
 	}
 	dir, err := filepath.Abs(filepath.Dir(o.path))

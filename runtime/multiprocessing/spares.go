@@ -39,7 +39,7 @@ func spareTarget() int {
 	if n, err := strconv.Atoi(os.Getenv(sparesEnv)); err == nil && n >= 0 {
 		return n
 	}
-	return 4
+	return 2 // more oversubscribes 2 cores while they replay (measured)
 }
 
 func maxIdle() int { return max(spareTarget(), 4) }
