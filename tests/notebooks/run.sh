@@ -33,3 +33,6 @@ $py tests/notebooks/check.py client goproc notebooks/assignment.ipynb
 
 echo "== saved notebooks carry their outputs"
 $py tests/notebooks/check.py check "${notebooks[@]}"
+
+echo "== Q3, Q5, Q6 100 times each through goproc run"
+$py tests/notebooks/loop.py "$bin" 100
