@@ -370,6 +370,11 @@ func gradeOne(ctx context.Context, opts Options, source *notebook.Notebook, srcB
 		return failed(source, res, err, t0)
 	}
 	env := append(os.Environ(), grade.EnvOutputs+"="+recordPath)
+	if os.Getenv("GOPROC_MP_SPARES") == "" {
+		// A submission runs once: warm workers started near its end are
+		// wasted CPU that other submissions need (measured: 2.4 -> 3.0/s).
+		env = append(env, "GOPROC_MP_SPARES=0")
+	}
 	start := func(ctx context.Context) (language.Engine, error) {
 		return opts.NewEngine(ctx, engine.Options{
 			Binary:        opts.Binary,
