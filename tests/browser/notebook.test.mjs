@@ -80,6 +80,14 @@ try {
     error: c.element[0].querySelector('.output_error')?.innerText ?? '',
   })));
   fs.mkdirSync(shot.replace(/\/[^/]*$/, ''), { recursive: true });
+  // The classic notebook scrolls inside #site: grow the viewport to the
+  // notebook's height so the screenshot shows every cell.
+  const height = await page.evaluate(() => {
+    const site = document.querySelector('#site');
+    return (site ? site.scrollHeight + site.getBoundingClientRect().top : document.body.scrollHeight) + 40;
+  });
+  await page.setViewportSize({ width: 1280, height: Math.min(Math.max(900, Math.ceil(height)), 16000) });
+  await page.waitForTimeout(200);
   await page.screenshot({ path: shot, fullPage: true });
 
   const want = expectedLines();
