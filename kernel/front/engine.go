@@ -22,28 +22,34 @@ type engineSlot struct {
 	log       *slog.Logger
 	info      atomic.Pointer[language.Info]
 
-	mu      sync.Mutex
-	ready   chan struct{} // closed when the current attempt ends
-	eng     language.Engine
-	err     error
-	closed  bool
-	started time.Time
+	mu       sync.Mutex
+	ready    chan struct{} // closed when the current attempt ends
+	launched bool          // the first attempt began
+	eng      language.Engine
+	err      error
+	closed   bool
+	started  time.Time
 }
 
 func newEngineSlot(ctx context.Context, f EngineFactory, log *slog.Logger) *engineSlot {
-	return &engineSlot{ctx: ctx, newEngine: f, log: log}
+	return &engineSlot{ctx: ctx, newEngine: f, log: log, ready: make(chan struct{})}
 }
 
-// start begins an attempt to start the engine. Call with no attempt running.
+// start begins the first attempt to start the engine, unless one began
+// already or the slot is closed.
 func (s *engineSlot) start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.startLocked()
+	if s.launched || s.closed {
+		return
+	}
+	s.launched = true
+	s.launch(s.ready)
 }
 
-func (s *engineSlot) startLocked() {
-	ready := make(chan struct{})
-	s.ready, s.eng, s.err, s.started = ready, nil, nil, time.Now()
+// launch starts an attempt that closes ready when it ends. Call with mu held.
+func (s *engineSlot) launch(ready chan struct{}) {
+	s.eng, s.err, s.started = nil, nil, time.Now()
 	go func() {
 		eng, err := s.safeStart()
 		if err == nil {
@@ -95,6 +101,7 @@ func (s *engineSlot) safeStart() (eng language.Engine, err error) {
 // get waits for the engine. If starting it failed, it returns that error and
 // begins a new attempt for the next caller.
 func (s *engineSlot) get(ctx context.Context) (language.Engine, error) {
+	s.start()
 	s.mu.Lock()
 	ready := s.ready
 	s.mu.Unlock()
@@ -111,7 +118,8 @@ func (s *engineSlot) get(ctx context.Context) (language.Engine, error) {
 	if s.err != nil {
 		err := s.err
 		if s.ready == ready {
-			s.startLocked()
+			s.ready = make(chan struct{})
+			s.launch(s.ready)
 		}
 		return nil, err
 	}
@@ -130,9 +138,9 @@ func (s *engineSlot) Info() language.Info {
 func (s *engineSlot) close(timeout time.Duration) error {
 	s.mu.Lock()
 	s.closed = true
-	ready := s.ready
+	ready, launched := s.ready, s.launched
 	s.mu.Unlock()
-	if ready == nil {
+	if !launched {
 		return nil
 	}
 	select {

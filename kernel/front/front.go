@@ -89,6 +89,10 @@ type Kernel struct {
 	stopOnce     sync.Once
 	stopCh       chan struct{}
 
+	created      time.Time
+	answeredInfo atomic.Bool
+	firstInfo    chan struct{} // closed after the first kernel_info_reply
+
 	// Touched only by the shell goroutine.
 	execCount int
 	history   history
@@ -159,6 +163,8 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 		queue:        newShellQueue(),
 		stdinReplies: make(chan *wire.Message, 1),
 		stopCh:       make(chan struct{}),
+		created:      time.Now(),
+		firstInfo:    make(chan struct{}),
 	}
 	k.shellHandlers = map[string]handler{
 		"execute_request":     k.handleExecute,
@@ -223,6 +229,10 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 	return k, nil
 }
 
+// engineStartDelay is how long the engine start may wait for the first
+// kernel_info_reply.
+const engineStartDelay = 20 * time.Millisecond
+
 // logWriter sends zmq4's log lines to the kernel log.
 type logWriter struct{ l *slog.Logger }
 
@@ -241,7 +251,17 @@ func (k *Kernel) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	k.engine = newEngineSlot(runCtx, k.newEngine, k.log)
-	k.engine.start()
+	// Start the engine once the first kernel_info_reply is out (clients
+	// send kernel_info_request at once) or after a short while: spawning
+	// it competes for the CPU with that first reply.
+	go func() {
+		select {
+		case <-k.firstInfo:
+		case <-time.After(engineStartDelay):
+		case <-runCtx.Done():
+		}
+		k.engine.start()
+	}()
 	k.publish(k.newIOPub("status", nil, map[string]string{"execution_state": "starting"}))
 
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package front
 import (
 	"context"
 	"encoding/json"
+	"time"
 	"unicode/utf8"
 
 	"github.com/goproc/goproc/kernel/language"
@@ -99,6 +100,10 @@ func (k *Kernel) kernelInfo() kernelInfo {
 
 func (k *Kernel) handleKernelInfo(ctx context.Context, r *request) {
 	k.reply(r, "kernel_info_reply", k.kernelInfo())
+	if !k.answeredInfo.Swap(true) {
+		close(k.firstInfo)
+		k.log.Info("first kernel_info_reply sent", "since_bind", time.Since(k.created).Round(10*time.Microsecond))
+	}
 }
 
 // cursor returns the request's cursor_pos, defaulting to the end of code
