@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,7 +132,8 @@ func (s *engineSlot) Info() language.Info {
 	if p := s.info.Load(); p != nil {
 		return *p
 	}
-	return language.GoInfo(runtime.Version())
+	// The engine reports "1.26.8"; runtime.Version() is "go1.26.8".
+	return language.GoInfo(strings.TrimPrefix(runtime.Version(), "go"))
 }
 
 // close closes the engine, waiting up to timeout for a start in progress.
