@@ -8,19 +8,12 @@ import (
 	"github.com/goproc/goproc/kernel/cell"
 )
 
-// chunk is one unit of evaluation of a cell.
-type chunk struct {
-	cell.Chunk
-}
-
-func (c chunk) cellPos(line, col int) (int, int) { return c.CellPos(line, col) }
-
 // cellPrelude is evaluated once in every interpreter after the support
 // imports: the probe switch and the helpers behind min and max.
 var cellPrelude = []string{cell.Prelude}
 
 // split turns a cell into chunks with the kernel/cell pipeline.
-func (in *Interpreter) split(code string) ([]chunk, error) {
+func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 	in.mu.Lock()
 	in.mainSeq++
 	seq := in.mainSeq
@@ -56,14 +49,7 @@ func (in *Interpreter) split(code string) ([]chunk, error) {
 		Seq:        seq,
 		Instrument: true,
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]chunk, len(chunks))
-	for i, c := range chunks {
-		out[i] = chunk{c}
-	}
-	return out, nil
+	return chunks, err
 }
 
 func importKey(imp cell.Import) string {

@@ -328,7 +328,7 @@ func (p *process) deliverText(i int, b []byte) {
 	if i == 1 {
 		p.stderrT.Write(b)
 		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory") {
+			if isCrashLine(line) {
 				p.crashAt = line
 			}
 		}
@@ -563,8 +563,7 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 // stderr, or describes the exit status.
 func crashReason(status, stderr string) string {
 	for _, line := range strings.Split(stderr, "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory") {
+		if line = strings.TrimSpace(line); isCrashLine(line) {
 			return line
 		}
 	}
@@ -572,6 +571,12 @@ func crashReason(status, stderr string) string {
 		return status + ": os.Exit was called or the process ended"
 	}
 	return status
+}
+
+// isCrashLine reports whether line is the Go runtime's own account of a
+// crash.
+func isCrashLine(line string) bool {
+	return strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory")
 }
 
 func errorResult(name, value string) language.ExecuteResult {

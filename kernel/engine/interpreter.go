@@ -112,8 +112,6 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
 		"Display": reflect.ValueOf(in.display),
 		"Clear":   reflect.ValueOf(clearValue),
-		"Min":     reflect.ValueOf(minValue),
-		"Max":     reflect.ValueOf(maxValue),
 	}
 	if err := yi.Use(aliases); err != nil {
 		return nil, fmt.Errorf("load aliases: %w", err)
@@ -178,7 +176,7 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	return CellOutcome{Result: res}
 }
 
-func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *language.Error {
+func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk) *language.Error {
 	switch {
 	case len(ch.Imports) > 0:
 		if _, err := in.eval(ctx, ch.Src); err != nil {
@@ -234,7 +232,7 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch chunk) *lan
 			if !isCompileError(err) {
 				return in.describe(ctx, code, ch, err)
 			}
-			ch = chunk{ch.WithoutDisplay()}
+			ch = ch.WithoutDisplay()
 			src = ch.Src
 		}
 		if _, err := in.eval(ctx, src); err != nil {
@@ -346,11 +344,9 @@ func interruptedError() *language.Error {
 	}
 }
 
-var posRE = regexp.MustCompile(`^(?:_\.go:)?(\d+):(\d+): ?`)
-
 // describe turns an Eval error into a protocol error in the cell's own
 // coordinates.
-func (in *Interpreter) describe(ctx context.Context, code string, ch chunk, err error) *language.Error {
+func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk, err error) *language.Error {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return interruptedError()
 	}
@@ -363,12 +359,12 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch chunk, err 
 		}
 		tb = append(tb, "", "goroutine running the cell (most recent call first):")
 		for _, f := range frames {
-			line, col, rest, ok := parsePos(f)
+			line, col, rest, ok := cell.MapError(f)
 			if !ok {
 				tb = append(tb, "    "+f)
 				continue
 			}
-			cl, cc := ch.cellPos(line, col)
+			cl, cc := ch.CellPos(line, col)
 			rest = strings.TrimPrefix(rest, "panic: ")
 			tb = append(tb, fmt.Sprintf("    %s  (line %d, column %d)", rest, cl, cc))
 		}
@@ -390,25 +386,15 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch chunk, err 
 	var list scanner.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
 		e := list[0]
-		l, c := ch.cellPos(e.Pos.Line, e.Pos.Column)
+		l, c := ch.CellPos(e.Pos.Line, e.Pos.Column)
 		return sourceError("SyntaxError", code, l, c, e.Msg)
 	}
 	msg := err.Error()
-	if line, col, rest, ok := parsePos(msg); ok {
-		l, c := ch.cellPos(line, col)
+	if line, col, rest, ok := cell.MapError(msg); ok {
+		l, c := ch.CellPos(line, col)
 		return sourceError("CompileError", code, l, c, rest)
 	}
 	return &language.Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}
-}
-
-func parsePos(s string) (line, col int, rest string, ok bool) {
-	m := posRE.FindStringSubmatchIndex(s)
-	if m == nil {
-		return 0, 0, s, false
-	}
-	fmt.Sscan(s[m[2]:m[3]], &line)
-	fmt.Sscan(s[m[4]:m[5]], &col)
-	return line, col, s[m[1]:], true
 }
 
 // sourceError builds an error that shows the cell line and a caret.

@@ -276,7 +276,7 @@ func (in *Interpreter) Expression(ctx context.Context, expr string) map[string]a
 	_, err := in.eval(ctx, ";\n"+supportName+".Display("+expr+")")
 	if err != nil {
 		msg := err.Error()
-		if _, _, rest, ok := parsePos(msg); ok {
+		if _, _, rest, ok := cell.MapError(msg); ok {
 			msg = rest
 		}
 		return map[string]any{"status": "error", "ename": "CompileError", "evalue": msg, "traceback": []string{msg}}
