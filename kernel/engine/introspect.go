@@ -58,59 +58,9 @@ func (in *Interpreter) packageSymbols(name string) (string, map[string]reflect.V
 	return "", nil
 }
 
-// identAt finds the identifier around byte offset pos and, when it follows
-// "x.", the qualifier x.
-func identAt(code string, pos int) (start, end int, qualifier string) {
-	isIdent := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
-	start = pos
-	for start > 0 {
-		r, size := utf8.DecodeLastRuneInString(code[:start])
-		if !isIdent(r) {
-			break
-		}
-		start -= size
-	}
-	end = pos
-	for end < len(code) {
-		r, size := utf8.DecodeRuneInString(code[end:])
-		if !isIdent(r) {
-			break
-		}
-		end += size
-	}
-	if start > 0 && code[start-1] == '.' {
-		q := start - 1
-		for q > 0 {
-			r, size := utf8.DecodeLastRuneInString(code[:q])
-			if !isIdent(r) {
-				break
-			}
-			q -= size
-		}
-		qualifier = code[q : start-1]
-	}
-	return start, end, qualifier
-}
-
-// runeToByte converts a cursor in code points to a byte offset.
-func runeToByte(code string, cursor int) int {
-	i := 0
-	for off := range code {
-		if i == cursor {
-			return off
-		}
-		i++
-	}
-	return len(code)
-}
-
-func byteToRune(code string, off int) int { return utf8.RuneCountInString(code[:off]) }
-
 // Complete implements complete_request.
 func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult {
-	pos := runeToByte(code, cursor)
-	start, _, qualifier := identAt(code, pos)
-	prefix := code[start:pos]
+	start, _, qualifier, prefix := cell.Token(code, cursor)
 	var cands []string
 	if qualifier != "" {
 		if _, syms := in.packageSymbols(qualifier); syms != nil {
@@ -165,7 +115,7 @@ func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult
 	sort.Strings(matches)
 	return language.CompleteResult{
 		Matches:     matches,
-		CursorStart: byteToRune(code, start),
+		CursorStart: start,
 		CursorEnd:   cursor,
 		Metadata:    map[string]any{},
 	}
@@ -173,9 +123,8 @@ func (in *Interpreter) Complete(code string, cursor int) language.CompleteResult
 
 // Inspect implements inspect_request.
 func (in *Interpreter) Inspect(code string, cursor, detail int) language.InspectResult {
-	pos := runeToByte(code, cursor)
-	start, end, qualifier := identAt(code, pos)
-	name := code[start:end]
+	start, end, qualifier, _ := cell.Token(code, cursor)
+	name := string([]rune(code)[start:end])
 	notFound := language.InspectResult{Found: false, Data: language.MimeBundle{}, Metadata: map[string]any{}}
 	if name == "" {
 		return notFound
