@@ -17,8 +17,6 @@ import (
 	"sync"
 
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
-	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
@@ -41,7 +39,8 @@ const (
 // Program, in multiprocessing workers). Its methods must not be called
 // concurrently; the engine serialises them.
 type Interpreter struct {
-	yi *interp.Interpreter
+	yi  *interp.Interpreter
+	std *stdLoader
 
 	stdin  *stdinReader
 	stderr *stderrFilter
@@ -95,10 +94,13 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		Env:          os.Environ(),
 		Unrestricted: true,
 	})
-	for _, exports := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols} {
-		if err := yi.Use(exports); err != nil {
-			return nil, fmt.Errorf("load symbols: %w", err)
-		}
+	std, err := newStdLoader(yi, in.stdin, cfg.Stdout, in.stderr, args)
+	if err != nil {
+		return nil, err
+	}
+	in.std = std
+	if err := yi.Use(symbols.Symbols); err != nil {
+		return nil, fmt.Errorf("load symbols: %w", err)
 	}
 	aliases := interp.Exports{}
 	for short, full := range symbols.Aliases {
@@ -309,6 +311,9 @@ func (in *Interpreter) eval(ctx context.Context, src string) (v reflect.Value, e
 			err = &internalError{value: r, stack: debug.Stack()}
 		}
 	}()
+	if err := in.std.ensureImports(src); err != nil {
+		return reflect.Value{}, err
+	}
 	in.stderr.startCapture()
 	defer in.stderr.stopCapture()
 	return in.yi.EvalWithContext(ctx, src)
@@ -531,8 +536,7 @@ func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
 func (in *Interpreter) Func(name string) (reflect.Value, error) {
 	if i := strings.LastIndex(name, "."); i > 0 {
 		pkgPath, sym := name[:i], name[i+1:]
-		base := pkgPath[strings.LastIndex(pkgPath, "/")+1:]
-		if syms, ok := stdlib.Symbols[pkgPath+"/"+base]; ok {
+		if _, syms := in.std.table(pkgPath); syms != nil {
 			if f, ok := syms[sym]; ok && f.Kind() == reflect.Func {
 				return f, nil
 			}

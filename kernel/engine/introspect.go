@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/traefik/yaegi/stdlib"
-
 	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/symbols"
@@ -49,11 +47,12 @@ func (in *Interpreter) packageSymbols(name string) (string, map[string]reflect.V
 	if full, ok := symbols.Aliases[path]; ok {
 		path = full
 	}
+	if _, syms := in.std.table(path); syms != nil {
+		return path, syms
+	}
 	base := path[strings.LastIndex(path, "/")+1:]
-	for _, src := range []map[string]map[string]reflect.Value{stdlib.Symbols, symbols.Symbols} {
-		if syms, ok := src[path+"/"+base]; ok {
-			return path, syms
-		}
+	if syms, ok := symbols.Symbols[path+"/"+base]; ok {
+		return path, syms
 	}
 	return "", nil
 }

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/goproc/goproc/kernel/stdsyms"
+)
+
+// The standard library loads package by package; a cell must not notice.
+func TestStdlibLoadsOnImport(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	in, err := NewInterpreter(Config{
+		Stdout: w, Stderr: w, Args: []string{"nb", "-v"},
+		Input: func(string, bool) (string, error) { return "41", nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.std.loaded["strings/strings"] {
+		t.Fatal("strings loaded before any cell imported it")
+	}
+	ctx := context.Background()
+	run := func(code string) CellOutcome {
+		t.Helper()
+		o := in.Run(ctx, code)
+		if o.Err != nil {
+			t.Fatalf("%s: %s: %s", code, o.Err.Name, o.Err.Value)
+		}
+		return o
+	}
+	run("import (\n\t\"fmt\"\n\t\"os\"\n)")
+	run("type T struct{}\nfunc (T) String() string { return \"stringer\" }")
+	// fmt.Println of an interpreted Stringer goes through the wrapper yaegi
+	// needs (the MapTypes of the replaced fmt functions).
+	run(`fmt.Println(T{}, len(os.Args), os.Args[1])`)
+	run("var n int\nfmt.Scan(&n)\nfmt.Println(n + 1)")
+	run("import \"strings\"\nfmt.Println(strings.Repeat(\"ab\", 2))")
+	if !in.std.loaded["strings/strings"] {
+		t.Fatal("strings not marked loaded after its import")
+	}
+	run("import \"slices\"\nfmt.Println(slices.Contains([]int{1, 2}, 2))")
+	run("import \"math/rand/v2\"\nfmt.Println(rand.IntN(1))")
+	run("import \"math/bits\"\nfmt.Println(bits.UintSize)")
+	if o := in.Run(ctx, `import "no/such/package"`); o.Err == nil {
+		t.Fatal("importing an unknown package: no error")
+	}
+	w.Close()
+	b, _ := io.ReadAll(r)
+	want := "stringer 2 -v\n42\nabab\ntrue\n0\n64\n"
+	if got := string(b); !strings.HasPrefix(got, want) {
+		t.Fatalf("output %q, want prefix %q", got, want)
+	}
+}
+
+func TestStdlibCompletionWithoutImport(t *testing.T) {
+	in, _ := newTestInterpreter(t)
+	res := in.Complete("strings.Rep", len("strings.Rep"))
+	if !slices.Contains(res.Matches, "Repeat") {
+		t.Fatalf("completion of strings.Rep: %v", res.Matches)
+	}
+	if in.std.loaded["strings/strings"] {
+		t.Fatal("completion loaded strings into the interpreter")
+	}
+	if f, err := in.Func("strings.ToUpper"); err != nil || !f.IsValid() {
+		t.Fatalf("Func(strings.ToUpper): %v", err)
+	}
+}
+
+func TestStdsymsCoverTheLibrary(t *testing.T) {
+	paths := stdsyms.Paths()
+	for _, p := range []string{"fmt", "net/http", "math/rand/v2", "os/exec", "syscall", "encoding/json"} {
+		if !slices.Contains(paths, p) {
+			t.Errorf("stdsyms has no %s", p)
+		}
+	}
+	key, ok := stdsyms.Key("os")
+	if !ok || stdsyms.Build(key)["Exit"].Pointer() == stdsyms.Std(key)["Exit"].Pointer() {
+		t.Error("os.Exit: the unrestricted overlay is not applied")
+	}
+}
