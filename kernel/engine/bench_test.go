@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/goproc/goproc/kernel/language"
@@ -19,6 +20,16 @@ func BenchmarkExecuteTrivial(b *testing.B) {
 	for b.Loop() {
 		if res := c.Execute(context.Background(), language.ExecuteRequest{Code: "1"}, r); res.Status != "ok" {
 			b.Fatal(res.Error)
+		}
+	}
+}
+
+// BenchmarkNewInterpreter is what every engine and worker process pays
+// before its first cell.
+func BenchmarkNewInterpreter(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
