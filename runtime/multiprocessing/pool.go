@@ -304,34 +304,73 @@ type poolSlot struct {
 	reusable bool
 }
 
+// pipelineDepth is how many chunks of one call a slot keeps in flight on
+// its worker. The worker runs them one after the other (serve.go), so it
+// starts the next chunk at once instead of waiting for a round trip while
+// the parent decodes the results of the previous one.
+const pipelineDepth = 2
+
+// sentChunk is a chunk sent to the slot's worker, not yet answered.
+type sentChunk struct {
+	job *chunkJob
+	seq uint64
+}
+
 func (s *poolSlot) loop() {
 	p := s.pool
 	defer p.slots.Done()
 	defer s.release()
 	replacement := false
+	var inflight []sentChunk
 	for {
-		job := p.next()
-		if job == nil {
-			return
-		}
-		if job.call.failed() {
-			job.call.finish(job, nil)
-			continue
-		}
-		if s.w == nil {
-			if replacement {
-				if err := reserve(1); err != nil {
-					job.call.finish(job, fmt.Errorf("pool: replace a worker: %w", err))
+		for len(inflight) < pipelineDepth {
+			var job *chunkJob
+			if len(inflight) == 0 {
+				if job = p.next(); job == nil {
+					return
+				}
+			} else {
+				if max := p.cfg.maxTasks; max > 0 && s.tasks+len(inflight) >= max {
+					break // the worker is replaced after the chunks in flight
+				}
+				if job = p.nextOf(inflight[0].job.call); job == nil {
+					break
+				}
+			}
+			if job.call.failed() {
+				job.call.finish(job, nil)
+				continue
+			}
+			if s.w == nil {
+				if replacement {
+					if err := reserve(1); err != nil {
+						job.call.finish(job, fmt.Errorf("pool: replace a worker: %w", err))
+						continue
+					}
+				}
+				replacement = true
+				if err := s.start(); err != nil {
+					job.call.finish(job, err)
 					continue
 				}
 			}
-			replacement = true
-			if err := s.start(); err != nil {
-				job.call.finish(job, err)
-				continue
+			if sc, ok := s.send(job); ok {
+				inflight = append(inflight, sc)
+			} else if s.w == nil {
+				// The worker died: the chunks sent before fail with it.
+				s.failInflight(inflight)
+				inflight = inflight[:0]
 			}
 		}
-		s.run(job)
+		if len(inflight) == 0 {
+			continue
+		}
+		if !s.collect(inflight[0]) {
+			s.failInflight(inflight[1:])
+			inflight = inflight[:0]
+			continue
+		}
+		inflight = append(inflight[:0], inflight[1:]...)
 	}
 }
 
@@ -343,6 +382,21 @@ func (p *Pool) next() *chunkJob {
 		p.cond.Wait()
 	}
 	if len(p.queue) == 0 || p.state == poolTerminated {
+		return nil
+	}
+	job := p.queue[0]
+	p.queue = p.queue[1:]
+	return job
+}
+
+// nextOf returns the next job to send to a worker that is busy with a job
+// of call, without waiting: one of call, and only if enough are queued that
+// every other slot has one too (a busy worker must not take work an idle
+// one could start at once).
+func (p *Pool) nextOf(call *poolCall) *chunkJob {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) < p.n || p.state == poolTerminated || p.queue[0].call != call {
 		return nil
 	}
 	job := p.queue[0]
@@ -397,31 +451,38 @@ func (s *poolSlot) drop(w *worker) {
 	}
 }
 
-// run sends one chunk to the worker and collects its results.
-func (s *poolSlot) run(job *chunkJob) {
+// send sends one chunk to the slot's worker. If it cannot, the chunk is
+// finished with the error, and if the worker is dead it is dropped.
+func (s *poolSlot) send(job *chunkJob) (sentChunk, bool) {
 	c, w := job.call, s.w
-	items, err := c.encodeItems(job.lo, job.hi)
+	items, enc, err := c.encodeItems(job.lo, job.hi)
 	if err != nil {
 		c.finish(job, err)
-		return
+		return sentChunk{}, false
 	}
 	from, chunks := w.catchUp(currentHost().Program())
-	m := &message{Op: opTasks, Seq: w.nextSeq(), From: from, Chunks: chunks, Func: c.fnName, Items: items, Star: c.star}
-	reply, err := w.request(c.ctx, m)
-	if err != nil {
-		s.drop(w)
-		if c.ctx.Err() != nil {
-			w.signal(syscall.SIGKILL) // nobody wants this chunk any more
-			c.finish(job, fmt.Errorf("pool: %w", context.Cause(c.ctx)))
-			return
-		}
-		w.signal(syscall.SIGKILL)
-		c.finish(job, fmt.Errorf("pool: worker %s (%s) while running %s on items %d-%d; it was replaced",
-			s.name, trimWorker(err), c.fnName, job.lo, job.hi-1))
-		return
+	m := &message{Op: opTasks, Seq: w.nextSeq(), From: from, Chunks: chunks, Func: c.fnName, Items: items, Enc: enc, Star: c.star}
+	if err := w.ctl.send(m); err != nil {
+		s.workerFailed(job, w.deathError(err))
+		return sentChunk{}, false
 	}
+	// The worker replays in order: later chunks must not send these again.
 	w.replayed = from + len(chunks)
-	w.waitOutput(m.Seq)
+	return sentChunk{job: job, seq: m.Seq}, true
+}
+
+// collect waits for the results of a chunk sent to the slot's worker and
+// finishes it; false if the worker died or was killed (the chunks sent
+// after it are then lost).
+func (s *poolSlot) collect(sc sentChunk) bool {
+	job := sc.job
+	c, w := job.call, s.w
+	reply, err := w.await(c.ctx)
+	if err != nil {
+		s.workerFailed(job, err)
+		return false
+	}
+	w.waitOutput(sc.seq)
 	s.reusable = s.reusable && reply.Reusable
 	s.tasks++
 	if max := s.pool.cfg.maxTasks; max > 0 && s.tasks >= max {
@@ -440,7 +501,35 @@ func (s *poolSlot) run(job *chunkJob) {
 		c.finish(job, &TaskError{Func: c.fnName, Index: job.lo + f.Index, Item: f.Item, Worker: s.name,
 			Message: f.Message, Traceback: f.Traceback, what: what})
 	default:
-		c.finish(job, c.storeResults(job, reply.Results))
+		c.finish(job, c.storeResults(job, reply.Results, reply.Enc))
+	}
+	return true
+}
+
+// workerFailed kills and drops the slot's worker, which died or whose chunk
+// nobody wants any more, and fails job.
+func (s *poolSlot) workerFailed(job *chunkJob, err error) {
+	c, w := job.call, s.w
+	s.drop(w)
+	w.signal(syscall.SIGKILL)
+	if c.ctx.Err() != nil {
+		c.finish(job, fmt.Errorf("pool: %w", context.Cause(c.ctx)))
+		return
+	}
+	c.finish(job, fmt.Errorf("pool: worker %s (%s) while running %s on items %d-%d; it was replaced",
+		s.name, trimWorker(err), c.fnName, job.lo, job.hi-1))
+}
+
+// failInflight fails chunks that were sent to a worker that is gone.
+func (s *poolSlot) failInflight(lost []sentChunk) {
+	for _, sc := range lost {
+		c := sc.job.call
+		if c.ctx.Err() != nil {
+			c.finish(sc.job, fmt.Errorf("pool: %w", context.Cause(c.ctx)))
+			continue
+		}
+		c.finish(sc.job, fmt.Errorf("pool: worker %s died while running %s on items %d-%d; it was replaced",
+			s.name, c.fnName, sc.job.lo, sc.job.hi-1))
 	}
 }
 
@@ -462,9 +551,19 @@ func (s *poolSlot) release() {
 	releaseWorker(w)
 }
 
-// encodeItems encodes items[lo:hi] for the worker.
-func (c *poolCall) encodeItems(lo, hi int) (json.RawMessage, error) {
+// encodeItems encodes items[lo:hi] for the worker, in the compact
+// encoding it returns or as JSON ("").
+func (c *poolCall) encodeItems(lo, hi int) (json.RawMessage, string, error) {
 	part := c.items.Slice(lo, hi)
+	if !c.star {
+		// Compact only when the items and the parameter are of one kind:
+		// otherwise JSON converts (ints to a float parameter) or fails
+		// (300 to an int8) as it always did.
+		if enc := compactEncoding(part.Type().Elem()); enc != encJSON && enc == compactEncoding(c.fnType.In(0)) &&
+			!(c.fnType.IsVariadic() && c.fnType.NumIn() == 1) {
+			return encodeCompact(enc, part), enc, nil
+		}
+	}
 	if c.star {
 		lists := make([][]typedValue, part.Len())
 		for i := range lists {
@@ -473,40 +572,48 @@ func (c *poolCall) encodeItems(lo, hi int) (json.RawMessage, error) {
 				args = args.Elem()
 			}
 			if args.Kind() != reflect.Slice && args.Kind() != reflect.Array {
-				return nil, fmt.Errorf("pool: item %d is %s; StarMap needs a slice of argument lists", lo+i, describeValue(args.Interface()))
+				return nil, "", fmt.Errorf("pool: item %d is %s; StarMap needs a slice of argument lists", lo+i, describeValue(args.Interface()))
 			}
 			lists[i] = make([]typedValue, args.Len())
 			for j := range lists[i] {
 				tv, err := encodeTyped(args.Index(j).Interface())
 				if err != nil {
-					return nil, fmt.Errorf("pool: item %d, argument %d (%s) cannot be sent to a worker: %w", lo+i, j+1, describeValue(args.Index(j).Interface()), err)
+					return nil, "", fmt.Errorf("pool: item %d, argument %d (%s) cannot be sent to a worker: %w", lo+i, j+1, describeValue(args.Index(j).Interface()), err)
 				}
 				lists[i][j] = tv
 			}
 		}
-		return json.Marshal(lists)
+		b, err := json.Marshal(lists)
+		return b, encJSON, err
 	}
 	if c.fnType.In(0).Kind() == reflect.Interface {
 		tvs := make([]typedValue, part.Len())
 		for i := range tvs {
 			tv, err := encodeTyped(part.Index(i).Interface())
 			if err != nil {
-				return nil, fmt.Errorf("pool: item %d (%s) cannot be sent to a worker: %w", lo+i, describeValue(part.Index(i).Interface()), err)
+				return nil, "", fmt.Errorf("pool: item %d (%s) cannot be sent to a worker: %w", lo+i, describeValue(part.Index(i).Interface()), err)
 			}
 			tvs[i] = tv
 		}
-		return json.Marshal(tvs)
+		b, err := json.Marshal(tvs)
+		return b, encJSON, err
 	}
 	b, err := json.Marshal(part.Interface())
 	if err != nil {
-		return nil, fmt.Errorf("pool: items %d-%d cannot be sent to a worker: %w", lo, hi-1, err)
+		return nil, "", fmt.Errorf("pool: items %d-%d cannot be sent to a worker: %w", lo, hi-1, err)
 	}
-	return b, nil
+	return b, encJSON, nil
 }
 
 // storeResults decodes a chunk's results into the call's result slice.
-func (c *poolCall) storeResults(job *chunkJob, raw json.RawMessage) error {
+func (c *poolCall) storeResults(job *chunkJob, raw json.RawMessage, enc string) error {
 	if c.valueOut == nil {
+		return nil
+	}
+	if enc != encJSON {
+		if err := decodeCompactInto(enc, raw, c.results.Slice(job.lo, job.hi)); err != nil {
+			return fmt.Errorf("pool: decode results of %s: %w", c.fnName, err)
+		}
 		return nil
 	}
 	if c.valueOut.Kind() == reflect.Interface {

@@ -37,10 +37,10 @@ func (s *server) poolInit(m *message) {
 // tasks runs a chunk of pool tasks.
 func (s *server) tasks(m *message) {
 	reply := &message{Op: opResult, Seq: m.Seq}
-	results, failed, err := s.runChunk(m)
+	results, enc, failed, err := s.runChunk(m)
 	reply.Err, reply.Failed = errString(err), failed
 	if err == nil && failed == nil {
-		reply.Results = results
+		reply.Results, reply.Enc = results, enc
 	}
 	reply.Reusable = runtime.NumGoroutine() <= poolBaseline+1
 	os.Stdout.Write(markerFrame(m.Seq))
@@ -48,26 +48,63 @@ func (s *server) tasks(m *message) {
 	s.reply(reply)
 }
 
-func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
+// decodeItems decodes a chunk's items as a slice of in.
+func decodeItems(m *message, in reflect.Type) (reflect.Value, error) {
+	if m.Enc != encJSON {
+		items, err := decodeCompact(m.Enc, m.Items, in)
+		if err != nil {
+			return reflect.Value{}, fmt.Errorf("decode items as %s: %w", in, err)
+		}
+		return items, nil
+	}
+	items := reflect.New(reflect.SliceOf(in))
+	if err := json.Unmarshal(m.Items, items.Interface()); err != nil {
+		return reflect.Value{}, fmt.Errorf("decode items as %s: %w", in, err)
+	}
+	return items.Elem(), nil
+}
+
+// encodeResults encodes a chunk's results (a slice) for the parent.
+func encodeResults(results reflect.Value) (json.RawMessage, string, error) {
+	if enc := compactEncoding(results.Type().Elem()); enc != encJSON {
+		return encodeCompact(enc, results), enc, nil
+	}
+	b, err := json.Marshal(results.Interface())
+	return b, encJSON, err
+}
+
+func (s *server) runChunk(m *message) (json.RawMessage, string, *taskFailure, error) {
 	fn, _, err := s.prepare(&message{From: m.From, Chunks: m.Chunks, Func: m.Func})
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	ft := fn.Type()
 	if fast, ok := fastChunks[ft]; ok && !m.Star {
-		return fast(fn, m.Items)
+		items, err := decodeItems(m, ft.In(0))
+		if err != nil {
+			return nil, "", nil, err
+		}
+		results, failed, err := fast(fn, items)
+		if err != nil || failed != nil {
+			return nil, "", failed, err
+		}
+		b, enc, err := encodeResults(results)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("results of %s cannot be sent back: %w", m.Func, err)
+		}
+		return b, enc, nil, nil
 	}
 	var calls [][]reflect.Value
 	if m.Star {
 		var lists [][]typedValue
 		if err := json.Unmarshal(m.Items, &lists); err != nil {
-			return nil, nil, fmt.Errorf("decode items: %w", err)
+			return nil, "", nil, fmt.Errorf("decode items: %w", err)
 		}
 		calls = make([][]reflect.Value, len(lists))
 		for i, l := range lists {
 			args, err := argsFor(ft, l)
 			if err != nil {
-				return nil, nil, fmt.Errorf("item %d: %w", i, err)
+				return nil, "", nil, fmt.Errorf("item %d: %w", i, err)
 			}
 			calls[i] = args
 		}
@@ -79,26 +116,26 @@ func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
 		if in.Kind() == reflect.Interface {
 			var tvs []typedValue
 			if err := json.Unmarshal(m.Items, &tvs); err != nil {
-				return nil, nil, fmt.Errorf("decode items: %w", err)
+				return nil, "", nil, fmt.Errorf("decode items: %w", err)
 			}
 			calls = make([][]reflect.Value, len(tvs))
 			for i, tv := range tvs {
 				v, err := decodeInto(tv, in)
 				if err != nil {
-					return nil, nil, fmt.Errorf("decode item: %w", err)
+					return nil, "", nil, fmt.Errorf("decode item: %w", err)
 				}
 				calls[i] = []reflect.Value{v}
 			}
 		} else {
-			items := reflect.New(reflect.SliceOf(in))
-			if err := json.Unmarshal(m.Items, items.Interface()); err != nil {
-				return nil, nil, fmt.Errorf("decode items as %s: %w", in, err)
+			items, err := decodeItems(m, in)
+			if err != nil {
+				return nil, "", nil, err
 			}
-			n := items.Elem().Len()
+			n := items.Len()
 			calls = make([][]reflect.Value, n)
 			flat := make([]reflect.Value, n)
 			for i := range calls {
-				flat[i] = items.Elem().Index(i)
+				flat[i] = items.Index(i)
 				calls[i] = flat[i : i+1 : i+1]
 			}
 		}
@@ -121,10 +158,10 @@ func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
 	for i, args := range calls {
 		outs, p := callTask(fn, args)
 		if p != nil {
-			return nil, &taskFailure{Index: i, Item: formatArgs(args), Message: p.message(), Panic: true}, nil
+			return nil, "", &taskFailure{Index: i, Item: formatArgs(args), Message: p.message(), Panic: true}, nil
 		}
 		if errIndex >= 0 && !outs[errIndex].IsNil() {
-			return nil, &taskFailure{Index: i, Item: formatArgs(args), Message: fmt.Sprint(outs[errIndex].Interface())}, nil
+			return nil, "", &taskFailure{Index: i, Item: formatArgs(args), Message: fmt.Sprint(outs[errIndex].Interface())}, nil
 		}
 		switch {
 		case results.IsValid():
@@ -132,24 +169,25 @@ func (s *server) runChunk(m *message) (json.RawMessage, *taskFailure, error) {
 		case typed != nil:
 			tv, err := encodeTyped(outs[0].Interface())
 			if err != nil {
-				return nil, nil, fmt.Errorf("result for item %d (%s) cannot be sent back: %w", i, describeValue(outs[0].Interface()), err)
+				return nil, "", nil, fmt.Errorf("result for item %d (%s) cannot be sent back: %w", i, describeValue(outs[0].Interface()), err)
 			}
 			typed[i] = tv
 		}
 	}
 	var b []byte
+	enc := encJSON
 	switch {
 	case results.IsValid():
-		b, err = json.Marshal(results.Interface())
+		b, enc, err = encodeResults(results)
 	case typed != nil:
 		b, err = json.Marshal(typed)
 	default:
 		b = []byte("null")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("results of %s cannot be sent back: %w", m.Func, err)
+		return nil, "", nil, fmt.Errorf("results of %s cannot be sent back: %w", m.Func, err)
 	}
-	return b, nil, nil
+	return b, enc, nil, nil
 }
 
 func callTask(fn reflect.Value, args []reflect.Value) (outs []reflect.Value, p *recovered) {

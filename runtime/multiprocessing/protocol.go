@@ -54,6 +54,7 @@ type message struct {
 	Args     json.RawMessage `json:"args,omitempty"`  // opRun, opPoolInit: []typedValue
 	Items    json.RawMessage `json:"items,omitempty"` // opTasks: JSON array
 	Star     bool            `json:"star,omitempty"`  // opTasks: items are argument lists
+	Enc      string          `json:"enc,omitempty"`   // encoding of Items or Results: "" JSON, else compact.go
 	Identity *identity       `json:"identity,omitempty"`
 
 	// Results.
@@ -89,8 +90,9 @@ type taskFailure struct {
 
 // conn is one end of a control socket. A message is framed as a 4-byte
 // big-endian length and its JSON header, then a 4-byte length and the
-// payload (the items or results of a pool chunk, raw JSON), so that large
-// payloads are neither escaped nor re-validated inside the header.
+// payload (the items or results of a pool chunk: raw JSON, or packed binary
+// as message.Enc says), so that large payloads are neither escaped nor
+// re-validated inside the header.
 type conn struct {
 	mu sync.Mutex
 	w  *bufio.Writer

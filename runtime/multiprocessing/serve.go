@@ -81,6 +81,11 @@ type server struct {
 	dirty    []string
 	allDirty bool
 	warned   map[string]bool
+
+	// taskq feeds chunks of pool tasks to one goroutine, which runs them
+	// in the order they came: the parent sends the next chunk before the
+	// results of the previous one are back.
+	taskq chan *message
 }
 
 // ServeWorker runs a worker process: it rebuilds the notebook with r as the
@@ -131,7 +136,15 @@ func ServeWorker(ctx context.Context, r Rebuilder) error {
 		case opPoolInit:
 			go s.poolInit(m)
 		case opTasks:
-			go s.tasks(m)
+			if s.taskq == nil {
+				s.taskq = make(chan *message, 16)
+				go func() {
+					for m := range s.taskq {
+						s.tasks(m)
+					}
+				}()
+			}
+			s.taskq <- m
 		}
 	}
 }
