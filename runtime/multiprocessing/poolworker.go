@@ -48,6 +48,29 @@ func (s *server) tasks(m *message) {
 	s.reply(reply)
 }
 
+// pureFunc returns the compiled evaluator of the notebook function name if
+// it is pure arithmetic (purefn.go), or nil; it is cached until the program
+// grows.
+func (s *server) pureFunc(name string, ft reflect.Type) any {
+	s.mu.Lock()
+	program := s.program
+	s.mu.Unlock()
+	if s.pure == nil || s.pureProgram != len(program) {
+		s.pure, s.pureProgram = map[string]pureEntry{}, len(program)
+	}
+	e, ok := s.pure[name]
+	if !ok || e.ft != ft {
+		e = pureEntry{ft: ft, eval: compilePure(program, name, ft)}
+		s.pure[name] = e
+	}
+	return e.eval
+}
+
+type pureEntry struct {
+	ft   reflect.Type
+	eval any
+}
+
 // decodeItems decodes a chunk's items as a slice of in.
 func decodeItems(m *message, in reflect.Type) (reflect.Value, error) {
 	if m.Enc != encJSON {
@@ -84,7 +107,7 @@ func (s *server) runChunk(m *message) (json.RawMessage, string, *taskFailure, er
 		if err != nil {
 			return nil, "", nil, err
 		}
-		results, failed, err := fast(fn, items)
+		results, failed, err := fast(fn, s.pureFunc(m.Func, ft), items)
 		if err != nil || failed != nil {
 			return nil, "", failed, err
 		}

@@ -86,6 +86,11 @@ type server struct {
 	// in the order they came: the parent sends the next chunk before the
 	// results of the previous one are back.
 	taskq chan *message
+
+	// pure caches pureFunc's evaluators for a program of pureProgram
+	// chunks (used by the task goroutine only).
+	pure        map[string]pureEntry
+	pureProgram int
 }
 
 // ServeWorker runs a worker process: it rebuilds the notebook with r as the
