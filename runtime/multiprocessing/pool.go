@@ -462,7 +462,11 @@ func (s *poolSlot) send(job *chunkJob) (sentChunk, bool) {
 	}
 	from, chunks := w.catchUp(currentHost().Program())
 	m := &message{Op: opTasks, Seq: w.nextSeq(), From: from, Chunks: chunks, Func: c.fnName, Items: items, Enc: enc, Star: c.star}
-	if err := w.ctl.send(m); err != nil {
+	err = w.ctl.send(m)
+	if enc != encJSON {
+		putPayload(items)
+	}
+	if err != nil {
 		s.workerFailed(job, w.deathError(err))
 		return sentChunk{}, false
 	}
@@ -502,6 +506,9 @@ func (s *poolSlot) collect(sc sentChunk) bool {
 			Message: f.Message, Traceback: f.Traceback, what: what})
 	default:
 		c.finish(job, c.storeResults(job, reply.Results, reply.Enc))
+		if reply.Enc != encJSON {
+			putPayload(reply.Results)
+		}
 	}
 	return true
 }

@@ -46,6 +46,9 @@ func (s *server) tasks(m *message) {
 	os.Stdout.Write(markerFrame(m.Seq))
 	os.Stderr.Write(markerFrame(m.Seq))
 	s.reply(reply)
+	if reply.Enc != encJSON {
+		putPayload(reply.Results)
+	}
 }
 
 // pureFunc returns the compiled evaluator of the notebook function name if
@@ -75,6 +78,7 @@ type pureEntry struct {
 func decodeItems(m *message, in reflect.Type) (reflect.Value, error) {
 	if m.Enc != encJSON {
 		items, err := decodeCompact(m.Enc, m.Items, in)
+		putPayload(m.Items) // decoded (copied) or refused
 		if err != nil {
 			return reflect.Value{}, fmt.Errorf("decode items as %s: %w", in, err)
 		}

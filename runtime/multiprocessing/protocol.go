@@ -128,20 +128,21 @@ func (c *conn) send(m *message) error {
 }
 
 func (c *conn) recv() (*message, error) {
-	read := func() ([]byte, error) {
+	read := func(alloc func(int) []byte) ([]byte, error) {
 		var n [4]byte
 		if _, err := io.ReadFull(c.r, n[:]); err != nil {
 			return nil, err
 		}
-		b := make([]byte, binary.BigEndian.Uint32(n[:]))
+		b := alloc(int(binary.BigEndian.Uint32(n[:])))
 		_, err := io.ReadFull(c.r, b)
 		return b, err
 	}
-	header, err := read()
+	header, err := read(func(n int) []byte { return make([]byte, n) })
 	if err != nil {
 		return nil, err
 	}
-	payload, err := read()
+	// The payload's buffer is recycled by whoever decodes a compact one.
+	payload, err := read(getPayload)
 	if err != nil {
 		return nil, err
 	}
