@@ -31,6 +31,7 @@ type executeRequest struct {
 // before an error reply.
 func (k *Kernel) handleExecute(ctx context.Context, r *request) {
 	if r.seq != 0 && r.seq <= k.abortUntil.Load() {
+		k.publishBusy(r)
 		k.log.Info("Aborting execute_request after an error", "msg_id", r.msg.Header.MsgID)
 		k.replyWith(r, "execute_reply", map[string]any{"status": "aborted"}, map[string]any{"status": "aborted"})
 		return
@@ -47,8 +48,12 @@ func (k *Kernel) handleExecute(ctx context.Context, r *request) {
 	started := wire.Now()
 
 	n := k.execCount + 1 // the count this cell shows
+	// status busy and execute_input go out while the engine starts on the
+	// cell, before any output of it (cellOutput publishes them first).
+	preamble := []*wire.Message{r.busy}
+	r.busy = nil
 	if !req.Silent {
-		k.publish(k.newIOPub("execute_input", r.msg, map[string]any{"code": req.Code, "execution_count": n}))
+		preamble = append(preamble, k.newIOPub("execute_input", r.msg, map[string]any{"code": req.Code, "execution_count": n}))
 	}
 	histIdx := -1
 	if store {
@@ -61,7 +66,8 @@ func (k *Kernel) handleExecute(ctx context.Context, r *request) {
 	k.mu.Lock()
 	k.cancelCell = cancel
 	k.mu.Unlock()
-	out := &cellOutput{k: k, parent: r.msg, ctx: cellCtx, allowStdin: req.AllowStdin}
+	out := &cellOutput{k: k, parent: r.msg, ctx: cellCtx, allowStdin: req.AllowStdin, preamble: preamble}
+	go out.publishPreamble()
 	res := k.runCell(cellCtx, language.ExecuteRequest{
 		Code: req.Code, Silent: req.Silent, StoreHistory: store, AllowStdin: req.AllowStdin,
 		UserExpressions: req.UserExpressions, ExecutionCount: n,
@@ -173,7 +179,8 @@ type cellOutput struct {
 	allowStdin bool
 
 	mu       sync.Mutex
-	name     string // stream of buf
+	preamble []*wire.Message // published before anything else, then nil
+	name     string          // stream of buf
 	buf      []byte
 	timer    *time.Timer
 	finished bool
@@ -187,6 +194,7 @@ func (o *cellOutput) Stream(name, text string) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.preambleLocked()
 	if len(o.buf) > 0 && name != o.name {
 		o.flushLocked()
 	}
@@ -236,7 +244,23 @@ func (o *cellOutput) flush() {
 	o.flushLocked()
 }
 
+func (o *cellOutput) publishPreamble() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.preambleLocked()
+}
+
+// preambleLocked publishes the cell's status busy and execute_input if
+// they are still pending. o.mu must be held.
+func (o *cellOutput) preambleLocked() {
+	if o.preamble != nil {
+		o.k.publish(o.preamble...)
+		o.preamble = nil
+	}
+}
+
 func (o *cellOutput) flushLocked() {
+	o.preambleLocked()
 	if o.timer != nil {
 		o.timer.Stop()
 		o.timer = nil
@@ -289,7 +313,7 @@ func (o *cellOutput) ClearOutput(wait bool) {
 var ErrNoStdin = errors.New("stdin is not available for this execution: the client sent allow_stdin=false")
 
 func (o *cellOutput) Input(prompt string, password bool) (string, error) {
-	o.flush()
+	o.flush() // publishes the preamble too
 	if !o.allowStdin {
 		return "", ErrNoStdin
 	}

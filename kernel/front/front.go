@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -26,10 +25,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
-
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/wire"
+	"github.com/goproc/goproc/kernel/wire/zmtp"
 )
 
 // EngineFactory starts an engine. The context lives as long as the kernel.
@@ -50,7 +48,8 @@ type Options struct {
 	// the text that follows it (default 10 ms). The end of a cell, a
 	// display and an input request flush at once.
 	StreamDelay time.Duration
-	// SendTimeout bounds a send on a ROUTER socket with no peer (default 10 s).
+	// SendTimeout bounds a write to a client that does not read; the
+	// client is then disconnected (default 10 s).
 	SendTimeout time.Duration
 	// WatchParent makes Run shut down when the process that started the
 	// kernel goes away (its parent pid changes), as ipykernel's parent
@@ -68,9 +67,15 @@ type Kernel struct {
 	newEngine EngineFactory
 
 	shell, control, stdin *router
-	iopub                 zmq4.Socket
+	iopub                 *zmtp.Socket
 	iopubMu               sync.Mutex
-	hb                    zmq4.Socket
+	hb                    *zmtp.Socket
+
+	// running is closed when Run has set runCtx; control requests wait
+	// for it. controlMu handles them one at a time.
+	running   chan struct{}
+	runCtx    context.Context
+	controlMu sync.Mutex
 
 	shellHandlers   map[string]handler
 	controlHandlers map[string]handler
@@ -106,17 +111,14 @@ type shutdownContent struct {
 // errInterrupted is the cause of a cell context cancelled by an interrupt.
 var errInterrupted = errors.New("interrupted")
 
-// router is a ROUTER socket with its sends serialised.
+// router is a ROUTER socket. A send is on the wire when it returns.
 type router struct {
 	name string
-	sock zmq4.Socket
-	mu   sync.Mutex
+	sock *zmtp.Socket
 }
 
 func (r *router) send(frames [][]byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+	if err := r.sock.Send(frames); err != nil {
 		return fmt.Errorf("sending on %s: %w", r.name, err)
 	}
 	return nil
@@ -165,6 +167,7 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 		stopCh:       make(chan struct{}),
 		created:      time.Now(),
 		firstInfo:    make(chan struct{}),
+		running:      make(chan struct{}),
 	}
 	k.shellHandlers = map[string]handler{
 		"execute_request":     k.handleExecute,
@@ -185,61 +188,72 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 		"shutdown_request":    k.handleShutdown,
 		"interrupt_request":   k.handleInterrupt,
 	}
-	zlog := log.New(logWriter{k.log}, "", 0)
-	mk := func(name string, s zmq4.Socket, port *int) error {
-		if err := s.Listen(conn.Endpoint(*port)); err != nil {
-			return fmt.Errorf("kernel: binding %s socket: %w", name, err)
+	zopts := zmtp.Options{WriteTimeout: opts.SendTimeout, Logf: func(format string, args ...any) {
+		k.log.Warn("zmtp", "msg", fmt.Sprintf(format, args...))
+	}}
+	var socks []*zmtp.Socket
+	mk := func(name string, kind zmtp.Kind, port *int, h zmtp.Handler) (*zmtp.Socket, error) {
+		s, err := zmtp.Listen(kind, conn.Endpoint(*port), h, zopts)
+		if err != nil {
+			for _, s := range socks {
+				s.Close()
+			}
+			return nil, fmt.Errorf("kernel: binding %s socket: %w", name, err)
 		}
+		socks = append(socks, s)
 		if a, ok := s.Addr().(*net.TCPAddr); ok && *port == 0 {
 			*port = a.Port
 		}
-		return nil
+		return s, nil
 	}
-	bg := context.Background()
-	var socks []zmq4.Socket
-	fail := func(err error) (*Kernel, error) {
-		for _, s := range socks {
-			s.Close()
-		}
-		return nil, err
-	}
-	ropts := []zmq4.Option{zmq4.WithLogger(zlog), zmq4.WithTimeout(opts.SendTimeout)}
+	// Messages are handled on the goroutine that read them: shell
+	// requests are queued for the shell goroutine, the rest are handled
+	// at once.
 	for _, r := range []struct {
 		name string
 		dst  **router
 		port *int
-	}{{"shell", &k.shell, &k.conn.ShellPort}, {"control", &k.control, &k.conn.ControlPort}, {"stdin", &k.stdin, &k.conn.StdinPort}} {
-		s := zmq4.NewRouter(bg, ropts...)
-		socks = append(socks, s)
-		if err := mk(r.name, s, r.port); err != nil {
-			return fail(err)
+		h    func(*wire.Message)
+	}{{"shell", &k.shell, &k.conn.ShellPort, k.queue.push},
+		{"control", &k.control, &k.conn.ControlPort, k.handleControl},
+		{"stdin", &k.stdin, &k.conn.StdinPort, k.handleStdin}} {
+		s, err := mk(r.name, zmtp.Router, r.port, k.receiver(r.name, r.h))
+		if err != nil {
+			return nil, err
 		}
 		*r.dst = &router{name: r.name, sock: s}
 	}
-	k.iopub = zmq4.NewPub(bg, zmq4.WithLogger(zlog))
-	socks = append(socks, k.iopub)
-	if err := mk("iopub", k.iopub, &k.conn.IOPubPort); err != nil {
-		return fail(err)
+	var err2 error
+	if k.iopub, err2 = mk("iopub", zmtp.Pub, &k.conn.IOPubPort, nil); err2 != nil {
+		return nil, err2
 	}
-	k.hb = zmq4.NewRep(bg, zmq4.WithLogger(zlog))
-	socks = append(socks, k.hb)
-	if err := mk("heartbeat", k.hb, &k.conn.HBPort); err != nil {
-		return fail(err)
+	// The heartbeat echoes each ping as it arrives.
+	if k.hb, err2 = mk("heartbeat", zmtp.Rep, &k.conn.HBPort, func(p *zmtp.Peer, frames [][]byte) {
+		if err := p.Send(frames); err != nil {
+			k.log.Warn("heartbeat echo failed", "err", err)
+		}
+	}); err2 != nil {
+		return nil, err2
 	}
 	return k, nil
+}
+
+// receiver decodes what a socket receives and passes valid messages to f;
+// bad messages are logged and dropped.
+func (k *Kernel) receiver(name string, f func(*wire.Message)) zmtp.Handler {
+	return func(_ *zmtp.Peer, frames [][]byte) {
+		m, err := wire.Decode(frames, k.signer)
+		if err != nil {
+			k.log.Error("dropping invalid message", "socket", name, "frames", len(frames), "err", err)
+			return
+		}
+		f(m)
+	}
 }
 
 // engineStartDelay is how long the engine start may wait for the first
 // kernel_info_reply.
 const engineStartDelay = 20 * time.Millisecond
-
-// logWriter sends zmq4's log lines to the kernel log.
-type logWriter struct{ l *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Warn("zmq4", "msg", string(p))
-	return len(p), nil
-}
 
 // ConnectionInfo is the connection the kernel listens on, with the ports
 // actually bound.
@@ -251,6 +265,8 @@ func (k *Kernel) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	k.engine = newEngineSlot(runCtx, k.newEngine, k.log)
+	k.runCtx = runCtx
+	close(k.running)
 	// Start the engine once the first kernel_info_reply is out (clients
 	// send kernel_info_request at once) or after a short while: spawning
 	// it competes for the CPU with that first reply.
@@ -265,13 +281,11 @@ func (k *Kernel) Run(ctx context.Context) error {
 	k.publish(k.newIOPub("status", nil, map[string]string{"execution_state": "starting"}))
 
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){k.readShell, k.serveShell, k.serveControl, k.serveStdin, k.serveHeartbeat} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(runCtx)
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		k.serveShell(runCtx)
+	}()
 	if k.opts.HandleSignals {
 		sigs := make(chan os.Signal, 4)
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -313,11 +327,9 @@ func (k *Kernel) Run(ctx context.Context) error {
 	if err := k.engine.close(10 * time.Second); err != nil {
 		k.log.Warn("closing the engine", "err", err)
 	}
-	// Give the PUB queue a moment to reach subscribers: zmq4 drops what is
-	// still queued when the socket closes.
-	time.Sleep(20 * time.Millisecond)
+	// Sends are written when they return, so nothing is queued to wait for.
 	cancel()
-	for _, s := range []zmq4.Socket{k.shell.sock, k.control.sock, k.stdin.sock, k.iopub, k.hb} {
+	for _, s := range []*zmtp.Socket{k.shell.sock, k.control.sock, k.stdin.sock, k.iopub, k.hb} {
 		s.Close()
 	}
 	done := make(chan struct{})
@@ -365,39 +377,6 @@ func (k *Kernel) Interrupt() {
 	}
 }
 
-// recvLoop receives messages on s until ctx ends, decoding each; bad
-// messages are logged and dropped.
-func (k *Kernel) recvLoop(ctx context.Context, name string, s zmq4.Socket, f func(*wire.Message)) {
-	for {
-		zm, err := s.Recv()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			k.log.Warn("receive failed", "socket", name, "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-			continue
-		}
-		if zm.Type == zmq4.CmdMsg {
-			continue
-		}
-		m, err := wire.Decode(zm.Frames, k.signer)
-		if err != nil {
-			k.log.Error("dropping invalid message", "socket", name, "frames", len(zm.Frames), "err", err)
-			continue
-		}
-		f(m)
-	}
-}
-
-func (k *Kernel) readShell(ctx context.Context) {
-	k.recvLoop(ctx, "shell", k.shell.sock, k.queue.push)
-}
-
 func (k *Kernel) serveShell(ctx context.Context) {
 	for {
 		m, seq, ok := k.queue.pop(ctx)
@@ -408,46 +387,34 @@ func (k *Kernel) serveShell(ctx context.Context) {
 	}
 }
 
-func (k *Kernel) serveControl(ctx context.Context) {
-	k.recvLoop(ctx, "control", k.control.sock, func(m *wire.Message) {
-		k.dispatch(ctx, k.control, k.controlHandlers, m, 0)
-	})
+// handleControl handles a control request on the goroutine that read it,
+// one at a time, once Run has started.
+func (k *Kernel) handleControl(m *wire.Message) {
+	<-k.running
+	k.controlMu.Lock()
+	defer k.controlMu.Unlock()
+	if k.runCtx.Err() != nil {
+		return
+	}
+	k.dispatch(k.runCtx, k.control, k.controlHandlers, m, 0)
 }
 
-func (k *Kernel) serveStdin(ctx context.Context) {
-	k.recvLoop(ctx, "stdin", k.stdin.sock, func(m *wire.Message) {
-		if m.Header.MsgType != "input_reply" {
-			k.log.Warn("unexpected message on stdin", "msg_type", m.Header.MsgType)
-			return
-		}
-		k.mu.Lock()
-		want := k.inputID
-		k.mu.Unlock()
-		if parent := parentMsgID(m); want == "" || (parent != "" && parent != want) {
-			k.log.Warn("dropping input_reply that answers no pending input_request", "parent", parent)
-			return
-		}
-		select {
-		case k.stdinReplies <- m:
-		default:
-			k.log.Warn("dropping extra input_reply")
-		}
-	})
-}
-
-func (k *Kernel) serveHeartbeat(ctx context.Context) {
-	for {
-		m, err := k.hb.Recv()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			k.log.Warn("heartbeat receive failed", "err", err)
-			continue
-		}
-		if err := k.hb.Send(m); err != nil && ctx.Err() == nil {
-			k.log.Warn("heartbeat echo failed", "err", err)
-		}
+func (k *Kernel) handleStdin(m *wire.Message) {
+	if m.Header.MsgType != "input_reply" {
+		k.log.Warn("unexpected message on stdin", "msg_type", m.Header.MsgType)
+		return
+	}
+	k.mu.Lock()
+	want := k.inputID
+	k.mu.Unlock()
+	if parent := parentMsgID(m); want == "" || (parent != "" && parent != want) {
+		k.log.Warn("dropping input_reply that answers no pending input_request", "parent", parent)
+		return
+	}
+	select {
+	case k.stdinReplies <- m:
+	default:
+		k.log.Warn("dropping extra input_reply")
 	}
 }
 
@@ -457,6 +424,10 @@ type request struct {
 	sock    *router
 	seq     uint64 // arrival order on shell; 0 on control
 	replied bool
+	// busy is the status busy message while it waits to be published:
+	// an execute_request publishes it with execute_input, while the engine
+	// runs the cell. Touched only by the goroutine handling the request.
+	busy *wire.Message
 }
 
 type handler func(ctx context.Context, r *request)
@@ -465,8 +436,14 @@ type handler func(ctx context.Context, r *request)
 // from a panicking handler.
 func (k *Kernel) dispatch(ctx context.Context, sock *router, handlers map[string]handler, m *wire.Message, seq uint64) {
 	r := &request{msg: m, sock: sock, seq: seq}
-	k.publishStatus("busy", m)
-	defer k.publishStatus("idle", m)
+	r.busy = k.newIOPub("status", m, map[string]string{"execution_state": "busy"})
+	if m.Header.MsgType != "execute_request" || sock != k.shell {
+		k.publishBusy(r)
+	}
+	defer func() {
+		k.publishBusy(r)
+		k.publishStatus("idle", m)
+	}()
 	h := handlers[m.Header.MsgType]
 	if h == nil {
 		k.log.Warn("Unknown message type", "socket", sock.name, "msg_type", m.Header.MsgType)
@@ -500,21 +477,37 @@ func (k *Kernel) newIOPub(msgType string, parent *wire.Message, content any) *wi
 	return m
 }
 
-// publish sends m on IOPub, with the topic ipykernel uses.
-func (k *Kernel) publish(m *wire.Message) {
-	if m == nil {
-		return
+// publishBusy publishes r's status busy if it is still pending.
+func (k *Kernel) publishBusy(r *request) {
+	if r.busy != nil {
+		k.publish(r.busy)
+		r.busy = nil
 	}
-	m.Identities = [][]byte{[]byte("kernel." + k.sess.ID + "." + m.Header.MsgType)}
-	frames, err := wire.Encode(m, k.signer)
-	if err != nil {
-		k.log.Error("encoding iopub message", "msg_type", m.Header.MsgType, "err", err)
+}
+
+// publish sends messages on IOPub, in order and in one write, with the
+// topic ipykernel uses. They are on the wire when it returns.
+func (k *Kernel) publish(ms ...*wire.Message) {
+	var all [][][]byte
+	for _, m := range ms {
+		if m == nil {
+			continue
+		}
+		m.Identities = [][]byte{[]byte("kernel." + k.sess.ID + "." + m.Header.MsgType)}
+		frames, err := wire.Encode(m, k.signer)
+		if err != nil {
+			k.log.Error("encoding iopub message", "msg_type", m.Header.MsgType, "err", err)
+			continue
+		}
+		all = append(all, frames)
+	}
+	if len(all) == 0 {
 		return
 	}
 	k.iopubMu.Lock()
 	defer k.iopubMu.Unlock()
-	if err := k.iopub.Send(zmq4.NewMsgFrom(frames...)); err != nil {
-		k.log.Error("publishing", "msg_type", m.Header.MsgType, "err", err)
+	if err := k.iopub.Send(all...); err != nil {
+		k.log.Error("publishing", "msg_type", ms[0].Header.MsgType, "err", err)
 	}
 }
 
