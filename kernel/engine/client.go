@@ -583,9 +583,18 @@ func errorResult(name, value string) language.ExecuteResult {
 	return language.ExecuteResult{Status: "error", Error: &language.Error{Name: name, Value: value, Traceback: []string{name + ": " + value}}}
 }
 
+// errClosed is returned when an engine would be started after Close.
+var errClosed = errors.New("the engine client is closed")
+
 // replace kills the current engine (if any) and installs a fresh one.
 func (c *Client) replace(ctx context.Context) error {
 	c.mu.Lock()
+	if c.closed {
+		// A cell interrupted by the shutdown sees its engine die; it must
+		// not start another.
+		c.mu.Unlock()
+		return errClosed
+	}
 	old := c.proc
 	c.proc = nil
 	c.mu.Unlock()
@@ -608,6 +617,12 @@ func (c *Client) replace(ctx context.Context) error {
 		}
 	}
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		p.kill()
+		p.reqW.Close()
+		return errClosed
+	}
 	c.proc = p
 	c.mu.Unlock()
 	if !c.opts.NoSpare {
@@ -691,6 +706,11 @@ func (c *Client) Close() error {
 	c.proc = nil
 	c.closed = true
 	c.mu.Unlock()
+	// Both engines are killed before waiting for either.
+	if p != nil {
+		p.kill()
+		p.reqW.Close()
+	}
 	select {
 	case s := <-c.spare:
 		s.kill()
@@ -700,8 +720,6 @@ func (c *Client) Close() error {
 	if p == nil {
 		return nil
 	}
-	p.reqW.Close()
-	p.kill()
 	<-p.exited
 	return nil
 }
