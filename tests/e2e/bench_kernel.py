@@ -15,6 +15,13 @@ Measures, for each kernel:
   roundtrip             trivial cell: send -> execute_reply, and send -> status idle
   interrupt             busy loop running; interrupt_kernel() -> execute_reply
   restart               restart_kernel() -> kernel_info_reply from the new process
+                        (jupyter_client polls the old process every 100 ms and its
+                        clients reconnect after 100-200 ms, so this is mostly theirs)
+  restart_kernel_side   shutdown_request{restart: true} on control -> the old process
+                        has exited -> a new process from the kernelspec argv on the same
+                        connection file -> its kernel_info_reply, with raw DEALER sockets
+                        reconnecting every 1 ms (what the kernel itself costs); also
+                        split into shutdown_reply, exit and start parts
 Prints one JSON object: {"goproc": {...}, "python": {...}, "ratio_goproc_over_python": {...}}.
 Ratios < 1 mean goproc is faster. Nothing here hard-codes expected figures.
 """
@@ -91,23 +98,39 @@ def stop_process(proc):
                 pass
 
 
+class RawKernel:
+    """A connection file, a session and a way to start the kernelspec's argv on it."""
+
+    def __init__(self, kernel_name, tmp):
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        self.cf = os.path.join(tmp, f"bench-{uuid.uuid4().hex}.json")
+        write_connection_file(self.cf, ip="127.0.0.1", key=uuid.uuid4().hex.encode())
+        with open(self.cf) as f:
+            self.info = json.load(f)
+        self.sess = Session(key=self.info["key"].encode(), signature_scheme=self.info["signature_scheme"])
+        self.argv = [a.replace("{connection_file}", self.cf) for a in spec.argv]
+        self.env = dict(os.environ, **spec.env)
+
+    def dealer(self, channel):
+        """A DEALER socket that reconnects every millisecond."""
+        sock = zmq.Context.instance().socket(zmq.DEALER)
+        sock.setsockopt(zmq.RECONNECT_IVL, 1)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(f"tcp://127.0.0.1:{self.info[channel + '_port']}")
+        return sock
+
+    def start(self):
+        return subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+
 def start_to_kernel_info(kernel_name, tmp):
     """Popen the kernelspec's argv; time until the first kernel_info_reply."""
-    spec = KernelSpecManager().get_kernel_spec(kernel_name)
-    cf = os.path.join(tmp, f"bench-{uuid.uuid4().hex}.json")
-    write_connection_file(cf, ip="127.0.0.1", key=uuid.uuid4().hex.encode())
-    with open(cf) as f:
-        info = json.load(f)
-    sess = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
-    sock = zmq.Context.instance().socket(zmq.DEALER)
-    sock.setsockopt(zmq.RECONNECT_IVL, 1)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(f"tcp://127.0.0.1:{info['shell_port']}")
-    argv = [a.replace("{connection_file}", cf) for a in spec.argv]
-    env = dict(os.environ, **spec.env)
+    rk = RawKernel(kernel_name, tmp)
+    sess, cf, sock = rk.sess, rk.cf, rk.dealer("shell")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = rk.start()
     try:
         sess.send(sock, "kernel_info_request", {})
         if not sock.poll(60_000):
@@ -118,6 +141,63 @@ def start_to_kernel_info(kernel_name, tmp):
         sock.close()
         stop_process(proc)
         os.unlink(cf)
+
+
+def restart_kernel_side(kernel_name, tmp, n):
+    """shutdown_request{restart: true} -> old process gone -> new process -> kernel_info_reply.
+
+    Returns {"restart_kernel_side": [...], "shutdown_reply": [...], "shutdown_to_exit": [...],
+    "exit_to_kernel_info": [...]} in seconds."""
+    rk = RawKernel(kernel_name, tmp)
+    sess, cf, start = rk.sess, rk.cf, rk.start
+    shell, control = rk.dealer("shell"), rk.dealer("control")
+
+    def reply_to(sock, msg_id, deadline, resend=None):
+        # A request sent while the socket was reconnecting can be lost with
+        # the old connection; resend it every 20 ms, and take the first
+        # reply to any of the copies.
+        ids = {msg_id}
+        next_resend = time.perf_counter() + 0.02
+        while True:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{kernel_name}: no reply within the deadline")
+            if sock.poll(2):
+                _, m = sess.feed_identities(sock.recv_multipart())
+                m = sess.deserialize(m, content=False)
+                if m["parent_header"].get("msg_id") in ids:
+                    return
+            elif resend is not None and time.perf_counter() > next_resend:
+                ids.add(resend())
+                next_resend = time.perf_counter() + 0.02
+
+    def kernel_info():
+        return sess.send(shell, "kernel_info_request", {})["header"]["msg_id"]
+
+    out = {"restart_kernel_side": [], "shutdown_reply": [], "shutdown_to_exit": [], "exit_to_kernel_info": []}
+    proc = start()
+    try:
+        reply_to(shell, kernel_info(), time.perf_counter() + 60, kernel_info)
+        for _ in range(n):
+            time.sleep(0.05)  # let the kernel settle (its engine starts after the first reply)
+            t0 = time.perf_counter()
+            mid = sess.send(control, "shutdown_request", {"restart": True})["header"]["msg_id"]
+            reply_to(control, mid, t0 + 30)
+            t1 = time.perf_counter()
+            proc.wait(30)
+            t2 = time.perf_counter()
+            proc = start()
+            reply_to(shell, kernel_info(), t2 + 60, kernel_info)
+            t3 = time.perf_counter()
+            out["restart_kernel_side"].append(t3 - t0)
+            out["shutdown_reply"].append(t1 - t0)
+            out["shutdown_to_exit"].append(t2 - t0)
+            out["exit_to_kernel_info"].append(t3 - t2)
+    finally:
+        shell.close()
+        control.close()
+        stop_process(proc)
+        os.unlink(cf)
+    return out
 
 
 def manager_start(kernel_name):
@@ -158,6 +238,9 @@ def bench(kind, kernel_name, args, tmp):
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     res["manager_start"] = summary(ts)
+    if args.restarts:
+        for key, xs in restart_kernel_side(kernel_name, tmp, args.restarts).items():
+            res[key] = summary(xs)
 
     t, km, kc = manager_start(kernel_name)
     try:
