@@ -356,6 +356,9 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		return interruptedError()
 	}
 	var p interp.Panic
+	if errors.As(err, &p) && compilePhase(p.Stack) {
+		return interpreterCrash(fmt.Sprint(p.Value), ch)
+	}
 	if errors.As(err, &p) {
 		frames := in.stderr.frames()
 		tb := []string{fmt.Sprintf("panic: %v", p.Value)}
@@ -377,16 +380,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	var ie *internalError
 	if errors.As(err, &ie) {
-		msg := ie.Error()
-		return &language.Error{
-			Name:  "InterpreterError",
-			Value: "the Go interpreter (yaegi) failed on this cell: " + msg,
-			Traceback: []string{
-				"InterpreterError: the Go interpreter (yaegi v0.16.1) failed on this cell: " + msg,
-				"This is a limitation of the interpreter, not of your code. Rewriting the construct",
-				"(for example moving it into a function) usually avoids it. The notebook's state is kept.",
-			},
-		}
+		return interpreterCrash(ie.Error(), ch)
 	}
 	var list scanner.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
@@ -397,9 +391,49 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	msg := err.Error()
 	if line, col, rest, ok := cell.MapError(msg); ok {
 		l, c := ch.CellPos(line, col)
-		return sourceError("CompileError", code, l, c, rest)
+		e := sourceError("CompileError", code, l, c, rest)
+		switch {
+		case strings.HasPrefix(rest, "undefined type for "):
+			e.Traceback = append(e.Traceback,
+				"The Go interpreter (yaegi v0.16.1) could not infer the type arguments of a generic",
+				"function call here. Write them out, e.g. slices.Concat[int](a, b), or pass arguments",
+				"whose types name the type parameter directly.")
+		case strings.HasSuffix(rest, "definition loop") && strings.Contains(ch.Src, "]("):
+			e.Traceback = append(e.Traceback, topLevelGenericHint...)
+		}
+		return e
 	}
 	return &language.Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}
+}
+
+// compilePhase reports whether a panic's stack shows yaegi compiling the
+// chunk rather than running it.
+func compilePhase(stack []byte) bool {
+	st := string(stack)
+	return !strings.Contains(st, "interp.runCfg") &&
+		(strings.Contains(st, "interp.(*Interpreter).compileSrc") || strings.Contains(st, "interp.(*Interpreter).CompileAST"))
+}
+
+// topLevelGenericHint explains yaegi's failure to type a global declared
+// from a generic function's result.
+var topLevelGenericHint = []string{
+	"A known trigger is a variable declared at the top level of a cell from a generic",
+	"function's result, as in `m := slices.Max(xs)`. Give the variable its type first",
+	"(`var m int` then `m = slices.Max(xs)`), or do the work inside a function.",
+}
+
+// interpreterCrash describes a panic inside yaegi itself.
+func interpreterCrash(msg string, ch cell.Chunk) *language.Error {
+	tb := []string{
+		"InterpreterError: the Go interpreter (yaegi v0.16.1) crashed on this cell: " + msg,
+		"This is a limitation of the interpreter, not an error in your code; the notebook's state is kept.",
+	}
+	if strings.Contains(ch.Src, ":=") || strings.Contains(ch.Src, "var ") {
+		tb = append(tb, topLevelGenericHint...)
+	} else {
+		tb = append(tb, "Rewriting the construct (for example moving it into a function) usually avoids it.")
+	}
+	return &language.Error{Name: "InterpreterError", Value: "the Go interpreter (yaegi) crashed on this cell: " + msg, Traceback: tb}
 }
 
 // sourceError builds an error that shows the cell line and a caret.

@@ -17,7 +17,6 @@ import (
 	"sync"
 
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib/generic"
 
 	"github.com/goproc/goproc/kernel/stdsyms"
 )
@@ -175,7 +174,9 @@ func (l *stdLoader) ensureImports(src string) error {
 		l.loaded[key] = true
 	}
 	if needGenerics {
-		for p := range genericPackages {
+		// The packages with generic sources, and sort, which
+		// genericSlicesExtra uses.
+		for _, p := range []string{"cmp", "maps", "slices", "sort"} {
 			if key, ok := stdsyms.Key(p); ok && !l.loaded[key] {
 				exports[key] = stdsyms.Build(key)
 				l.loaded[key] = true
@@ -189,7 +190,7 @@ func (l *stdLoader) ensureImports(src string) error {
 	}
 	if needGenerics {
 		l.generics = true
-		for _, s := range generic.Sources {
+		for _, s := range genericSources() {
 			if _, err := l.yi.Compile(s); err != nil {
 				return fmt.Errorf("load the generic functions of cmp, maps and slices: %w", err)
 			}

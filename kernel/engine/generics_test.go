@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+)
+
+// cellOutput is a file a test interpreter writes to; take returns what was
+// written since the last take (writes to a file are done when they return).
+type cellOutput struct {
+	f   *os.File
+	off int64
+}
+
+func newCellOutput(t *testing.T) *cellOutput {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &cellOutput{f: f}
+}
+
+func (c *cellOutput) take() string {
+	b, err := os.ReadFile(c.f.Name())
+	if err != nil {
+		return err.Error()
+	}
+	s := string(b[c.off:])
+	c.off = int64(len(b))
+	return s
+}
+
+// Go 1.22's slices, maps and cmp work in cells as the Go documentation
+// describes them, including what yaegi's own generic sources lack.
+func TestGenericStdlibPackages(t *testing.T) {
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in.Run(ctx, `import ("fmt"; "slices"; "maps"; "strings"; "cmp")`)
+	if o := in.Run(ctx, "xs := []int{3, 1, 2}\nss := []string{\"b\", \"a\"}\nfs := []float64{2.5, -1}\nma := map[string]int{\"a\": 1, \"b\": 2}\ntype P struct{ N string; A int }\nps := []P{{\"x\", 3}, {\"y\", 1}, {\"z\", 3}}\ntype myInts []int"); o.Err != nil {
+		t.Fatalf("setup: %s", o.Err.Value)
+	}
+	for _, c := range []struct{ code, want string }{
+		{`fmt.Println(slices.Equal(xs, []int{3, 1, 2}), slices.Compare(xs, []int{3, 1}), slices.Index(ss, "a"), slices.Contains(xs, 9))`, "true 1 1 false"},
+		{`fmt.Println(slices.IndexFunc(xs, func(v int) bool { return v < 2 }), slices.ContainsFunc(ss, func(s string) bool { return s == "b" }))`, "1 true"},
+		{`fmt.Println(slices.Insert(xs, 1, 7, 8), slices.Delete(slices.Clone(xs), 0, 1), slices.Replace(slices.Clone(xs), 0, 1, 5, 6))`, "[3 7 8 1 2] [1 2] [5 6 1 2]"},
+		{`fmt.Println(slices.Compact([]int{1, 1, 2, 2, 1}), slices.Clip(xs), cap(slices.Grow(xs, 10)) >= 13)`, "[1 2 1] [3 1 2] true"},
+		{`fmt.Println(slices.Concat[int](xs, []int{4}), slices.DeleteFunc(slices.Clone(xs), func(v int) bool { return v == 1 }))`, "[3 1 2 4] [3 2]"},
+		{`var rs []int; rs = slices.Clone(xs); slices.Reverse(rs); fmt.Println(rs, xs)`, "[2 1 3] [3 1 2]"},
+		{`slices.Sort(xs); slices.Sort(ss); slices.Sort(fs); fmt.Println(xs, ss, fs, slices.IsSorted(xs))`, "[1 2 3] [a b] [-1 2.5] true"},
+		{`fmt.Println(slices.Min(xs), slices.Max(ss), slices.Max(fs), slices.MinFunc(xs, func(a, b int) int { return b - a }))`, "1 b 2.5 3"},
+		{`fmt.Println(slices.BinarySearch(xs, 2)); fmt.Println(slices.BinarySearch(xs, 5))`, "1 true\n3 false"},
+		{`slices.SortFunc(ss, func(a, b string) int { return cmp.Compare(b, a) }); fmt.Println(ss)`, "[b a]"},
+		{`slices.SortFunc(ss, strings.Compare); fmt.Println(ss)`, "[a b]"},
+		{`slices.SortStableFunc(ps, func(a, b P) int { return a.A - b.A }); fmt.Println(ps)`, "[{y 1} {x 3} {z 3}]"},
+		{`fmt.Println(slices.MaxFunc(ps, func(a, b P) int { return a.A - b.A }), slices.IsSortedFunc(ps, func(a, b P) int { return a.A - b.A }))`, "{x 3} true"},
+		{`mi := myInts{5, 2}; slices.Sort(mi); fmt.Println(mi)`, "[2 5]"},
+		{`mc := map[string]int{}; maps.Copy(mc, ma); fmt.Println(mc, maps.Equal(ma, mc))`, "map[a:1 b:2] true"},
+		// yaegi's maps.Clone returned the map itself.
+		{`var md map[string]int; md = maps.Clone(ma); md["z"] = 26; fmt.Println(len(ma), len(md))`, "2 3"},
+		{`maps.DeleteFunc(md, func(k string, v int) bool { return v > 1 }); fmt.Println(md)`, "map[a:1]"},
+		{`func sortedCopy(v []int) []int { c := slices.Clone(v); slices.Sort(c); return c }`, ""},
+		{`fmt.Println(sortedCopy([]int{9, 8}), cmp.Compare(1, 2), min(3, 1), max(2.5, 1))`, "[8 9] -1 1 2.5"},
+	} {
+		o := in.Run(ctx, c.code)
+		if o.Err != nil {
+			t.Errorf("%s: %s: %s", c.code, o.Err.Name, o.Err.Value)
+			out.take()
+			continue
+		}
+		if got := strings.TrimSpace(out.take()); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+}
+
+// Where yaegi cannot do something with generics, the error says what to
+// write instead.
+func TestGenericLimitsExplained(t *testing.T) {
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in.Run(ctx, "import (\"fmt\"; \"slices\")\nxs := []int{3, 1, 2}")
+	for _, c := range []struct{ code, want string }{
+		{`fmt.Println(slices.Concat(xs, []int{4}))`, "slices.Concat[int](a, b)"},
+	} {
+		o := in.Run(ctx, c.code)
+		if o.Err == nil {
+			t.Errorf("%s: ran; the test expects the interpreter's limit (update the test if yaegi learned it)", c.code)
+			continue
+		}
+		if tb := strings.Join(o.Err.Traceback, "\n"); !strings.Contains(tb, c.want) {
+			t.Errorf("%s: traceback does not suggest %q:\n%s", c.code, c.want, tb)
+		}
+	}
+	if o := in.Run(ctx, "fmt.Println(xs)"); o.Err != nil {
+		t.Fatalf("the notebook did not survive: %s", o.Err.Value)
+	}
+}
