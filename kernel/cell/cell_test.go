@@ -2,6 +2,8 @@ package cell_test
 
 import (
 	"fmt"
+	"go/parser"
+	"go/token"
 	"reflect"
 	"strings"
 	"testing"
@@ -87,6 +89,14 @@ func TestImports(t *testing.T) {
 	cs = parse(t, "import \"fmt\"", cell.Options{})
 	if len(cs) != 1 || len(cs[0].Imports) != 1 {
 		t.Errorf("nil SeenImport drops: %+v", cs)
+	}
+	// Dropping a spec on one line takes its semicolon with it.
+	cs = parse(t, `import ("fmt"; "os"); import ("strings" ; "fmt")`, opts)
+	if len(cs) != 1 || len(cs[0].Imports) != 2 {
+		t.Fatalf("one-line imports: %+v", cs)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+cs[0].Src, parser.ImportsOnly); err != nil {
+		t.Errorf("one-line imports rendered as %q: %v", cs[0].Src, err)
 	}
 }
 

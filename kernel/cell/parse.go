@@ -484,7 +484,14 @@ func (r *rewriter) imports(u *unit) {
 				im.Name = is.Name.Name
 			}
 			if r.opts.SeenImport != nil && r.opts.SeenImport(im) {
-				r.ed.replace(u.off(is.Pos()), u.off(is.End()), "")
+				// Take an explicit semicolon after the spec with it:
+				// import ("fmt"; "os") would become import (; "os").
+				end := u.off(is.End())
+				rest := r.cell[end:]
+				if t := strings.TrimLeft(rest, " \t"); strings.HasPrefix(t, ";") {
+					end += len(rest) - len(t) + 1
+				}
+				r.ed.replace(u.off(is.Pos()), end, "")
 				continue
 			}
 			kept++
