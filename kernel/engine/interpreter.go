@@ -553,7 +553,13 @@ func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
 		}
 		ptr := reflect.New(v.Type())
 		if err := json.Unmarshal(raw, ptr.Interface()); err != nil {
-			failed = append(failed, name)
+			// An interface global (err error, x fmt.Stringer) holding a
+			// value JSON cannot rebuild starts as nil, as it does in a fresh
+			// program; warning about every err left over from an earlier
+			// cell would only be noise.
+			if v.Kind() != reflect.Interface {
+				failed = append(failed, name)
+			}
 			continue
 		}
 		v.Set(ptr.Elem())

@@ -72,3 +72,36 @@ func TestInterpreterBasics(t *testing.T) {
 		t.Fatalf("program: %q", p.Chunks)
 	}
 }
+
+// A child gets the notebook's globals; an error value left in a global by an
+// earlier cell cannot cross as JSON and quietly starts as nil.
+func TestSetGlobalsInterfaceValues(t *testing.T) {
+	newIn := func() *Interpreter {
+		in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	ctx := context.Background()
+	parent := newIn()
+	for _, c := range []string{`import "errors"`, `var n = 41`, "var err error\nerr = errors.New(\"boom\")\nn++"} {
+		if o := parent.Run(ctx, c); o.Err != nil {
+			t.Fatalf("%s: %s", c, o.Err.Value)
+		}
+	}
+	child := newIn()
+	if err := child.Replay(parent.Program()); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.SetGlobals(parent.Globals()); err != nil {
+		t.Fatalf("SetGlobals: %v", err)
+	}
+	g := child.safeGlobals()
+	if n := g["n"].Interface(); n != 42 {
+		t.Errorf("n = %v in the child, want 42", n)
+	}
+	if e := g["err"]; e.IsValid() && !e.IsNil() {
+		t.Errorf("err = %v in the child, want nil", e.Interface())
+	}
+}
