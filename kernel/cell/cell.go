@@ -27,6 +27,7 @@ package cell
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -136,22 +137,47 @@ func (c Chunk) CellError(msg string) (line, col int, rest string, ok bool) {
 }
 
 // MapError splits the position off an error message from yaegi: parse errors
-// read "_.go:2:5: msg", compile errors "2:5: msg". Only the first error of a
-// list is looked at. ok is false when msg does not start with a position.
+// read "_.go:2:5: msg", compile errors "2:5: msg"; a chunk evaluated with
+// WithChunkID reports lines that carry its id, which MapError removes. Only
+// the first error of a list is looked at. ok is false when msg does not
+// start with a position.
 func MapError(msg string) (line, col int, rest string, ok bool) {
+	_, line, col, rest, ok = MapFrame(msg)
+	return line, col, rest, ok
+}
+
+// MapFrame is MapError that also returns the id of the chunk the position
+// is in (see WithChunkID), or 0.
+func MapFrame(msg string) (chunk, line, col int, rest string, ok bool) {
 	s := strings.TrimPrefix(msg, "_.go:")
 	line, s, ok1 := leadingInt(s)
 	col, s, ok2 := leadingInt(s)
 	if !ok1 || !ok2 {
-		return 0, 0, msg, false
+		return 0, 0, 0, msg, false
 	}
-	return line, col, strings.TrimSpace(s), true
+	return line / chunkLines, line % chunkLines, col, strings.TrimSpace(s), true
+}
+
+// chunkLines is the line-number space of one chunk id.
+const chunkLines = 100_000
+
+// WithChunkID returns src (a chunk's Src or NoDisplay) with a //line
+// directive after its prefix line that numbers the lines id*100000+2, …,
+// so that a panic's frames say which chunk each function came from
+// (MapFrame). The file name stays empty: yaegi scopes imports by file name.
+// Positions map back with CellPos of the chunk whose Src it was.
+func WithChunkID(src string, id int) string {
+	i := strings.IndexByte(src, '\n')
+	if i < 0 || id <= 0 || strings.Count(src, "\n") >= chunkLines-2 {
+		return src
+	}
+	return src[:i+1] + "//line :" + strconv.Itoa(id*chunkLines+2) + ":1\n" + src[i+1:]
 }
 
 // leadingInt parses "123:" at the start of s.
 func leadingInt(s string) (int, string, bool) {
 	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 9; i++ {
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 15; i++ {
 		n = n*10 + int(s[i]-'0')
 	}
 	if i == 0 || i >= len(s) || s[i] != ':' {

@@ -45,15 +45,17 @@ type Interpreter struct {
 	stdin  *stdinReader
 	stderr *stderrFilter
 
-	mu       sync.Mutex // guards the fields below against the multiprocessing host
-	program  []string   // declaration chunks evaluated successfully, in order
-	imports  map[string]bool
-	types    map[string]string // type name -> normalised source of its declaration
-	decls    map[string]declInfo
-	cellCtx  context.Context
-	result   language.MimeBundle // set by the display hook during a cell
-	mainSeq  int
-	evalLock sync.Mutex
+	mu        sync.Mutex // guards the fields below against the multiprocessing host
+	program   []string   // declaration chunks evaluated successfully, in order
+	imports   map[string]bool
+	types     map[string]string // type name -> normalised source of its declaration
+	decls     map[string]declInfo
+	cellCtx   context.Context
+	result    language.MimeBundle // set by the display hook during a cell
+	mainSeq   int
+	chunks    map[int]chunkRef // by id (see cell.WithChunkID)
+	lastChunk int
+	evalLock  sync.Mutex
 }
 
 type declInfo struct {
@@ -161,11 +163,15 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	if err != nil {
 		return CellOutcome{Err: compileError(code, err)}
 	}
+	in.mu.Lock()
+	seq := in.mainSeq
+	in.mu.Unlock()
 	for _, ch := range chunks {
 		if err := ctx.Err(); err != nil {
 			return CellOutcome{Err: interruptedError()}
 		}
-		if err := in.runChunk(ctx, code, ch); err != nil {
+		id := in.rememberChunk(seq, code, ch)
+		if err := in.runChunk(ctx, code, ch, id); err != nil {
 			return CellOutcome{Err: err}
 		}
 	}
@@ -178,18 +184,19 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	return CellOutcome{Result: res}
 }
 
-func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk) *language.Error {
+func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk, id int) *language.Error {
+	named := func(src string) string { return cell.WithChunkID(src, id) }
 	switch {
 	case len(ch.Imports) > 0:
-		if _, err := in.eval(ctx, ch.Src); err != nil {
-			return in.describe(ctx, code, ch, err)
+		if _, err := in.eval(ctx, named(ch.Src)); err != nil {
+			return in.describe(ctx, code, ch, id, err)
 		}
 		in.mu.Lock()
 		for _, imp := range ch.Imports {
 			in.imports[importKey(imp)] = true
 		}
 		in.mu.Unlock()
-		in.remember(ch.Src)
+		in.remember(named(ch.Src))
 		return nil
 	case ch.Kind == cell.Decl:
 		for _, t := range ch.Types {
@@ -208,8 +215,8 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk)
 				}
 			}
 		}
-		if _, err := in.eval(ctx, ch.Src); err != nil {
-			return in.describe(ctx, code, ch, err)
+		if _, err := in.eval(ctx, named(ch.Src)); err != nil {
+			return in.describe(ctx, code, ch, id, err)
 		}
 		in.mu.Lock()
 		for _, t := range ch.Types {
@@ -221,28 +228,111 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk)
 			}
 		}
 		in.mu.Unlock()
-		in.remember(ch.Src)
+		in.remember(named(ch.Src))
 		return nil
 	default:
 		src := ch.Src
 		if ch.Display {
-			_, err := in.eval(ctx, src)
+			_, err := in.eval(ctx, named(src))
 			if err == nil {
 				in.declareStmtGlobals(ch.Declares)
 				return nil
 			}
 			if !isCompileError(err) {
-				return in.describe(ctx, code, ch, err)
+				return in.describe(ctx, code, ch, id, err)
 			}
 			ch = ch.WithoutDisplay()
 			src = ch.Src
 		}
-		if _, err := in.eval(ctx, src); err != nil {
-			return in.describe(ctx, code, ch, err)
+		if _, err := in.eval(ctx, named(src)); err != nil {
+			return in.describe(ctx, code, ch, id, err)
 		}
 		in.declareStmtGlobals(ch.Declares)
 		return nil
 	}
+}
+
+// chunkRef is a chunk evaluated earlier, for placing a panic's frames.
+type chunkRef struct {
+	seq  int // the cell's evaluation number
+	code string
+	ch   cell.Chunk
+}
+
+// rememberChunk records a chunk and returns its id (see cell.WithChunkID).
+// Only chunks that declare something can show up in a later cell's panic (a
+// function, a method, a func value kept in a global), so only they are kept
+// past their cell.
+func (in *Interpreter) rememberChunk(seq int, code string, ch cell.Chunk) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.chunks == nil {
+		in.chunks = map[int]chunkRef{}
+	}
+	for id, r := range in.chunks {
+		if r.seq != seq && r.ch.Kind != cell.Decl && len(r.ch.Declares) == 0 {
+			delete(in.chunks, id)
+		}
+	}
+	in.lastChunk++
+	in.chunks[in.lastChunk] = chunkRef{seq: seq, code: code, ch: ch}
+	return in.lastChunk
+}
+
+// describeFrame turns a frame yaegi printed ("300002:5: panic:
+// main.f(...)", see cell.WithChunkID) into the function and where it is: a
+// line and column of this cell, or the line of the earlier cell that
+// declared it. code is "" for a frame of a child process (DescribeFrame):
+// there is no chunk of its own then, and the running cell is "this cell".
+func (in *Interpreter) describeFrame(frame, code string, ch cell.Chunk, id int) string {
+	chunk, line, col, rest, ok := cell.MapFrame(frame)
+	if !ok {
+		return frame
+	}
+	rest = strings.TrimPrefix(rest, "panic: ")
+	if code == "" && chunk == 0 {
+		return rest
+	}
+	if chunk == 0 || chunk == id {
+		cl, cc := ch.CellPos(line, col)
+		return fmt.Sprintf("%s  (line %d, column %d)", rest, cl, cc)
+	}
+	in.mu.Lock()
+	ref, known := in.chunks[chunk]
+	cur := in.mainSeq
+	in.mu.Unlock()
+	if !known {
+		return rest
+	}
+	cl, cc := ref.ch.CellPos(line, col)
+	if ref.seq == cur && (code == "" || ref.code == code) {
+		return fmt.Sprintf("%s  (line %d, column %d)", rest, cl, cc)
+	}
+	src := ""
+	if lines := strings.Split(ref.code, "\n"); cl >= 1 && cl <= len(lines) {
+		src = ": " + strings.TrimSpace(lines[cl-1])
+	}
+	return fmt.Sprintf("%s  (declared in an earlier cell, its line %d%s)", rest, cl, src)
+}
+
+// CaptureFrames implements the multiprocessing worker's frame capture: it
+// runs f (a call into notebook code) and returns the lines yaegi wrote for
+// the interpreted frames of a panic in it, instead of printing them.
+func (in *Interpreter) CaptureFrames(f func()) []string {
+	in.stderr.startCapture()
+	defer in.stderr.stopCapture()
+	f()
+	return in.stderr.frames()
+}
+
+// DescribeFrame says where in the notebook a frame line from a child
+// process ("300002:5: panic: main.f(...)") is; other lines come back as
+// they are.
+func (in *Interpreter) DescribeFrame(line string) string {
+	if !frameRE.MatchString(line) {
+		return line
+	}
+	return in.describeFrame(line, "", cell.Chunk{}, -1)
 }
 
 func (in *Interpreter) remember(src string) {
@@ -351,7 +441,7 @@ func interruptedError() *language.Error {
 
 // describe turns an Eval error into a protocol error in the cell's own
 // coordinates.
-func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk, err error) *language.Error {
+func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk, id int, err error) *language.Error {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return interruptedError()
 	}
@@ -367,14 +457,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		}
 		tb = append(tb, "", "goroutine running the cell (most recent call first):")
 		for _, f := range frames {
-			line, col, rest, ok := cell.MapError(f)
-			if !ok {
-				tb = append(tb, "    "+f)
-				continue
-			}
-			cl, cc := ch.CellPos(line, col)
-			rest = strings.TrimPrefix(rest, "panic: ")
-			tb = append(tb, fmt.Sprintf("    %s  (line %d, column %d)", rest, cl, cc))
+			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
 		}
 		return &language.Error{Name: "panic", Value: fmt.Sprint(p.Value), Traceback: tb}
 	}

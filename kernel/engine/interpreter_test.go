@@ -105,3 +105,22 @@ func TestSetGlobalsInterfaceValues(t *testing.T) {
 		t.Errorf("err = %v in the child, want nil", e.Interface())
 	}
 }
+
+// A panic's traceback places a function of an earlier cell by that cell's
+// line, not by a line of the running cell.
+func TestPanicFramesInEarlierCells(t *testing.T) {
+	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in.Run(ctx, "import \"fmt\"\n\n// check panics on big input\nfunc check(x int) int {\n\tif x > 2 {\n\t\tvar m map[string]int\n\t\tm[\"x\"] = x\n\t}\n\treturn x\n}")
+	o := in.Run(ctx, "fmt.Println(\"start\")\nfor i := range 5 {\n\tcheck(i)\n}")
+	if o.Err == nil {
+		t.Fatal("no panic")
+	}
+	tb := strings.Join(o.Err.Traceback, "\n")
+	if !strings.Contains(tb, "main.check(...)  (declared in an earlier cell, its line 4: func check(x int) int {)") {
+		t.Errorf("traceback:\n%s", tb)
+	}
+}

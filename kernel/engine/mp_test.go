@@ -115,3 +115,38 @@ func processAlive(pid int) bool {
 	fields := strings.Fields(string(b))
 	return len(fields) > 2 && fields[2] != "Z"
 }
+
+// A panic in a child names the interpreted frames and where they are in the
+// notebook: a function of an earlier cell by its line there, the running
+// cell's by line and column.
+func TestChildPanicTraceback(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "import (\"fmt\"; \"multiprocessing\")")
+	run(t, c, "// a helper\n\nfunc deeper(x int) int {\n\tif x == 3 {\n\t\tpanic(\"three\")\n\t}\n\treturn x\n}")
+	res, r := run(t, c, "func boom(x int) int { return deeper(x) * 2 }\npool := multiprocessing.NewPool(2)\n_, err := pool.Map(boom, []int{1, 2, 3, 4})\npool.Close()\nfmt.Println(err)")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	out := r.text("stdout")
+	for _, want := range []string{"boom(3) panicked", "main.deeper(...)  (declared in an earlier cell, its line 3: func deeper(x int) int {)", "main.boom(...)  (line 1,"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pool error lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(r.text("stderr"), "panic: main.") {
+		t.Errorf("raw frame lines reached stderr:\n%s", r.text("stderr"))
+	}
+	res, r = run(t, c, "func crash() {\n\tdeeper(3)\n}\np := multiprocessing.NewProcess(crash)\np.Start()\np.Join()\nfmt.Println(\"exit\", p.ExitCode())")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	stderr := r.text("stderr")
+	for _, want := range []string{"panic: three", "goroutine running the target", "main.deeper(...)  (declared in an earlier cell, its line 3", "main.crash(...)  (line 1,"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("process traceback lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(r.text("stdout"), "exit 1") {
+		t.Errorf("exit code: %s", r.text("stdout"))
+	}
+}

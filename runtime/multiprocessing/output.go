@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,6 +41,7 @@ type forwarder struct {
 	lines outband.Lines
 
 	reads, handled atomic.Uint64 // for drained(): reads returned / processed
+	frames         bool          // stderr: say where a panic's frames are (describeFrames)
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -47,8 +49,8 @@ type forwarder struct {
 	eof    bool
 }
 
-func newForwarder(src, dst *os.File) *forwarder {
-	f := &forwarder{src: src, dst: dst}
+func newForwarder(src, dst *os.File, frames bool) *forwarder {
+	f := &forwarder{src: src, dst: dst, frames: frames}
 	f.cond = sync.NewCond(&f.mu)
 	f.demux.H = f
 	go f.run()
@@ -79,6 +81,9 @@ func (f *forwarder) run() {
 // Text implements outband.Handler.
 func (f *forwarder) Text(p []byte) {
 	if out := f.lines.Add(p); len(out) > 0 {
+		if f.frames && bytes.Contains(out, []byte(": panic: ")) {
+			out = describeFrames(out)
+		}
 		writeLines(f.dst, out)
 	}
 	if f.lines.Len() > maxPartialLine {
@@ -107,6 +112,34 @@ func (f *forwarder) flushPartial() {
 	if rest := f.lines.Flush(); len(rest) > 0 {
 		writeLines(f.dst, rest)
 	}
+}
+
+// frameDescriber is implemented by a Host that can say where an
+// interpreted frame a child printed ("300002:5: panic: main.f(...)") is in
+// the notebook.
+type frameDescriber interface {
+	DescribeFrame(line string) string
+}
+
+// describeFrames rewrites the frame lines of a child's traceback (indented,
+// see recovered.frameText) with where they are in the notebook.
+func describeFrames(text []byte) []byte {
+	d, ok := currentHost().(frameDescriber)
+	if !ok {
+		return text
+	}
+	lines := strings.SplitAfter(string(text), "\n")
+	for i, l := range lines {
+		body := strings.TrimLeft(l, " ")
+		if indent := len(l) - len(body); indent > 0 && strings.Contains(body, ": panic: ") {
+			nl := ""
+			if strings.HasSuffix(body, "\n") {
+				body, nl = body[:len(body)-1], "\n"
+			}
+			lines[i] = l[:indent] + d.DescribeFrame(body) + nl
+		}
+	}
+	return []byte(strings.Join(lines, ""))
 }
 
 // writeLines writes whole lines in pieces of at most pipeBuf bytes, cut at

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -503,7 +504,7 @@ func (s *poolSlot) collect(sc sentChunk) bool {
 			what = "panicked"
 		}
 		c.finish(job, &TaskError{Func: c.fnName, Index: job.lo + f.Index, Item: f.Item, Worker: s.name,
-			Message: f.Message, Traceback: f.Traceback, what: what})
+			Message: f.Message, Traceback: string(describeFrames([]byte(f.Traceback))), what: what})
 	default:
 		c.finish(job, c.storeResults(job, reply.Results, reply.Enc))
 		if reply.Enc != encJSON {
@@ -662,7 +663,7 @@ type TaskError struct {
 func (e *TaskError) Error() string {
 	s := fmt.Sprintf("%s(%s) %s in %s (item %d): %s", e.Func, e.Item, e.what, e.Worker, e.Index, e.Message)
 	if e.Traceback != "" {
-		s += "\nworker traceback:\n" + e.Traceback
+		s += "\nworker traceback:\n" + strings.TrimRight(e.Traceback, "\n")
 	}
 	return s
 }

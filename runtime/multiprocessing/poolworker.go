@@ -111,7 +111,12 @@ func (s *server) runChunk(m *message) (json.RawMessage, string, *taskFailure, er
 		if err != nil {
 			return nil, "", nil, err
 		}
-		results, failed, err := fast(fn, s.pureFunc(m.Func, ft), items)
+		var results reflect.Value
+		var failed *taskFailure
+		frames := s.captureFrames(func() { results, failed, err = fast(fn, s.pureFunc(m.Func, ft), items) })
+		if failed != nil {
+			failed.Traceback = (&recovered{frames: frames}).frameText()
+		}
 		if err != nil || failed != nil {
 			return nil, "", failed, err
 		}
@@ -183,9 +188,12 @@ func (s *server) runChunk(m *message) (json.RawMessage, string, *taskFailure, er
 		typed = make([]typedValue, len(calls))
 	}
 	for i, args := range calls {
-		outs, p := callTask(fn, args)
+		var outs []reflect.Value
+		var p *recovered
+		frames := s.captureFrames(func() { outs, p = callTask(fn, args) })
 		if p != nil {
-			return nil, "", &taskFailure{Index: i, Item: formatArgs(args), Message: p.message(), Panic: true}, nil
+			p.frames = frames
+			return nil, "", &taskFailure{Index: i, Item: formatArgs(args), Message: p.message(), Traceback: p.frameText(), Panic: true}, nil
 		}
 		if errIndex >= 0 && !outs[errIndex].IsNil() {
 			return nil, "", &taskFailure{Index: i, Item: formatArgs(args), Message: fmt.Sprint(outs[errIndex].Interface())}, nil

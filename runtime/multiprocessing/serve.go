@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -253,7 +254,10 @@ func (s *server) run(m *message) {
 	childCounter.Store(0)
 	s.reply(&message{Op: opStarted, Seq: m.Seq, Reusable: true})
 	baseline := runtime.NumGoroutine()
-	if p := callTarget(fn, args); p != nil {
+	var p *recovered
+	frames := s.captureFrames(func() { p = callTarget(fn, args) })
+	if p != nil {
+		p.frames = frames
 		fmt.Fprintf(os.Stderr, "Process %s (pid %d):\n%s", m.Identity.Name, os.Getpid(), p.traceback())
 		exitWorker(1)
 	}
@@ -294,10 +298,28 @@ func settled(baseline int) bool {
 	return false
 }
 
+// frameCapturer is implemented by a Rebuilder whose interpreter writes a
+// line per interpreted frame to stderr while a panic unwinds (yaegi does):
+// CaptureFrames runs f and returns those lines instead.
+type frameCapturer interface {
+	CaptureFrames(f func()) []string
+}
+
+// captureFrames runs f, a call into notebook code, and returns the frames
+// of a panic in it, if the interpreter reports them.
+func (s *server) captureFrames(f func()) []string {
+	if fc, ok := s.r.(frameCapturer); ok {
+		return fc.CaptureFrames(f)
+	}
+	f()
+	return nil
+}
+
 // recovered is a panic caught in a target or task.
 type recovered struct {
-	value any
-	stack []byte
+	value  any
+	stack  []byte
+	frames []string // the interpreted frames, innermost first
 }
 
 func (r *recovered) message() string {
@@ -307,8 +329,24 @@ func (r *recovered) message() string {
 	return fmt.Sprint(r.value)
 }
 
+// traceback is what a Process prints when its target panics, like the
+// engine's traceback of a cell: the panic, then the interpreted frames.
 func (r *recovered) traceback() string {
-	return fmt.Sprintf("panic: %s\n", r.message())
+	s := fmt.Sprintf("panic: %s\n", r.message())
+	if t := r.frameText(); t != "" {
+		s += "\ngoroutine running the target (most recent call first):\n" + t
+	}
+	return s
+}
+
+// frameText is the frames, one indented line each. The parent says where
+// each is in the notebook (see describeFrames).
+func (r *recovered) frameText() string {
+	var b strings.Builder
+	for _, f := range r.frames {
+		b.WriteString("    " + f + "\n")
+	}
+	return b.String()
 }
 
 func callTarget(fn reflect.Value, args []reflect.Value) (p *recovered) {
