@@ -137,6 +137,22 @@ type streamState struct {
 }
 
 func (c *Client) startProcess(ctx context.Context) (*process, error) {
+	p, err := c.startProcessOnce(ctx)
+	if errors.Is(err, errInterruptedAtStart) && ctx.Err() == nil {
+		// A SIGINT for the front's process group (jupyter_client
+		// interrupts that way, and interrupts before it shuts a kernel
+		// down) reaches a child forked in the instant before it moves to
+		// its own group, and kills it: that says nothing about the
+		// engine, so try once more.
+		p, err = c.startProcessOnce(ctx)
+	}
+	return p, err
+}
+
+// errInterruptedAtStart is an engine killed by SIGINT before it was ready.
+var errInterruptedAtStart = errors.New("interrupted while starting")
+
+func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("engine pipes: %w", err)
@@ -215,7 +231,11 @@ func (c *Client) startProcess(ctx context.Context) (*process, error) {
 		return p, nil
 	case <-p.exited:
 		p.readers.Wait()
-		return nil, fmt.Errorf("the engine exited while starting (%s): %s", p.status, strings.TrimSpace(p.stderrT.String()))
+		err := fmt.Errorf("the engine exited while starting (%s): %s", p.status, strings.TrimSpace(p.stderrT.String()))
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+			err = fmt.Errorf("%w: %w", errInterruptedAtStart, err)
+		}
+		return nil, err
 	case <-ctx.Done():
 		p.kill()
 		return nil, fmt.Errorf("start the engine: %w", ctx.Err())

@@ -199,3 +199,26 @@ type countingOutput struct {
 }
 
 func (o *countingOutput) Stream(name, text string) { o.n += len(text); o.calls++ }
+
+// An engine killed by SIGINT while it starts (jupyter_client interrupts the
+// kernel's whole process group) is started again, not reported as broken.
+func TestStartSurvivesInterruptAtStart(t *testing.T) {
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "interrupted-once")
+	script := filepath.Join(dir, "engine.sh")
+	body := "#!/bin/sh\nif [ ! -e " + mark + " ]; then touch " + mark + "; kill -INT $$; sleep 5; fi\nexec " + testBinary + " \"$@\"\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Start(context.Background(), Options{Binary: script, NoSpare: true, Log: os.Stderr})
+	if err != nil {
+		t.Fatalf("start after an interrupted first attempt: %v", err)
+	}
+	defer c.Close()
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatal("the first attempt did not run")
+	}
+	if res, _ := run(t, c, "1+1"); res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+}
