@@ -494,6 +494,17 @@ func (r *rewriter) funcName(d *ast.FuncDecl) string {
 //
 //	if __goprocProbing && __mp.Probe("NAME") { return *new(T1), ... };
 func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.FuncType) {
+	// yaegi v0.16.1 mislays the frame slots of a function whose parameters
+	// have no names once its body uses another symbol (as the probe does):
+	// calling func f(int) string panicked with "reflect.Set: value of type
+	// int is not assignable". Named _, they work.
+	if ft.Params != nil {
+		for _, f := range ft.Params.List {
+			if len(f.Names) == 0 {
+				r.ed.insert(u.off(f.Type.Pos()), "_ ")
+			}
+		}
+	}
 	ret := "return"
 	if res := ft.Results; res != nil && len(res.List) > 0 && len(res.List[0].Names) == 0 {
 		var zs []string

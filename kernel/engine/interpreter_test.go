@@ -85,7 +85,7 @@ func TestSetGlobalsInterfaceValues(t *testing.T) {
 	}
 	ctx := context.Background()
 	parent := newIn()
-	for _, c := range []string{`import "errors"`, `var n = 41`, "var err error\nerr = errors.New(\"boom\")\nn++"} {
+	for _, c := range []string{`import "errors"`, `var n = 41`, "var err error\nerr = errors.New(\"boom\")\nn++", "func uses() (int, error) { return n, err }"} {
 		if o := parent.Run(ctx, c); o.Err != nil {
 			t.Fatalf("%s: %s", c, o.Err.Value)
 		}
@@ -96,6 +96,9 @@ func TestSetGlobalsInterfaceValues(t *testing.T) {
 	}
 	if err := child.SetGlobals(parent.Globals()); err != nil {
 		t.Fatalf("SetGlobals: %v", err)
+	}
+	if _, err := child.Func("uses"); err != nil { // declares n and err in the child
+		t.Fatal(err)
 	}
 	g := child.safeGlobals()
 	if n := g["n"].Interface(); n != 42 {
@@ -122,5 +125,28 @@ func TestPanicFramesInEarlierCells(t *testing.T) {
 	tb := strings.Join(o.Err.Traceback, "\n")
 	if !strings.Contains(tb, "main.check(...)  (declared in an earlier cell, its line 4: func check(x int) int {)") {
 		t.Errorf("traceback:\n%s", tb)
+	}
+}
+
+// Functions whose parameters have no names can be called (the probe the
+// kernel inserts used to make yaegi mislay their arguments).
+func TestUnnamedParameters(t *testing.T) {
+	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range []string{
+		"import \"fmt\"",
+		"func one(int) string { return \"one\" }",
+		"func many(int, string, ...float64) int { return 3 }",
+		"r := one(1) + fmt.Sprint(many(1, \"a\", 2, 3))",
+	} {
+		if o := in.Run(ctx, c); o.Err != nil {
+			t.Fatalf("%s: %s", c, o.Err.Value)
+		}
+	}
+	if v := in.safeGlobals()["r"]; !v.IsValid() || v.Interface() != "one3" {
+		t.Fatalf("r = %v", v)
 	}
 }
