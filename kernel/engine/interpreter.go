@@ -53,6 +53,7 @@ type Interpreter struct {
 	cellCtx   context.Context
 	result    language.MimeBundle // set by the display hook during a cell
 	mainSeq   int
+	replay    replayState      // a worker's record of the parent's program
 	chunks    map[int]chunkRef // by id (see cell.WithChunkID)
 	lastChunk int
 	evalLock  sync.Mutex
@@ -610,23 +611,22 @@ func (in *Interpreter) CellContext() context.Context {
 
 // --- multiprocessing rebuilder (worker side) --------------------------------
 
-// Replay implements multiprocessing.Rebuilder: it evaluates the chunks not
-// replayed yet. Output is the caller's to discard.
-func (in *Interpreter) Replay(p multiprocessing.Program) error {
-	in.mu.Lock()
-	done := len(in.program)
-	in.mu.Unlock()
-	for i := done; i < len(p.Chunks); i++ {
-		if _, err := in.eval(context.Background(), p.Chunks[i]); err != nil {
-			return fmt.Errorf("rebuild the notebook in the child (declaration %d of %d): %w", i+1, len(p.Chunks), err)
-		}
-		in.remember(p.Chunks[i])
+// SetGlobals implements multiprocessing.Rebuilder. Globals whose chunks are
+// not evaluated yet get their values when they are (see ensureDeclared).
+func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
+	in.replay.mu.Lock()
+	if in.replay.globals == nil {
+		in.replay.globals = map[string]json.RawMessage{}
 	}
-	return nil
+	for n, v := range values {
+		in.replay.globals[n] = v
+	}
+	in.replay.mu.Unlock()
+	return in.setGlobals(values)
 }
 
-// SetGlobals implements multiprocessing.Rebuilder.
-func (in *Interpreter) SetGlobals(values map[string]json.RawMessage) error {
+// setGlobals assigns the globals that exist their values.
+func (in *Interpreter) setGlobals(values map[string]json.RawMessage) error {
 	globals := in.safeGlobals()
 	var failed []string
 	for name, raw := range values {
@@ -665,6 +665,9 @@ func (in *Interpreter) Func(name string) (reflect.Value, error) {
 			}
 		}
 		return reflect.Value{}, fmt.Errorf("no standard-library function %s", name)
+	}
+	if err := in.ensureDeclared(name); err != nil {
+		return reflect.Value{}, err
 	}
 	v, err := in.eval(context.Background(), name)
 	if err != nil {

@@ -150,3 +150,42 @@ func TestChildPanicTraceback(t *testing.T) {
 		t.Errorf("exit code: %s", r.text("stdout"))
 	}
 }
+
+// A child evaluates only the declarations its function needs, in notebook
+// order: each function binds what it bound in the notebook (yaegi binds a
+// call when it compiles it, so a() keeps the h of its time), a later
+// definition is not undone when an older chunk is evaluated after it,
+// methods of the types it uses come along, globals hold the parent's
+// values, and initialisers are not run again.
+func TestChildRebuildsWhatItNeeds(t *testing.T) {
+	c := startClient(t)
+	mustRun := func(code string) string {
+		t.Helper()
+		res, r := run(t, c, code)
+		if res.Status != "ok" {
+			t.Fatalf("%q: %+v\nstderr: %s", code, res.Error, r.text("stderr"))
+		}
+		return r.text("stdout")
+	}
+	mustRun(`import ("fmt"; "strings"; "multiprocessing")`)
+	mustRun("func load() int { fmt.Println(\"loading\"); return 1 }\nvar loaded = load()")
+	mustRun("type T struct{ N int }")
+	mustRun("func (t T) String() string { return fmt.Sprintf(\"T(%d)\", t.N) }")
+	mustRun("func h() string { return \"h1\" }\nvar x = 10")
+	mustRun("func a() { fmt.Println(\"a:\", h(), x, loaded, T{3}) }")
+	mustRun("func h() string { return \"h2\" }")
+	mustRun("func onlyH(int) string { return h() }")
+	mustRun("func withX(int) string { return fmt.Sprint(x, \" \", h()) }")
+	mustRun("x = 20\nloaded = 5")
+	parent := mustRun("a()")
+	out := mustRun("p := multiprocessing.NewProcess(a)\np.Start()\np.Join()")
+	if out != parent || !strings.HasSuffix(out, " 20 5 T(3)\n") || strings.Contains(out, "loading") {
+		t.Errorf("child output %q; the notebook's own a() printed %q", out, parent)
+	}
+	// One worker: onlyH needs h's latest chunk; withX then needs the older
+	// chunk that declared x and the first h, which must not undo h2.
+	out = mustRun("pool := multiprocessing.NewPool(1)\nr1, err := pool.Map(onlyH, []int{1})\nif err != nil { panic(err) }\nr2, err := pool.Map(withX, []int{1})\nif err != nil { panic(err) }\npool.Close()\nfmt.Println(strings.Join(r1.([]string), \",\"), strings.Join(r2.([]string), \",\"))")
+	if out != "h2 20 h2\n" {
+		t.Errorf("pool output %q, want %q", out, "h2 20 h2\n")
+	}
+}

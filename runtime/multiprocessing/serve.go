@@ -229,6 +229,19 @@ func (s *server) prepare(m *message) (reflect.Value, bool, error) {
 	if m.Func == "" {
 		return reflect.Value{}, true, nil
 	}
+	if d, ok := s.r.(lazyRebuilder); ok && d.NeedsDeclaring(m.Func) {
+		// Func evaluates the declarations it needs first: like a replay,
+		// silently and without starting processes.
+		replaying.Store(true)
+		restore := silenceOutput()
+		fn, err := s.r.Func(m.Func)
+		restore()
+		replaying.Store(false)
+		if err != nil {
+			return reflect.Value{}, true, fmt.Errorf("find %s in the child: %w", m.Func, err)
+		}
+		return fn, true, nil
+	}
 	fn, err := s.r.Func(m.Func)
 	if err != nil {
 		return reflect.Value{}, true, fmt.Errorf("find %s in the child: %w", m.Func, err)
@@ -296,6 +309,12 @@ func settled(baseline int) bool {
 		time.Sleep(100 * time.Microsecond)
 	}
 	return false
+}
+
+// lazyRebuilder is implemented by a Rebuilder whose Replay only records the
+// program, and whose Func evaluates the declarations the function needs.
+type lazyRebuilder interface {
+	NeedsDeclaring(name string) bool
 }
 
 // frameCapturer is implemented by a Rebuilder whose interpreter writes a
