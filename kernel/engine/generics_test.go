@@ -106,3 +106,42 @@ func TestGenericLimitsExplained(t *testing.T) {
 		t.Fatalf("the notebook did not survive: %s", o.Err.Value)
 	}
 }
+
+// A variable declared at the top level of a cell from a generic result,
+// which yaegi cannot compile, is declared with the result's type; the
+// cell's other statements run once, in order.
+func TestTopLevelDefineFromGenericResult(t *testing.T) {
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in.Run(ctx, `import ("fmt"; "slices"; "maps")`)
+	for _, c := range []struct{ code, want string }{
+		{"xs := []int{3, 1, 2}\nfmt.Println(\"before\")\nm := slices.Max(xs)\nc := slices.Clone(xs)\nslices.Sort(c)\nfmt.Println(m, c, xs)", "before\n3 [1 2 3] [3 1 2]"},
+		{"mc := maps.Clone(map[string]int{\"a\": 1})\nmc[\"b\"] = 2\nfmt.Println(len(mc))", "2"},
+		{"fmt.Println(m+1, len(c))", "4 3"},
+		{"func firsts[E any](s []E) []E { return s[:1] }", ""},
+		{"f := firsts([]string{\"q\", \"r\"})\nfmt.Println(f)", "[q]"},
+	} {
+		o := in.Run(ctx, c.code)
+		if o.Err != nil {
+			t.Errorf("%s: %s: %s", c.code, o.Err.Name, strings.Join(o.Err.Traceback, "\n"))
+			out.take()
+			continue
+		}
+		if got := strings.TrimSpace(out.take()); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+	if o := in.Run(ctx, "last := slices.Max(c)\nlast"); o.Err != nil || o.Result["text/plain"] != "3" {
+		t.Errorf("trailing expression after the define: %+v %v", o.Result, o.Err)
+	}
+	// A type a cell cannot spell: the error says what to write.
+	in.Run(ctx, "type P struct{ A int }")
+	o := in.Run(ctx, "ps := firsts([]P{{1}, {2}})")
+	if o.Err == nil || !strings.Contains(strings.Join(o.Err.Traceback, "\n"), "var m int") {
+		t.Errorf("undeclarable result: %+v", o.Err)
+	}
+}

@@ -54,6 +54,7 @@ type Interpreter struct {
 	result    language.MimeBundle // set by the display hook during a cell
 	mainSeq   int
 	replay    replayState      // a worker's record of the parent's program
+	held      any              // a value __goproc.Hold kept (see runStatements)
 	chunks    map[int]chunkRef // by id (see cell.WithChunkID)
 	lastChunk int
 	evalLock  sync.Mutex
@@ -116,6 +117,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	aliases["os/os"] = map[string]reflect.Value{"Stdin": reflect.ValueOf(&stdinVar).Elem()}
 	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
 		"Display": reflect.ValueOf(in.display),
+		"Hold":    reflect.ValueOf(in.hold),
 		"Clear":   reflect.ValueOf(clearValue),
 	}
 	if err := yi.Use(aliases); err != nil {
@@ -240,12 +242,22 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 				return nil
 			}
 			if !isCompileError(err) {
+				if genericDefineFailure(err) {
+					if e, ok := in.runStatements(ctx, code, ch, id); ok {
+						return e
+					}
+				}
 				return in.describe(ctx, code, ch, id, err)
 			}
 			ch = ch.WithoutDisplay()
 			src = ch.Src
 		}
 		if _, err := in.eval(ctx, named(src)); err != nil {
+			if genericDefineFailure(err) {
+				if e, ok := in.runStatements(ctx, code, ch, id); ok {
+					return e
+				}
+			}
 			return in.describe(ctx, code, ch, id, err)
 		}
 		in.declareStmtGlobals(ch.Declares)

@@ -24,6 +24,7 @@ import (
 // answers on fd 4 until fd 3 closes. Cell output goes to fds 1 and 2.
 func ServeProcess() error {
 	confinement := applyLimits()
+	quietYaegiLog()
 	signal.Ignore(os.Interrupt) // the front interrupts cells explicitly
 	debug.SetMaxStack(256 << 20)
 	reqs := os.NewFile(requestFD, "requests")

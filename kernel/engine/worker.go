@@ -13,6 +13,7 @@ import (
 // goes to the worker's stdout and stderr, which its parent forwards into the
 // cell.
 func RunWorker() error {
+	quietYaegiLog()
 	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr, Args: []string{"goproc-worker"}})
 	if err != nil {
 		return fmt.Errorf("multiprocessing worker: %w", err)
