@@ -224,8 +224,17 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 		*r.dst = &router{name: r.name, sock: s}
 	}
 	var err2 error
-	if k.iopub, err2 = mk("iopub", zmtp.Pub, &k.conn.IOPubPort, nil); err2 != nil {
-		return nil, err2
+	iopubOpts := zopts
+	iopubOpts.OnSubscribe = k.welcome
+	if k.iopub, err2 = zmtp.Listen(zmtp.Pub, conn.Endpoint(k.conn.IOPubPort), nil, iopubOpts); err2 != nil {
+		for _, s := range socks {
+			s.Close()
+		}
+		return nil, fmt.Errorf("kernel: binding iopub socket: %w", err2)
+	}
+	socks = append(socks, k.iopub)
+	if a, ok := k.iopub.Addr().(*net.TCPAddr); ok && k.conn.IOPubPort == 0 {
+		k.conn.IOPubPort = a.Port
 	}
 	// The heartbeat echoes each ping as it arrives.
 	if k.hb, err2 = mk("heartbeat", zmtp.Rep, &k.conn.HBPort, func(p *zmtp.Peer, frames [][]byte) {
@@ -508,6 +517,34 @@ func (k *Kernel) publish(ms ...*wire.Message) {
 	defer k.iopubMu.Unlock()
 	if err := k.iopub.Send(all...); err != nil {
 		k.log.Error("publishing", "msg_type", ms[0].Header.MsgType, "err", err)
+	}
+}
+
+// welcome sends a new IOPub subscriber the kernel's status. What was
+// published before it subscribed never reached it, and clients wait for an
+// IOPub message to know they are connected: jupyter_client's
+// wait_for_ready (nbclient, nbconvert) otherwise sleeps 0.2 s and asks
+// again. ipykernel 7 greets subscribers too (JEP 65); a status message is
+// what every client already understands.
+func (k *Kernel) welcome(p *zmtp.Peer) {
+	state := "idle"
+	k.mu.Lock()
+	if k.cancelCell != nil {
+		state = "busy"
+	}
+	k.mu.Unlock()
+	m := k.newIOPub("status", nil, map[string]string{"execution_state": state})
+	if m == nil {
+		return
+	}
+	m.Identities = [][]byte{[]byte("kernel." + k.sess.ID + ".status")}
+	frames, err := wire.Encode(m, k.signer)
+	if err != nil {
+		k.log.Error("encoding iopub message", "msg_type", "status", "err", err)
+		return
+	}
+	if err := p.Send(frames); err != nil {
+		k.log.Warn("greeting an iopub subscriber", "err", err)
 	}
 }
 

@@ -60,6 +60,7 @@ type Socket struct {
 	handle  Handler
 	timeout time.Duration
 	logf    func(format string, args ...any)
+	onSub   func(p *Peer)
 
 	mu     sync.Mutex
 	peers  map[*Peer]struct{}
@@ -76,6 +77,10 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Logf receives connection errors; nil discards them.
 	Logf func(format string, args ...any)
+	// OnSubscribe (PUB) is called on the peer's reading goroutine after it
+	// subscribes to a topic: a PUB drops what it sends before then, so a
+	// server can greet the new subscriber with the state it missed.
+	OnSubscribe func(p *Peer)
 }
 
 // Listen binds endpoint ("tcp://HOST:PORT", "ipc://PATH") and accepts peers
@@ -100,7 +105,7 @@ func Listen(kind Kind, endpoint string, handle Handler, opts Options) (*Socket, 
 		opts.Logf = func(string, ...any) {}
 	}
 	s := &Socket{kind: kind, ln: ln, handle: handle, timeout: opts.WriteTimeout, logf: opts.Logf,
-		peers: map[*Peer]struct{}{}, byID: map[string]*Peer{}}
+		onSub: opts.OnSubscribe, peers: map[*Peer]struct{}{}, byID: map[string]*Peer{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -247,13 +252,16 @@ func (p *Peer) drop() {
 
 func (p *Peer) subscribe(topic string, on bool) {
 	p.smu.Lock()
-	defer p.smu.Unlock()
 	if on {
 		p.subs[topic]++
 	} else if p.subs[topic] > 1 {
 		p.subs[topic]--
 	} else {
 		delete(p.subs, topic)
+	}
+	p.smu.Unlock()
+	if on && p.s.onSub != nil {
+		p.s.onSub(p)
 	}
 }
 

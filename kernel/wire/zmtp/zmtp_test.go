@@ -239,3 +239,27 @@ func TestHugeFrameLengthRejected(t *testing.T) {
 	msg = append(msg, flagLong, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
 	writeRaw(t, srv, msg)
 }
+
+// A PUB greets each new subscriber through OnSubscribe, and what it sends
+// there reaches that subscriber first.
+func TestOnSubscribeGreets(t *testing.T) {
+	srv, err := Listen(Pub, "tcp://127.0.0.1:0", nil, Options{OnSubscribe: func(p *Peer) {
+		p.Send([][]byte{[]byte("kernel.welcome"), []byte("hello")})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sub := zmq4.NewSub(context.Background())
+	defer sub.Close()
+	if err := sub.Dial(endpoint(t, srv)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetOption(zmq4.OptionSubscribe, "kernel."); err != nil {
+		t.Fatal(err)
+	}
+	m := recvTimeout(t, sub)
+	if string(m.Frames[0]) != "kernel.welcome" || string(m.Frames[1]) != "hello" {
+		t.Fatalf("first message %q", m.Frames)
+	}
+}
