@@ -13,6 +13,7 @@ Measures, for each kernel:
   manager_start         KernelManager.start_kernel() -> kernel_info_reply (what a notebook sees;
                         the same measure as baseline/kernel_bench.py)
   roundtrip             trivial cell: send -> execute_reply, and send -> status idle
+  roundtrip_kernel_info kernel_info_request -> reply through the same client (the floor)
   interrupt             busy loop running; interrupt_kernel() -> execute_reply
   restart               restart_kernel() -> kernel_info_reply from the new process
                         (jupyter_client polls the old process every 100 ms and its
@@ -247,6 +248,14 @@ def bench(kind, kernel_name, args, tmp):
         kc.wait_for_ready(timeout=60)
         for _ in range(10):
             kc.execute_interactive(code["trivial"], timeout=30, output_hook=lambda m: None)
+        # The client's own floor: a kernel_info round trip through the same
+        # jupyter_client (no code runs).
+        kis = []
+        for _ in range(args.cells):
+            t0 = time.perf_counter()
+            wait_reply(kc, kc.kernel_info())
+            kis.append(time.perf_counter() - t0)
+        res["roundtrip_kernel_info"] = summary(kis)
         rep, idle = [], []
         for _ in range(args.cells):
             t0 = time.perf_counter()
