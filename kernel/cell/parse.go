@@ -342,7 +342,53 @@ func (r *rewriter) topLevel(u *unit) error {
 			u.lastExpr = es.X
 		}
 	}
+	r.cellDefers(u)
 	return nil
+}
+
+// cellDefers rewrites each defer of the cell's own code (not of a function
+// it declares) into a call of __goproc.Defer, which the engine runs when the
+// cell ends. yaegi v0.16.1 keeps a top-level defer on the notebook's global
+// frame and runs it again at the end of every later cell: `defer
+// pool.Close()` closed the pool anew in each. The function value and its
+// arguments are evaluated at the defer, as Go does (`defer f(a, b)` becomes
+// `__goproc.Defer(f, a, b)`); a builtin or a call with `...` is wrapped in a
+// function literal instead, and its arguments are evaluated when it runs.
+func (r *rewriter) cellDefers(u *unit) {
+	for _, s := range u.stmts {
+		ast.Inspect(s, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.DeferStmt:
+				call := n.Call
+				pos := u.off(n.Pos())
+				if id, ok := call.Fun.(*ast.Ident); call.Ellipsis.IsValid() || (ok && isBuiltin(id.Name) && !r.defined(id.Name)) {
+					r.ed.replace(pos, u.off(call.Pos()), "__goproc.Defer(func() { ")
+					r.ed.insert(u.off(call.End()), " })")
+					return true
+				}
+				r.ed.replace(pos, u.off(call.Fun.Pos()), "__goproc.Defer(")
+				sep := ""
+				if len(call.Args) > 0 {
+					sep = ", "
+				}
+				r.ed.replace(u.off(call.Lparen), u.off(call.Lparen)+1, sep)
+			}
+			return true
+		})
+	}
+}
+
+// isBuiltin reports whether name is a predeclared function (not a value
+// that __goproc.Defer could take).
+func isBuiltin(name string) bool {
+	switch name {
+	case "append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make",
+		"max", "min", "new", "panic", "print", "println", "real", "recover":
+		return true
+	}
+	return false
 }
 
 // globalMinMax rewrites `x := min(a, b)` at the top level. yaegi v0.16.1

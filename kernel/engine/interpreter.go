@@ -55,6 +55,7 @@ type Interpreter struct {
 	mainSeq   int
 	replay    replayState      // a worker's record of the parent's program
 	held      any              // a value __goproc.Hold kept (see runStatements)
+	deferred  []deferredCall   // the running cell's defers, in order
 	chunks    map[int]chunkRef // by id (see cell.WithChunkID)
 	lastChunk int
 	evalLock  sync.Mutex
@@ -118,6 +119,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
 		"Display": reflect.ValueOf(in.display),
 		"Hold":    reflect.ValueOf(in.hold),
+		"Defer":   reflect.ValueOf(in.deferCall),
 		"Clear":   reflect.ValueOf(clearValue),
 	}
 	if err := yi.Use(aliases); err != nil {
@@ -149,17 +151,23 @@ type CellOutcome struct {
 }
 
 // Run evaluates a cell. Cancelling ctx interrupts it; the state is kept.
-func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
+func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 	in.evalLock.Lock()
 	defer in.evalLock.Unlock()
 	in.mu.Lock()
 	in.cellCtx = ctx
 	in.result = nil
+	in.deferred = nil
 	in.mu.Unlock()
 	defer func() {
 		in.mu.Lock()
 		in.cellCtx = context.Background()
 		in.mu.Unlock()
+	}()
+	defer func() {
+		if e := in.runDeferred(); e != nil && out.Err == nil {
+			out = CellOutcome{Err: e}
+		}
 	}()
 
 	chunks, err := in.split(code)
@@ -553,6 +561,74 @@ func compileError(code string, err error) *language.Error {
 		return sourceError("SyntaxError", code, se.Line, se.Col, se.Msg)
 	}
 	return &language.Error{Name: "SyntaxError", Value: err.Error(), Traceback: []string{"SyntaxError: " + err.Error()}}
+}
+
+// deferredCall is a defer of a cell's own code (see cell: cellDefers).
+type deferredCall struct {
+	fn   reflect.Value
+	args []reflect.Value
+}
+
+// deferCall is __goproc.Defer: it records fn(args...) for the end of the
+// running cell. fn and args were evaluated at the defer, as in Go.
+func (in *Interpreter) deferCall(fn any, args ...any) {
+	d := deferredCall{fn: reflect.ValueOf(fn)}
+	for i, a := range args {
+		v := reflect.ValueOf(a)
+		if !v.IsValid() { // a nil argument: the parameter's zero value
+			t := d.fn.Type()
+			var pt reflect.Type
+			switch {
+			case t.IsVariadic() && i >= t.NumIn()-1:
+				pt = t.In(t.NumIn() - 1).Elem()
+			case i < t.NumIn():
+				pt = t.In(i)
+			default:
+				pt = reflect.TypeOf((*any)(nil)).Elem()
+			}
+			v = reflect.Zero(pt)
+		}
+		d.args = append(d.args, v)
+	}
+	in.mu.Lock()
+	in.deferred = append(in.deferred, d)
+	in.mu.Unlock()
+}
+
+// runDeferred runs the cell's defers, last first, and reports the first
+// that panics (the others still run).
+func (in *Interpreter) runDeferred() *language.Error {
+	in.mu.Lock()
+	ds := in.deferred
+	in.deferred = nil
+	in.mu.Unlock()
+	if len(ds) == 0 {
+		return nil
+	}
+	var first *language.Error
+	for i := len(ds) - 1; i >= 0; i-- {
+		in.stderr.startCapture()
+		func() {
+			defer func() {
+				r := recover()
+				frames := in.stderr.frames()
+				in.stderr.stopCapture()
+				if r != nil && first == nil {
+					msg := fmt.Sprint(r)
+					tb := []string{"panic: " + msg, "", "function the cell deferred (most recent call first):"}
+					for _, f := range frames {
+						tb = append(tb, "    "+in.describeFrame(f, "", cell.Chunk{}, -1))
+					}
+					first = &language.Error{Name: "panic", Value: msg, Traceback: tb}
+				}
+			}()
+			if !ds[i].fn.IsValid() || ds[i].fn.Kind() != reflect.Func {
+				panic(fmt.Sprintf("defer of %v, which is not a function", ds[i].fn))
+			}
+			ds[i].fn.Call(ds[i].args)
+		}()
+	}
+	return first
 }
 
 // display is the hook a cell's trailing expression is wrapped in.

@@ -150,3 +150,35 @@ func TestUnnamedParameters(t *testing.T) {
 		t.Fatalf("r = %v", v)
 	}
 }
+
+// A cell's defers run when the cell ends, last first, with arguments taken
+// at the defer, and never again in later cells (yaegi alone re-ran them at
+// the end of every later cell).
+func TestCellDefers(t *testing.T) {
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range []struct{ code, want string }{
+		{`import "fmt"`, ""},
+		{"defer fmt.Println(\"d1\")\ni := 1\ndefer fmt.Println(\"i =\", i)\ni = 2\nfor k := range 2 {\n\tdefer fmt.Println(\"loop\", k)\n}\nch := make(chan int)\ndefer close(ch)\ndefer func() { fmt.Println(\"literal\", i) }()\nfmt.Println(\"body\")", "body\nliteral 2\nloop 1\nloop 0\ni = 1\nd1"},
+		{`fmt.Println("next")`, "next"},
+	} {
+		if o := in.Run(ctx, c.code); o.Err != nil {
+			t.Fatalf("%s: %s", c.code, strings.Join(o.Err.Traceback, "\n"))
+		}
+		if got := strings.TrimSpace(out.take()); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+	o := in.Run(ctx, "defer panic(\"late\")\nfmt.Println(\"before\")")
+	if o.Err == nil || o.Err.Value != "late" {
+		t.Fatalf("a panicking defer: %+v", o.Err)
+	}
+	out.take()
+	if o := in.Run(ctx, `fmt.Println("after")`); o.Err != nil || strings.TrimSpace(out.take()) != "after" {
+		t.Fatalf("the cell after a panicking defer: %+v", o.Err)
+	}
+}
