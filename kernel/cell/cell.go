@@ -158,6 +158,16 @@ func MapFrame(msg string) (chunk, line, col int, rest string, ok bool) {
 	return line / chunkLines, line % chunkLines, col, strings.TrimSpace(s), true
 }
 
+// StripPosition removes the position yaegi puts in front of some runtime
+// panics ("1700002:8: interface conversion: ..."): the traceback's frames
+// say where, in cell coordinates.
+func StripPosition(msg string) string {
+	if _, _, _, rest, ok := MapFrame(msg); ok {
+		return rest
+	}
+	return msg
+}
+
 // chunkLines is the line-number space of one chunk id.
 const chunkLines = 100_000
 

@@ -472,15 +472,12 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	if errors.As(err, &p) {
 		frames := in.stderr.frames()
-		tb := []string{fmt.Sprintf("panic: %v", p.Value)}
-		if perr, ok := p.Value.(error); ok && perr != nil {
-			tb[0] = fmt.Sprintf("panic: %v", perr)
-		}
-		tb = append(tb, "", "goroutine running the cell (most recent call first):")
+		msg := cell.StripPosition(fmt.Sprint(p.Value))
+		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
 			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
 		}
-		return &language.Error{Name: "panic", Value: fmt.Sprint(p.Value), Traceback: tb}
+		return &language.Error{Name: "panic", Value: msg, Traceback: tb}
 	}
 	var ie *internalError
 	if errors.As(err, &ie) {
@@ -614,7 +611,7 @@ func (in *Interpreter) runDeferred() *language.Error {
 				frames := in.stderr.frames()
 				in.stderr.stopCapture()
 				if r != nil && first == nil {
-					msg := fmt.Sprint(r)
+					msg := cell.StripPosition(fmt.Sprint(r))
 					tb := []string{"panic: " + msg, "", "function the cell deferred (most recent call first):"}
 					for _, f := range frames {
 						tb = append(tb, "    "+in.describeFrame(f, "", cell.Chunk{}, -1))

@@ -126,6 +126,12 @@ func TestPanicFramesInEarlierCells(t *testing.T) {
 	if !strings.Contains(tb, "main.check(...)  (declared in an earlier cell, its line 4: func check(x int) int {)") {
 		t.Errorf("traceback:\n%s", tb)
 	}
+	// yaegi puts a position in front of some runtime panics; the frames
+	// say where, so the message goes without it.
+	o = in.Run(ctx, "var v any = \"s\"\nn := v.(int)\n_ = n")
+	if o.Err == nil || o.Err.Value != "interface conversion: interface {} is string, not int" {
+		t.Errorf("interface conversion: %+v", o.Err)
+	}
 }
 
 // Functions whose parameters have no names can be called (the probe the

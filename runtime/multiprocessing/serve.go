@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/goproc/goproc/kernel/cell"
 )
 
 // The worker side: a child process serving its parent.
@@ -343,9 +345,9 @@ type recovered struct {
 
 func (r *recovered) message() string {
 	if err, ok := r.value.(error); ok {
-		return err.Error()
+		return cell.StripPosition(err.Error())
 	}
-	return fmt.Sprint(r.value)
+	return cell.StripPosition(fmt.Sprint(r.value))
 }
 
 // traceback is what a Process prints when its target panics, like the
