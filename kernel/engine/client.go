@@ -120,6 +120,7 @@ type process struct {
 	sink    language.Output // where output goes now
 	streams [2]*streamState
 	stderrT tail   // the last stderr text, for crash reports
+	crashH  head   // the start of the runtime's crash report (fd 5)
 	crashAt string // the Go runtime's last "fatal error:"/"panic:" line
 	ends    chan endMark
 	readers sync.WaitGroup
@@ -169,11 +170,21 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine pipes: %w", err)
 	}
+	crashR, crashW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("engine pipes: %w", err)
+	}
 	cmd := exec.Command(c.opts.Binary, EngineModeArg)
 	cmd.Dir = c.opts.Dir
 	cmd.Env = c.opts.Env
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
+	}
+	if !hasEnv(cmd.Env, "GOTRACEBACK") {
+		// A panic in a goroutine of the notebook kills the engine; Go
+		// would print every goroutine's stack, all of it yaegi's
+		// internals, into the cell. The panic line says what happened.
+		cmd.Env = append(cmd.Env, "GOTRACEBACK=none")
 	}
 	if c.opts.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env, envMemoryLimit+"="+strconv.FormatUint(c.opts.MemoryLimit, 10))
@@ -185,17 +196,17 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 		cmd.Env = append(cmd.Env, envConfineWrites+"=1")
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.ExtraFiles = []*os.File{reqR, evW}
+	cmd.ExtraFiles = []*os.File{reqR, evW, crashW}
 	// Its own process group, so that restarting kills everything the
 	// notebook started; it dies with the thread that started it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := startLocked(cmd); err != nil {
-		for _, f := range []*os.File{reqR, reqW, evR, evW, outR, outW, errR, errW} {
+		for _, f := range []*os.File{reqR, reqW, evR, evW, outR, outW, errR, errW, crashR, crashW} {
 			f.Close()
 		}
 		return nil, fmt.Errorf("start the engine %s: %w", c.opts.Binary, err)
 	}
-	for _, f := range []*os.File{reqR, evW, outW, errW} {
+	for _, f := range []*os.File{reqR, evW, outW, errW, crashW} {
 		f.Close()
 	}
 	p := &process{
@@ -213,9 +224,10 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	}
 	ready := make(chan event, 1)
 	p.calls[0] = ready
-	p.readers.Add(2)
+	p.readers.Add(3)
 	go p.readOutput(0, outR)
 	go p.readOutput(1, errR)
+	go p.readCrash(crashR)
 	go p.readEvents(evR, c)
 	go func() {
 		err := cmd.Wait()
@@ -240,6 +252,16 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 		p.kill()
 		return nil, fmt.Errorf("start the engine: %w", ctx.Err())
 	}
+}
+
+// hasEnv reports whether env sets name.
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // startLocked starts cmd from one OS thread that never exits, so that
@@ -559,7 +581,7 @@ func (c *Client) crashed(p *process, out language.Output) language.ExecuteResult
 	<-p.exited
 	waitTimeout(&p.readers, time.Second)
 	p.mu.Lock()
-	why := crashReason(p.status, p.crashAt+"\n"+p.stderrT.String())
+	why := crashReason(p.status, p.crashH.String()+"\n"+p.crashAt+"\n"+p.stderrT.String())
 	p.mu.Unlock()
 	msg := fmt.Sprintf("the Go engine crashed (%s); the notebook's state was reset", why)
 	if err := c.replace(context.Background()); err != nil {
@@ -745,6 +767,38 @@ func (c *Client) Close() error {
 }
 
 // tail keeps the last few KiB written to it.
+// readCrash keeps the start of what the Go runtime wrote to the engine's
+// fd 2 as it crashed (see redirectCrashOutput).
+func (p *process) readCrash(r *os.File) {
+	defer p.readers.Done()
+	defer r.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			p.crashH.Write(buf[:n])
+			p.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// head keeps the first 16 KiB written to it.
+type head struct {
+	b []byte
+}
+
+func (h *head) Write(p []byte) {
+	if room := 16<<10 - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+}
+
+func (h *head) String() string { return string(h.b) }
+
 type tail struct {
 	b []byte
 }

@@ -122,10 +122,10 @@ func TestClientCrashRestarts(t *testing.T) {
 	c := startClient(t)
 	run(t, c, "y := 5")
 	run(t, c, `import "os"`)
-	for _, code := range []string{
-		"go func() { panic(\"in goroutine\") }()\nselect {}",
-		"os.Exit(3)",
-		"func() { var f func(int) int; f = func(n int) int { return f(n+1) + 1 }; f(0) }()",
+	for code, reason := range map[string]string{
+		"go func() { panic(\"in goroutine\") }()\nselect {}": "panic: in goroutine",
+		"os.Exit(3)": "exit status 3",
+		"func() { var f func(int) int; f = func(n int) int { return f(n+1) + 1 }; f(0) }()": "fatal error: stack overflow",
 	} {
 		run(t, c, `import "os"`) // each crash resets the state
 		start := time.Now()
@@ -134,6 +134,13 @@ func TestClientCrashRestarts(t *testing.T) {
 			t.Fatalf("%q: want a crash and restart, got %+v %+v (stderr %q)", code, res, res.Error, r.text("stderr"))
 		}
 		t.Logf("%q -> %s in %v", code, res.Error.Value, time.Since(start))
+		if !strings.Contains(res.Error.Value, reason) {
+			t.Errorf("%q: the error does not give the reason %q: %s", code, reason, res.Error.Value)
+		}
+		// The reason, not every goroutine's stack through yaegi.
+		if stderr := r.text("stderr"); strings.Contains(stderr, "yaegi/interp.") {
+			t.Errorf("%q: the crash dumped the interpreter's stacks into the cell:\n%s", code, stderr)
+		}
 		res, _ = run(t, c, "1 + 1")
 		if res.Result["text/plain"] != "2" {
 			t.Fatalf("engine not usable after crash: %+v", res)

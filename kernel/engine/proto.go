@@ -39,4 +39,5 @@ type event struct {
 const (
 	requestFD = 3
 	eventFD   = 4
+	crashFD   = 5 // where the Go runtime's crash report goes (see redirectCrashOutput)
 )
