@@ -635,6 +635,11 @@ func (in *Interpreter) display(v ...any) {
 	case 0:
 		return
 	case 1:
+		if v[0] == nil {
+			// A cell ending in p.Join() or pool.Close() returns a nil
+			// error: like Python's None, it is not shown.
+			return
+		}
 		bundle = render(v[0])
 	default:
 		parts := make([]string, len(v))

@@ -188,3 +188,23 @@ func TestCellDefers(t *testing.T) {
 		t.Fatalf("the cell after a panicking defer: %+v", o.Err)
 	}
 }
+
+// A trailing expression whose value is a nil interface (a call returning a
+// nil error) shows nothing; typed nils and other values still show.
+func TestTrailingNilNotShown(t *testing.T) {
+	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in.Run(ctx, "func ok() error { return nil }\nvar p *int")
+	if o := in.Run(ctx, "ok()"); o.Err != nil || o.Result != nil {
+		t.Errorf("ok(): %+v %v", o.Result, o.Err)
+	}
+	if o := in.Run(ctx, "p"); o.Err != nil || o.Result["text/plain"] != "<nil>" {
+		t.Errorf("a typed nil: %+v %v", o.Result, o.Err)
+	}
+	if o := in.Run(ctx, "6*7"); o.Err != nil || o.Result["text/plain"] != "42" {
+		t.Errorf("6*7: %+v %v", o.Result, o.Err)
+	}
+}
