@@ -158,12 +158,30 @@ func MapFrame(msg string) (chunk, line, col int, rest string, ok bool) {
 	return line / chunkLines, line % chunkLines, col, strings.TrimSpace(s), true
 }
 
-// StripPosition removes the position yaegi puts in front of some runtime
+// stripPosition removes the position yaegi puts in front of some runtime
 // panics ("1700002:8: interface conversion: ..."): the traceback's frames
 // say where, in cell coordinates.
-func StripPosition(msg string) string {
+func stripPosition(msg string) string {
 	if _, _, _, rest, ok := MapFrame(msg); ok {
 		return rest
+	}
+	return msg
+}
+
+// PanicMessage is a runtime panic's message from yaegi as Go would word it:
+// without yaegi's position (stripPosition), and with the reflect package's
+// words for what Go reports as a runtime error ("reflect: slice index out
+// of range" is Go's "runtime error: index out of range").
+func PanicMessage(msg string) string {
+	msg = stripPosition(msg)
+	switch {
+	case strings.HasPrefix(msg, "reflect: ") && strings.HasSuffix(msg, " index out of range"):
+		return "runtime error: index out of range"
+	case strings.HasPrefix(msg, "reflect.Value.Slice") && strings.HasSuffix(msg, "out of bounds"):
+		return "runtime error: slice bounds out of range"
+	case strings.HasPrefix(msg, "reflect: call of reflect.Value.") && strings.HasSuffix(msg, " on zero Value"),
+		msg == "reflect.Value.Call: call of nil function":
+		return "runtime error: invalid memory address or nil pointer dereference"
 	}
 	return msg
 }

@@ -466,3 +466,19 @@ fmt.Println(total)
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestPanicMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"1700002:8: interface conversion: interface {} is string, not int": "interface conversion: interface {} is string, not int",
+		"reflect: slice index out of range":                                "runtime error: index out of range",
+		"reflect: string index out of range":                               "runtime error: index out of range",
+		"reflect.Value.Slice: slice index out of bounds":                   "runtime error: slice bounds out of range",
+		"reflect: call of reflect.Value.Field on zero Value":               "runtime error: invalid memory address or nil pointer dereference",
+		"assignment to entry in nil map":                                   "assignment to entry in nil map",
+		"boom":                                                             "boom",
+	} {
+		if got := cell.PanicMessage(in); got != want {
+			t.Errorf("PanicMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

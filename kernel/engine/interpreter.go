@@ -472,7 +472,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	if errors.As(err, &p) {
 		frames := in.stderr.frames()
-		msg := cell.StripPosition(fmt.Sprint(p.Value))
+		msg := cell.PanicMessage(fmt.Sprint(p.Value))
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
 			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
@@ -611,7 +611,7 @@ func (in *Interpreter) runDeferred() *language.Error {
 				frames := in.stderr.frames()
 				in.stderr.stopCapture()
 				if r != nil && first == nil {
-					msg := cell.StripPosition(fmt.Sprint(r))
+					msg := cell.PanicMessage(fmt.Sprint(r))
 					tb := []string{"panic: " + msg, "", "function the cell deferred (most recent call first):"}
 					for _, f := range frames {
 						tb = append(tb, "    "+in.describeFrame(f, "", cell.Chunk{}, -1))

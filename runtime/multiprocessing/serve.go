@@ -345,9 +345,9 @@ type recovered struct {
 
 func (r *recovered) message() string {
 	if err, ok := r.value.(error); ok {
-		return cell.StripPosition(err.Error())
+		return cell.PanicMessage(err.Error())
 	}
-	return cell.StripPosition(fmt.Sprint(r.value))
+	return cell.PanicMessage(fmt.Sprint(r.value))
 }
 
 // traceback is what a Process prints when its target panics, like the
