@@ -189,3 +189,32 @@ func TestChildRebuildsWhatItNeeds(t *testing.T) {
 		t.Errorf("pool output %q, want %q", out, "h2 20 h2\n")
 	}
 }
+
+// A child that crashes (a stack overflow) is reported in one line, not with
+// the Go runtime's hundreds of lines of the interpreter's stacks.
+func TestChildCrashReportedInOneLine(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "import (\"fmt\"; \"multiprocessing\")")
+	run(t, c, "func rec(n int) int { return rec(n+1) + 1 }\nfunc deep() { rec(0) }\nfunc deepTask(int) int { return rec(0) }")
+	res, r := run(t, c, "p := multiprocessing.NewProcess(deep)\np.Start()\np.Join()\nfmt.Println(\"exit\", p.ExitCode())")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	stderr := r.text("stderr")
+	if !strings.Contains(stderr, "crashed: fatal error: stack overflow") || strings.Contains(stderr, "goroutine ") {
+		t.Errorf("child crash report:\n%s", stderr)
+	}
+	if !strings.Contains(r.text("stdout"), "exit 2") {
+		t.Errorf("exit code: %s", r.text("stdout"))
+	}
+	res, r = run(t, c, "pool := multiprocessing.NewPool(1)\n_, err := pool.Map(deepTask, []int{1})\npool.Terminate()\nfmt.Println(err)")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	if out := r.text("stdout"); !strings.Contains(out, "fatal error: stack overflow") {
+		t.Errorf("pool error: %s", out)
+	}
+	if strings.Contains(r.text("stderr"), "goroutine ") {
+		t.Errorf("the runtime's stacks reached the cell:\n%s", r.text("stderr"))
+	}
+}

@@ -24,7 +24,7 @@ import (
 // answers on fd 4 until fd 3 closes. Cell output goes to fds 1 and 2.
 func ServeProcess() error {
 	confinement := applyLimits()
-	redirectCrashOutput()
+	redirectCrashOutput(crashFD)
 	quietYaegiLog()
 	signal.Ignore(os.Interrupt) // the front interrupts cells explicitly
 	debug.SetMaxStack(256 << 20)
@@ -59,26 +59,27 @@ func ServeProcess() error {
 }
 
 // redirectCrashOutput points fd 2, where the Go runtime writes the report
-// of a fatal error, at the crash pipe the client passes as fd 5, and makes
+// of a fatal error, at the crash pipe the parent passes as fd (5 for the
+// engine, multiprocessing.WorkerCrashFD for a worker), and makes
 // os.Stderr — what the engine, its interpreter and the processes cells start
 // write to — a new descriptor for the cell's stderr. A stack overflow's
 // report is hundreds of lines of the interpreter's own stacks: the client
 // reads it for the reason it gives, instead of the cell showing it. Without
-// fd 5 nothing changes.
-func redirectCrashOutput() {
+// that pipe nothing changes.
+func redirectCrashOutput(fd int) {
 	var st syscall.Stat_t
-	if syscall.Fstat(crashFD, &st) != nil {
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
 		return
 	}
 	cellErr, _, errno := syscall.Syscall(syscall.SYS_FCNTL, 2, syscall.F_DUPFD_CLOEXEC, 10)
 	if errno != 0 {
 		return
 	}
-	if err := syscall.Dup3(crashFD, 2, 0); err != nil {
+	if err := syscall.Dup3(fd, 2, 0); err != nil {
 		syscall.Close(int(cellErr))
 		return
 	}
-	syscall.Close(crashFD)
+	syscall.Close(fd)
 	// The *os.File for fd 2 must stay reachable: its finalizer would close
 	// fd 2, and the runtime's report would have nowhere to go.
 	runtimeStderr = os.Stderr

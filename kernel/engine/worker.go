@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
@@ -13,6 +14,8 @@ import (
 // goes to the worker's stdout and stderr, which its parent forwards into the
 // cell.
 func RunWorker() error {
+	redirectCrashOutput(multiprocessing.WorkerCrashFD)
+	debug.SetMaxStack(256 << 20) // as in the engine: a runaway recursion ends sooner
 	quietYaegiLog()
 	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr, Args: []string{"goproc-worker"}})
 	if err != nil {

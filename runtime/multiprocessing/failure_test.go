@@ -135,12 +135,12 @@ p := multiprocessing.NewProcess(showCounter); p.Start(); p.Join()`)
 
 func TestNoFileDescriptorLeak(t *testing.T) {
 	decl(t, `func nothing() {}`)
-	// Every live worker holds 4 descriptors here (control socket, stdout
-	// and stderr pipes, pidfd); anything beyond that is a leak.
+	// Every live worker holds 5 descriptors here (control socket, stdout,
+	// stderr and crash-report pipes, pidfd); anything beyond that is a leak.
 	fdsBeyondWorkers := func() int {
 		time.Sleep(200 * time.Millisecond)
 		entries, _ := os.ReadDir("/proc/self/fd")
-		return len(entries) - 4*multiprocessing.LiveWorkers()
+		return len(entries) - 5*multiprocessing.LiveWorkers()
 	}
 	// Reused workers first (opt-in), to afford 1,000 processes in a test.
 	t.Setenv("GOPROC_MP_REUSE", "1")

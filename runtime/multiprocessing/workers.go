@@ -44,6 +44,7 @@ type worker struct {
 	dead    chan struct{} // closed when the control connection ended
 	exited  chan struct{} // closed when the process was reaped
 	state   *os.ProcessState
+	crash   crashReport // what the Go runtime wrote as the worker crashed
 
 	// Owned by whoever holds the worker (idle list, a Process, a pool slot).
 	replayed int               // Program chunks the worker has evaluated
@@ -113,19 +114,31 @@ func spawnWorker() (*worker, error) {
 		outW.Close()
 		return nil, err
 	}
+	crashR, crashW, err := os.Pipe()
+	if err != nil {
+		parentEnd.Close()
+		childEnd.Close()
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return nil, err
+	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(workerEnviron(), workerEnv+"="+strconv.Itoa(depth+1))
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.ExtraFiles = []*os.File{childEnd}
+	cmd.ExtraFiles = []*os.File{childEnd, crashW} // fd 3, and fd 4: WorkerCrashFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	onSpawnThread(func() { err = cmd.Start() })
 	childEnd.Close()
 	outW.Close()
 	errW.Close()
+	crashW.Close()
 	if err != nil {
 		parentEnd.Close()
 		outR.Close()
 		errR.Close()
+		crashR.Close()
 		return nil, fmt.Errorf("start worker %s: %w", exe, err)
 	}
 	w := &worker{
@@ -138,6 +151,8 @@ func spawnWorker() (*worker, error) {
 		dead:    make(chan struct{}),
 		exited:  make(chan struct{}),
 	}
+	w.crash.done = make(chan struct{})
+	go w.crash.read(crashR)
 	registry.add(w)
 	go w.readLoop()
 	go func() {
@@ -232,7 +247,57 @@ func (w *worker) deathError(cause error) error {
 		}
 		return fmt.Errorf("worker pid %d closed its control connection", w.pid)
 	}
+	if reason := w.crash.reason(); reason != "" {
+		return fmt.Errorf("worker pid %d crashed (%s)", w.pid, reason)
+	}
 	return fmt.Errorf("worker pid %d %s", w.pid, describeExit(w.state))
+}
+
+// WorkerCrashFD is the worker's descriptor for the Go runtime's crash
+// report: a worker's main points fd 2 there (kernel/engine does, as for
+// the engine itself), and the parent reads it for a one-line reason instead
+// of forwarding hundreds of lines of the interpreter's stacks into the cell.
+const WorkerCrashFD = 4
+
+// crashReport collects the start of a worker's crash report.
+type crashReport struct {
+	mu   sync.Mutex
+	b    []byte
+	done chan struct{} // closed at EOF: the worker is gone
+}
+
+func (c *crashReport) read(r *os.File) {
+	defer close(c.done)
+	defer r.Close()
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := r.Read(buf)
+		c.mu.Lock()
+		if room := 16<<10 - len(c.b); room > 0 && n > 0 {
+			c.b = append(c.b, buf[:min(n, room)]...)
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// reason is the runtime's "fatal error:" or "panic:" line, if the worker
+// crashed (waiting briefly for the report to be read).
+func (c *crashReport) reason() string {
+	select {
+	case <-c.done:
+	case <-time.After(time.Second):
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, line := range strings.Split(string(c.b), "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") {
+			return line
+		}
+	}
+	return ""
 }
 
 // exitCode is Python's exitcode: the exit status, or -signal.
