@@ -180,12 +180,6 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	if !hasEnv(cmd.Env, "GOTRACEBACK") {
-		// A panic in a goroutine of the notebook kills the engine; Go
-		// would print every goroutine's stack, all of it yaegi's
-		// internals, into the cell. The panic line says what happened.
-		cmd.Env = append(cmd.Env, "GOTRACEBACK=none")
-	}
 	if c.opts.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env, envMemoryLimit+"="+strconv.FormatUint(c.opts.MemoryLimit, 10))
 	}
@@ -252,16 +246,6 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 		p.kill()
 		return nil, fmt.Errorf("start the engine: %w", ctx.Err())
 	}
-}
-
-// hasEnv reports whether env sets name.
-func hasEnv(env []string, name string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, name+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // startLocked starts cmd from one OS thread that never exits, so that
@@ -582,7 +566,12 @@ func (c *Client) crashed(p *process, out language.Output) language.ExecuteResult
 	waitTimeout(&p.readers, time.Second)
 	p.mu.Lock()
 	why := crashReason(p.status, p.crashH.String()+"\n"+p.crashAt+"\n"+p.stderrT.String())
+	report := p.crashH.String()
 	p.mu.Unlock()
+	if report != "" {
+		// For whoever debugs goproc: the kernel's log, not the cell.
+		fmt.Fprintf(c.log, "goproc: the engine crashed; the Go runtime's report begins:\n%s\n", report)
+	}
 	msg := fmt.Sprintf("the Go engine crashed (%s); the notebook's state was reset", why)
 	if err := c.replace(context.Background()); err != nil {
 		msg += "; restarting it failed: " + err.Error()
