@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,42 @@ func TestTrailingNilNotShown(t *testing.T) {
 	}
 	if o := in.Run(ctx, "6*7"); o.Err != nil || o.Result["text/plain"] != "42" {
 		t.Errorf("6*7: %+v %v", o.Result, o.Err)
+	}
+}
+
+// A Process gets only the globals its function can reach, through the
+// functions it calls and the types it uses.
+func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
+	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range []string{
+		"var a = 1\nvar big = make([]int, 1000)\ntype T struct{ N int }\nvar cfg = T{2}",
+		"func (t T) Get() int { return t.N + a }",
+		"func f() int { return a }\nfunc g() int { return f() }\nfunc h(t T) int { return t.Get() }\nfunc none() {}",
+		"counter := 5",
+		"func usesCounter() int { return counter }",
+	} {
+		if o := in.Run(ctx, c); o.Err != nil {
+			t.Fatalf("%s: %s", c, o.Err.Value)
+		}
+	}
+	names := func(fn string) string {
+		var ns []string
+		for n := range in.GlobalsFor(fn) {
+			ns = append(ns, n)
+		}
+		sort.Strings(ns)
+		return strings.Join(ns, ",")
+	}
+	for fn, want := range map[string]string{"f": "a", "g": "a", "h": "a", "none": "", "usesCounter": "counter"} {
+		if got := names(fn); got != want {
+			t.Errorf("GlobalsFor(%s) = %q, want %q", fn, got, want)
+		}
+	}
+	if _, ok := in.Globals()["big"]; !ok {
+		t.Error("Globals() lost big")
 	}
 }

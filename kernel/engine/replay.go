@@ -38,10 +38,32 @@ type replayChunk struct {
 	declares []string        // top-level names
 	methodOf []string        // the receiver type of each method declared
 	refs     map[string]bool // identifiers used anywhere in it
+	// declRefs holds, for each name it declares, the identifiers its
+	// declaration uses (for a type, its methods' too): GlobalsFor follows
+	// these, finer than refs, to send a child only the globals it reaches.
+	declRefs map[string]map[string]bool
+}
+
+// identsIn adds the identifiers in n to set.
+func identsIn(n ast.Node, set map[string]bool) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			set[id.Name] = true
+		}
+		return true
+	})
+}
+
+// declRefsOf returns c.declRefs[name], creating it.
+func (c *replayChunk) declRefsOf(name string) map[string]bool {
+	if c.declRefs[name] == nil {
+		c.declRefs[name] = map[string]bool{}
+	}
+	return c.declRefs[name]
 }
 
 func newReplayChunk(src string) *replayChunk {
-	c := &replayChunk{src: src, refs: map[string]bool{}}
+	c := &replayChunk{src: src, refs: map[string]bool{}, declRefs: map[string]map[string]bool{}}
 	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+src, parser.SkipObjectResolution)
 	if err != nil {
 		c.eager = true
@@ -55,11 +77,14 @@ func newReplayChunk(src string) *replayChunk {
 		case *ast.FuncDecl:
 			switch {
 			case d.Recv != nil && len(d.Recv.List) == 1:
-				c.methodOf = append(c.methodOf, receiverType(d.Recv.List[0].Type))
+				t := receiverType(d.Recv.List[0].Type)
+				c.methodOf = append(c.methodOf, t)
+				identsIn(d, c.declRefsOf(t))
 			case d.Name.Name == "init":
 				c.eager = true
 			default:
 				c.declares = append(c.declares, d.Name.Name)
+				identsIn(d, c.declRefsOf(d.Name.Name))
 			}
 		case *ast.GenDecl:
 			for _, sp := range d.Specs {
@@ -67,9 +92,11 @@ func newReplayChunk(src string) *replayChunk {
 				case *ast.ValueSpec:
 					for _, n := range sp.Names {
 						c.declares = append(c.declares, n.Name)
+						identsIn(sp, c.declRefsOf(n.Name))
 					}
 				case *ast.TypeSpec:
 					c.declares = append(c.declares, sp.Name.Name)
+					identsIn(sp, c.declRefsOf(sp.Name.Name))
 				}
 			}
 		}
@@ -154,16 +181,38 @@ func (in *Interpreter) ensureDeclared(name string) error {
 
 // closure returns the chunks name needs (see the top of this file). Call
 // with mu held.
-func (rs *replayState) closure(name string) map[int]bool {
+func (rs *replayState) closure(name string) map[int]bool { return closureOf(rs.chunks, name) }
+
+// reachableNames returns the top-level names fn can reach, declaration by
+// declaration: the latest declaration of each name it uses, every method of
+// a type it uses, and theirs in turn.
+func reachableNames(chunks []*replayChunk, fn string) map[string]bool {
+	return walkDecls(chunks, fn, func(i int, n string) map[string]bool { return chunks[i].declRefs[n] })
+}
+
+// closureOf returns the indexes of the chunks name needs: whole chunks,
+// since a chunk is evaluated whole.
+func closureOf(chunks []*replayChunk, name string) map[int]bool {
 	need := map[int]bool{}
-	if len(rs.chunks) == 0 {
-		return need
-	}
+	walkDecls(chunks, name, func(i int, _ string) map[string]bool {
+		if need[i] {
+			return nil
+		}
+		need[i] = true
+		return chunks[i].refs
+	})
+	return need
+}
+
+// walkDecls walks the names reachable from name: for each, the latest chunk
+// declaring it and every chunk declaring methods of it, following the names
+// next returns for chunk i and name n. It returns the names seen.
+func walkDecls(chunks []*replayChunk, name string, next func(i int, n string) map[string]bool) map[string]bool {
 	// The latest chunk declaring each name, and every chunk declaring
 	// methods of a type (they all count: a later one may add a method).
 	latest := map[string]int{}
 	methods := map[string][]int{}
-	for i, c := range rs.chunks {
+	for i, c := range chunks {
 		for _, n := range c.declares {
 			latest[n] = i
 		}
@@ -180,23 +229,19 @@ func (rs *replayState) closure(name string) map[int]bool {
 			continue
 		}
 		seen[n] = true
-		chunks := methods[n]
+		idxs := methods[n]
 		if i, ok := latest[n]; ok {
-			chunks = append(chunks, i)
+			idxs = append(idxs, i)
 		}
-		for _, i := range chunks {
-			if need[i] {
-				continue
-			}
-			need[i] = true
-			for r := range rs.chunks[i].refs {
+		for _, i := range idxs {
+			for r := range next(i, n) {
 				if !seen[r] {
 					work = append(work, r)
 				}
 			}
 		}
 	}
-	return need
+	return seen
 }
 
 // evalChunks evaluates the chunks in want that are not done, in notebook

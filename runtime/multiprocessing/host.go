@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"sync/atomic"
 )
 
@@ -45,6 +46,25 @@ type Rebuilder interface {
 	SetGlobals(globals map[string]json.RawMessage) error
 	// Func returns the notebook's top-level function called name.
 	Func(name string) (reflect.Value, error)
+}
+
+// globalsSelector is implemented by a Host that can tell which globals a
+// function can reach: a Process gets only those (a pool still gets every
+// global, as its functions are not known when its workers start).
+type globalsSelector interface {
+	GlobalsFor(fn string) map[string]json.RawMessage
+}
+
+// globalsFor returns the globals a child running fn needs: none for a
+// standard-library function.
+func globalsFor(h Host, fn string) map[string]json.RawMessage {
+	if strings.Contains(fn, ".") {
+		return map[string]json.RawMessage{}
+	}
+	if s, ok := h.(globalsSelector); ok {
+		return s.GlobalsFor(fn)
+	}
+	return h.Globals()
 }
 
 // hostContext returns the running cell's context, or Background.

@@ -134,7 +134,7 @@ func (p *Process) Start() error {
 	ctx := hostContext()
 	id := &identity{Name: p.Name, Ident: ident, Daemon: p.Daemon, ParentName: currentName(), ParentPid: os.Getpid()}
 	prog := h.Program()
-	globals := h.Globals()
+	globals := globalsFor(h, name)
 	var w *worker
 	for attempt := 0; ; attempt++ {
 		w, err = acquireFreshWorker()
