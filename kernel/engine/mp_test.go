@@ -218,3 +218,18 @@ func TestChildCrashReportedInOneLine(t *testing.T) {
 		t.Errorf("the runtime's stacks reached the cell:\n%s", r.text("stderr"))
 	}
 }
+
+// A pool's workers get the globals a function reaches with its first chunk,
+// as they were when the pool first ran it; a later pool sees later values.
+func TestPoolGlobalsAsOfFirstUse(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "import (\"fmt\"; \"multiprocessing\")")
+	run(t, c, "var scale = 2\nvar unused = make([]int, 100000)\nfunc scaled(x int) int { return x * scale + len(unused)*0 }\nfunc plain(x int) int { return x + 1 }")
+	res, r := run(t, c, "pool := multiprocessing.NewPool(1)\nr1, _ := pool.Map(scaled, []int{1})\nscale = 3\nr2, _ := pool.Map(scaled, []int{1})\nr3, _ := pool.Map(plain, []int{1})\npool.Close()\npool2 := multiprocessing.NewPool(1)\nr4, _ := pool2.Map(scaled, []int{1})\npool2.Close()\nfmt.Println(r1, r2, r3, r4)")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	if out := r.text("stdout"); out != "[2] [2] [2] [3]\n" {
+		t.Errorf("got %q, want %q", out, "[2] [2] [2] [3]\n")
+	}
+}

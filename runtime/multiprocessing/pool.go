@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -41,6 +42,25 @@ type Pool struct {
 	slots   sync.WaitGroup
 	stopped chan struct{} // closed when every slot has ended
 	workers map[*worker]struct{}
+	// globals holds, per function, the globals it reaches as they were
+	// when the pool first ran it: its workers see those values, as a
+	// forked worker sees the values of when it was forked.
+	globals map[string]map[string]json.RawMessage
+}
+
+// globalsOf returns the globals fn reaches as the pool's workers see them.
+func (p *Pool) globalsOf(fn string) map[string]json.RawMessage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if g, ok := p.globals[fn]; ok {
+		return g
+	}
+	if p.globals == nil {
+		p.globals = map[string]map[string]json.RawMessage{}
+	}
+	g := globalsFor(currentHost(), fn)
+	p.globals[fn] = g
+	return g
 }
 
 type poolState int
@@ -145,6 +165,7 @@ func NewPool(n int, opts ...PoolOption) *Pool {
 
 // poolCall is one Map/StarMap/Apply/Imap call.
 type poolCall struct {
+	globals  map[string]json.RawMessage
 	fnName   string
 	fnType   reflect.Type
 	items    reflect.Value // the items (a slice)
@@ -190,7 +211,10 @@ func (p *Pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bo
 	if !star && ft.NumIn() != 1 && !(ft.IsVariadic() && ft.NumIn() <= 2) {
 		return nil, fmt.Errorf("pool: %s takes %d arguments; Map needs a function of one argument (use StarMap for several)", name, ft.NumIn())
 	}
-	c := &poolCall{fnName: name, fnType: ft, items: iv, star: star, done: make(chan struct{})}
+	// A worker gets the globals fn reaches with its first chunk of fn
+	// (see poolSlot.send).
+	c := &poolCall{fnName: name, fnType: ft, items: iv, star: star, done: make(chan struct{}),
+		globals: p.globalsOf(name)}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	go c.abortOnInterrupt(hostContext())
 	if ft.NumOut() > 0 && ft.Out(0) != errorType {
@@ -424,7 +448,14 @@ func (s *poolSlot) start() error {
 	h := currentHost()
 	prog := h.Program()
 	from, chunks := w.catchUp(prog)
-	diff, hashes := w.globalsDiff(h.Globals())
+	// Only what the initializer reaches: each function's globals go with
+	// its first chunk (poolSlot.send), so a large global no function uses
+	// is not copied into every worker.
+	initGlobals := map[string]json.RawMessage{}
+	if p.initName != "" {
+		initGlobals = globalsFor(h, p.initName)
+	}
+	diff, hashes := w.globalsDiff(initGlobals)
 	m := &message{Op: opPoolInit, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: diff,
 		Func: p.initName, Args: p.initArgs,
 		Identity: &identity{Name: s.name, Ident: "", Daemon: true, ParentName: currentName(), ParentPid: osGetpid()}}
@@ -463,6 +494,10 @@ func (s *poolSlot) send(job *chunkJob) (sentChunk, bool) {
 	}
 	from, chunks := w.catchUp(currentHost().Program())
 	m := &message{Op: opTasks, Seq: w.nextSeq(), From: from, Chunks: chunks, Func: c.fnName, Items: items, Enc: enc, Star: c.star}
+	diff, hashes := w.globalsDiff(c.globals)
+	if len(diff) > 0 {
+		m.Globals = diff
+	}
 	err = w.ctl.send(m)
 	if enc != encJSON {
 		putPayload(items)
@@ -473,6 +508,10 @@ func (s *poolSlot) send(job *chunkJob) (sentChunk, bool) {
 	}
 	// The worker replays in order: later chunks must not send these again.
 	w.replayed = from + len(chunks)
+	if w.sent == nil {
+		w.sent = map[string]uint64{}
+	}
+	maps.Copy(w.sent, hashes)
 	return sentChunk{job: job, seq: m.Seq}, true
 }
 

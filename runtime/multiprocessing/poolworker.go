@@ -101,7 +101,7 @@ func encodeResults(results reflect.Value) (json.RawMessage, string, error) {
 }
 
 func (s *server) runChunk(m *message) (json.RawMessage, string, *taskFailure, error) {
-	fn, _, err := s.prepare(&message{From: m.From, Chunks: m.Chunks, Func: m.Func})
+	fn, _, err := s.prepare(&message{From: m.From, Chunks: m.Chunks, Globals: m.Globals, Func: m.Func})
 	if err != nil {
 		return nil, "", nil, err
 	}
