@@ -595,7 +595,9 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 func crashReason(status, stderr string) string {
 	for _, line := range strings.Split(stderr, "\n") {
 		if line = strings.TrimSpace(line); isCrashLine(line) {
-			return line
+			// Go 1.23+ marks a panic that passed a recover, as yaegi's
+			// goroutines do; the notebook's author did not.
+			return strings.TrimSuffix(line, " [recovered, repanicked]")
 		}
 	}
 	if strings.HasPrefix(status, "exit status") {

@@ -134,7 +134,7 @@ func TestClientCrashRestarts(t *testing.T) {
 			t.Fatalf("%q: want a crash and restart, got %+v %+v (stderr %q)", code, res, res.Error, r.text("stderr"))
 		}
 		t.Logf("%q -> %s in %v", code, res.Error.Value, time.Since(start))
-		if !strings.Contains(res.Error.Value, reason) {
+		if !strings.Contains(res.Error.Value, reason) || strings.Contains(res.Error.Value, "repanicked") {
 			t.Errorf("%q: the error does not give the reason %q: %s", code, reason, res.Error.Value)
 		}
 		// The reason, not every goroutine's stack through yaegi.

@@ -294,7 +294,7 @@ func (c *crashReport) reason() string {
 	defer c.mu.Unlock()
 	for _, line := range strings.Split(string(c.b), "\n") {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") {
-			return line
+			return strings.TrimSuffix(line, " [recovered, repanicked]") // yaegi's goroutines recover and re-panic
 		}
 	}
 	return ""
