@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goproc/goproc/kernel/crashreport"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/outband"
 )
@@ -119,9 +120,9 @@ type process struct {
 	nextID  int64
 	sink    language.Output // where output goes now
 	streams [2]*streamState
-	stderrT tail   // the last stderr text, for crash reports
-	crashH  head   // the start of the runtime's crash report (fd 5)
-	crashAt string // the Go runtime's last "fatal error:"/"panic:" line
+	stderrT tail                // the last stderr text, for crash reports
+	crash   *crashreport.Report // the runtime's crash report (fd 5)
+	crashAt string              // the Go runtime's last "fatal error:"/"panic:" line
 	ends    chan endMark
 	readers sync.WaitGroup
 }
@@ -218,10 +219,10 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	}
 	ready := make(chan event, 1)
 	p.calls[0] = ready
-	p.readers.Add(3)
+	p.readers.Add(2)
 	go p.readOutput(0, outR)
 	go p.readOutput(1, errR)
-	go p.readCrash(crashR)
+	p.crash = crashreport.Read(crashR)
 	go p.readEvents(evR, c)
 	go func() {
 		err := cmd.Wait()
@@ -354,7 +355,7 @@ func (p *process) deliverText(i int, b []byte) {
 	if i == 1 {
 		p.stderrT.Write(b)
 		for _, line := range strings.Split(string(b), "\n") {
-			if isCrashLine(line) {
+			if crashreport.IsCrashLine(line) {
 				p.crashAt = line
 			}
 		}
@@ -564,9 +565,10 @@ wait:
 func (c *Client) crashed(p *process, out language.Output) language.ExecuteResult {
 	<-p.exited
 	waitTimeout(&p.readers, time.Second)
+	p.crash.Wait(time.Second)
+	report := p.crash.String()
 	p.mu.Lock()
-	why := crashReason(p.status, p.crashH.String()+"\n"+p.crashAt+"\n"+p.stderrT.String())
-	report := p.crashH.String()
+	why := crashReason(p.status, report+"\n"+p.crashAt+"\n"+p.stderrT.String())
 	p.mu.Unlock()
 	if report != "" {
 		// For whoever debugs goproc: the kernel's log, not the cell.
@@ -590,26 +592,16 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
-// crashReason finds the Go runtime's own words for a crash in the tail of
-// stderr, or describes the exit status.
-func crashReason(status, stderr string) string {
-	for _, line := range strings.Split(stderr, "\n") {
-		if line = strings.TrimSpace(line); isCrashLine(line) {
-			// Go 1.23+ marks a panic that passed a recover, as yaegi's
-			// goroutines do; the notebook's author did not.
-			return strings.TrimSuffix(line, " [recovered, repanicked]")
-		}
+// crashReason finds the Go runtime's own words for a crash in its report
+// and the tail of stderr, or describes the exit status.
+func crashReason(status, text string) string {
+	if why := crashreport.Reason(text); why != "" {
+		return why
 	}
 	if strings.HasPrefix(status, "exit status") {
 		return status + ": os.Exit was called or the process ended"
 	}
 	return status
-}
-
-// isCrashLine reports whether line is the Go runtime's own account of a
-// crash.
-func isCrashLine(line string) bool {
-	return strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime: out of memory")
 }
 
 func errorResult(name, value string) language.ExecuteResult {
@@ -758,38 +750,6 @@ func (c *Client) Close() error {
 }
 
 // tail keeps the last few KiB written to it.
-// readCrash keeps the start of what the Go runtime wrote to the engine's
-// fd 2 as it crashed (see redirectCrashOutput).
-func (p *process) readCrash(r *os.File) {
-	defer p.readers.Done()
-	defer r.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			p.crashH.Write(buf[:n])
-			p.mu.Unlock()
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// head keeps the first 16 KiB written to it.
-type head struct {
-	b []byte
-}
-
-func (h *head) Write(p []byte) {
-	if room := 16<<10 - len(h.b); room > 0 {
-		h.b = append(h.b, p[:min(room, len(p))]...)
-	}
-}
-
-func (h *head) String() string { return string(h.b) }
-
 type tail struct {
 	b []byte
 }

@@ -221,7 +221,7 @@ func (p *Process) watch(ctx context.Context, w *worker) {
 		p.mu.Unlock()
 		w.waitOutputAfterExit()
 		code = exitCode(w.state)
-		if reason := w.crash.reason(); reason != "" {
+		if reason := w.crashReason(); reason != "" {
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) crashed: %s\n", p.Name, w.pid, reason)))
 		}
 		break

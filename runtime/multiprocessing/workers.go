@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/goproc/goproc/kernel/crashreport"
 )
 
 // Environment variables of worker processes.
@@ -44,7 +46,7 @@ type worker struct {
 	dead    chan struct{} // closed when the control connection ended
 	exited  chan struct{} // closed when the process was reaped
 	state   *os.ProcessState
-	crash   crashReport // what the Go runtime wrote as the worker crashed
+	crash   *crashreport.Report // what the Go runtime wrote as the worker crashed
 
 	// Owned by whoever holds the worker (idle list, a Process, a pool slot).
 	replayed int               // Program chunks the worker has evaluated
@@ -151,8 +153,7 @@ func spawnWorker() (*worker, error) {
 		dead:    make(chan struct{}),
 		exited:  make(chan struct{}),
 	}
-	w.crash.done = make(chan struct{})
-	go w.crash.read(crashR)
+	w.crash = crashreport.Read(crashR)
 	registry.add(w)
 	go w.readLoop()
 	go func() {
@@ -247,7 +248,7 @@ func (w *worker) deathError(cause error) error {
 		}
 		return fmt.Errorf("worker pid %d closed its control connection", w.pid)
 	}
-	if reason := w.crash.reason(); reason != "" {
+	if reason := w.crashReason(); reason != "" {
 		return fmt.Errorf("worker pid %d crashed (%s)", w.pid, reason)
 	}
 	return fmt.Errorf("worker pid %d %s", w.pid, describeExit(w.state))
@@ -259,45 +260,11 @@ func (w *worker) deathError(cause error) error {
 // of forwarding hundreds of lines of the interpreter's stacks into the cell.
 const WorkerCrashFD = 4
 
-// crashReport collects the start of a worker's crash report.
-type crashReport struct {
-	mu   sync.Mutex
-	b    []byte
-	done chan struct{} // closed at EOF: the worker is gone
-}
-
-func (c *crashReport) read(r *os.File) {
-	defer close(c.done)
-	defer r.Close()
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := r.Read(buf)
-		c.mu.Lock()
-		if room := 16<<10 - len(c.b); room > 0 && n > 0 {
-			c.b = append(c.b, buf[:min(n, room)]...)
-		}
-		c.mu.Unlock()
-		if err != nil {
-			return
-		}
-	}
-}
-
-// reason is the runtime's "fatal error:" or "panic:" line, if the worker
-// crashed (waiting briefly for the report to be read).
-func (c *crashReport) reason() string {
-	select {
-	case <-c.done:
-	case <-time.After(time.Second):
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, line := range strings.Split(string(c.b), "\n") {
-		if line = strings.TrimSpace(line); strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") {
-			return strings.TrimSuffix(line, " [recovered, repanicked]") // yaegi's goroutines recover and re-panic
-		}
-	}
-	return ""
+// crashReason is the Go runtime's account of the worker's crash, or "" if
+// it did not crash (waiting briefly for the report to be read).
+func (w *worker) crashReason() string {
+	w.crash.Wait(time.Second)
+	return crashreport.Reason(w.crash.String())
 }
 
 // exitCode is Python's exitcode: the exit status, or -signal.
