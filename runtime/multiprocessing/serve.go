@@ -179,11 +179,8 @@ func (s *server) catchUp(m *message) error {
 		return fmt.Errorf("program out of step: have %d chunks, got chunks from %d", len(s.program), m.From)
 	}
 	program := append(s.program[:len(s.program):len(s.program)], m.Chunks...)
-	replaying.Store(true)
-	restore := silenceOutput()
-	err := s.r.Replay(Program{Chunks: program})
-	restore()
-	replaying.Store(false)
+	var err error
+	rebuilding(func() { err = s.r.Replay(Program{Chunks: program}) })
 	if err != nil {
 		return fmt.Errorf("rebuild the notebook in the child: %w", err)
 	}
@@ -192,6 +189,18 @@ func (s *server) catchUp(m *message) error {
 	s.host.program = program
 	s.host.mu.Unlock()
 	return nil
+}
+
+// rebuilding runs f, which evaluates the parent's declarations, with the
+// worker's output silenced (what they print, the notebook printed already)
+// and starting processes refused (a global initialiser that starts one
+// would start it in every child).
+func rebuilding(f func()) {
+	replaying.Store(true)
+	restore := silenceOutput()
+	f()
+	restore()
+	replaying.Store(false)
 }
 
 // prepare catches up, sets globals and finds the function to run.
@@ -231,20 +240,15 @@ func (s *server) prepare(m *message) (reflect.Value, bool, error) {
 	if m.Func == "" {
 		return reflect.Value{}, true, nil
 	}
+	var fn reflect.Value
+	var err error
+	find := func() { fn, err = s.r.Func(m.Func) }
 	if d, ok := s.r.(lazyRebuilder); ok && d.NeedsDeclaring(m.Func) {
-		// Func evaluates the declarations it needs first: like a replay,
-		// silently and without starting processes.
-		replaying.Store(true)
-		restore := silenceOutput()
-		fn, err := s.r.Func(m.Func)
-		restore()
-		replaying.Store(false)
-		if err != nil {
-			return reflect.Value{}, true, fmt.Errorf("find %s in the child: %w", m.Func, err)
-		}
-		return fn, true, nil
+		// Func evaluates the declarations it needs first: a rebuild.
+		rebuilding(find)
+	} else {
+		find()
 	}
-	fn, err := s.r.Func(m.Func)
 	if err != nil {
 		return reflect.Value{}, true, fmt.Errorf("find %s in the child: %w", m.Func, err)
 	}
