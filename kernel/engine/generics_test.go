@@ -2,45 +2,14 @@ package engine
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 )
 
-// cellOutput is a file a test interpreter writes to; take returns what was
-// written since the last take (writes to a file are done when they return).
-type cellOutput struct {
-	f   *os.File
-	off int64
-}
-
-func newCellOutput(t *testing.T) *cellOutput {
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return &cellOutput{f: f}
-}
-
-func (c *cellOutput) take() string {
-	b, err := os.ReadFile(c.f.Name())
-	if err != nil {
-		return err.Error()
-	}
-	s := string(b[c.off:])
-	c.off = int64(len(b))
-	return s
-}
-
 // Go 1.22's slices, maps and cmp work in cells as the Go documentation
 // describes them, including what yaegi's own generic sources lack.
 func TestGenericStdlibPackages(t *testing.T) {
-	out := newCellOutput(t)
-	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, out := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, `import ("fmt"; "slices"; "maps"; "strings"; "cmp")`)
 	if o := in.Run(ctx, "xs := []int{3, 1, 2}\nss := []string{\"b\", \"a\"}\nfs := []float64{2.5, -1}\nma := map[string]int{\"a\": 1, \"b\": 2}\ntype P struct{ N string; A int }\nps := []P{{\"x\", 3}, {\"y\", 1}, {\"z\", 3}}\ntype myInts []int"); o.Err != nil {
@@ -83,11 +52,7 @@ func TestGenericStdlibPackages(t *testing.T) {
 // Where yaegi cannot do something with generics, the error says what to
 // write instead.
 func TestGenericLimitsExplained(t *testing.T) {
-	out := newCellOutput(t)
-	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, "import (\"fmt\"; \"slices\")\nxs := []int{3, 1, 2}")
 	for _, c := range []struct{ code, want string }{
@@ -111,11 +76,7 @@ func TestGenericLimitsExplained(t *testing.T) {
 // which yaegi cannot compile, is declared with the result's type; the
 // cell's other statements run once, in order.
 func TestTopLevelDefineFromGenericResult(t *testing.T) {
-	out := newCellOutput(t)
-	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, out := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, `import ("fmt"; "slices"; "maps")`)
 	for _, c := range []struct{ code, want string }{

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -10,23 +9,49 @@ import (
 	"time"
 )
 
-// newTestInterpreter returns an interpreter whose stdout and stderr go to
-// pipes, and a function that returns what was written so far.
-func newTestInterpreter(t *testing.T) (*Interpreter, func() string) {
+// newTestInterpreter returns an interpreter whose stdout and stderr go to a
+// file, and that file (see cellOutput).
+func newTestInterpreter(t *testing.T) (*Interpreter, *cellOutput) {
 	t.Helper()
-	r, w, err := os.Pipe()
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf strings.Builder
-	done := make(chan struct{})
-	go func() { io.Copy(&buf, r); close(done) }()
-	in, err := NewInterpreter(Config{Stdout: w, Stderr: w})
+	return in, out
+}
+
+// cellOutput is the file a test interpreter writes to. Writes to a file are
+// done when they return, so what a cell printed is there when Run returns.
+type cellOutput struct {
+	f   *os.File
+	off int64
+}
+
+func newCellOutput(t *testing.T) *cellOutput {
+	f, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close(); <-done })
-	return in, func() string { time.Sleep(20 * time.Millisecond); return buf.String() }
+	t.Cleanup(func() { f.Close() })
+	return &cellOutput{f: f}
+}
+
+// all returns everything written so far.
+func (c *cellOutput) all() string {
+	b, err := os.ReadFile(c.f.Name())
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// take returns what was written since the last take.
+func (c *cellOutput) take() string {
+	s := c.all()
+	out := s[c.off:]
+	c.off = int64(len(s))
+	return out
 }
 
 func TestInterpreterBasics(t *testing.T) {
@@ -66,8 +91,8 @@ func TestInterpreterBasics(t *testing.T) {
 	if o := in.Run(ctx, "sq(3)"); o.Err != nil || o.Result["text/plain"] != "9" {
 		t.Fatalf("after interrupt: %+v", o)
 	}
-	if !strings.Contains(out(), "hi\n") {
-		t.Fatalf("output missing: %q", out())
+	if !strings.Contains(out.all(), "hi\n") {
+		t.Fatalf("output missing: %q", out.all())
 	}
 	if p := in.Program(); len(p.Chunks) < 2 {
 		t.Fatalf("program: %q", p.Chunks)
@@ -78,10 +103,7 @@ func TestInterpreterBasics(t *testing.T) {
 // earlier cell cannot cross as JSON and quietly starts as nil.
 func TestSetGlobalsInterfaceValues(t *testing.T) {
 	newIn := func() *Interpreter {
-		in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
-		if err != nil {
-			t.Fatal(err)
-		}
+		in, _ := newTestInterpreter(t)
 		return in
 	}
 	ctx := context.Background()
@@ -113,10 +135,7 @@ func TestSetGlobalsInterfaceValues(t *testing.T) {
 // A panic's traceback places a function of an earlier cell by that cell's
 // line, not by a line of the running cell.
 func TestPanicFramesInEarlierCells(t *testing.T) {
-	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, "import \"fmt\"\n\n// check panics on big input\nfunc check(x int) int {\n\tif x > 2 {\n\t\tvar m map[string]int\n\t\tm[\"x\"] = x\n\t}\n\treturn x\n}")
 	o := in.Run(ctx, "fmt.Println(\"start\")\nfor i := range 5 {\n\tcheck(i)\n}")
@@ -138,10 +157,7 @@ func TestPanicFramesInEarlierCells(t *testing.T) {
 // Functions whose parameters have no names can be called (the probe the
 // kernel inserts used to make yaegi mislay their arguments).
 func TestUnnamedParameters(t *testing.T) {
-	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	for _, c := range []string{
 		"import \"fmt\"",
@@ -162,11 +178,7 @@ func TestUnnamedParameters(t *testing.T) {
 // at the defer, and never again in later cells (yaegi alone re-ran them at
 // the end of every later cell).
 func TestCellDefers(t *testing.T) {
-	out := newCellOutput(t)
-	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, out := newTestInterpreter(t)
 	ctx := context.Background()
 	for _, c := range []struct{ code, want string }{
 		{`import "fmt"`, ""},
@@ -193,10 +205,7 @@ func TestCellDefers(t *testing.T) {
 // A trailing expression whose value is a nil interface (a call returning a
 // nil error) shows nothing; typed nils and other values still show.
 func TestTrailingNilNotShown(t *testing.T) {
-	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, "func ok() error { return nil }\nvar p *int")
 	if o := in.Run(ctx, "ok()"); o.Err != nil || o.Result != nil {
@@ -213,10 +222,7 @@ func TestTrailingNilNotShown(t *testing.T) {
 // A Process gets only the globals its function can reach, through the
 // functions it calls and the types it uses.
 func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
-	in, err := NewInterpreter(Config{Stdout: os.Stdout, Stderr: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	for _, c := range []string{
 		"var a = 1\nvar big = make([]int, 1000)\ntype T struct{ N int }\nvar cfg = T{2}",
