@@ -666,10 +666,11 @@ func (in *Interpreter) Program() multiprocessing.Program {
 // Globals implements multiprocessing.Host: every global that JSON can carry.
 func (in *Interpreter) Globals() map[string]json.RawMessage { return in.globalsJSON(nil) }
 
-// GlobalsFor implements the multiprocessing host's narrower Globals for a
-// Process: only the globals the function fn can reach, declaration by
-// declaration (see replay.go). The child cannot observe the others; encoding a million-element slice no target reads cost
-// every Start a quarter of a second.
+// GlobalsFor implements the multiprocessing host's narrower Globals: only
+// the globals the function fn can reach, declaration by declaration (see
+// replay.go). The child cannot observe the others; encoding a
+// million-element slice no target reads cost every Start a quarter of a
+// second.
 func (in *Interpreter) GlobalsFor(fn string) map[string]json.RawMessage {
 	in.mu.Lock()
 	for i := len(in.progIndex); i < len(in.program); i++ {

@@ -175,7 +175,7 @@ func (l *stdLoader) ensureImports(src string) error {
 	}
 	if needGenerics {
 		// The packages with generic sources, and sort, which
-		// genericSlicesExtra uses.
+		// genericSlices uses.
 		for _, p := range []string{"cmp", "maps", "slices", "sort"} {
 			if key, ok := stdsyms.Key(p); ok && !l.loaded[key] {
 				exports[key] = stdsyms.Build(key)

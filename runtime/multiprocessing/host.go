@@ -49,8 +49,8 @@ type Rebuilder interface {
 }
 
 // globalsSelector is implemented by a Host that can tell which globals a
-// function can reach: a Process gets only those (a pool still gets every
-// global, as its functions are not known when its workers start).
+// function can reach: a Process gets only those, and a pool worker those of
+// each function it runs, with its first chunk of it.
 type globalsSelector interface {
 	GlobalsFor(fn string) map[string]json.RawMessage
 }
