@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,27 @@ func TestPoolGlobalsAsOfFirstUse(t *testing.T) {
 	}
 	if out := r.text("stdout"); out != "[2] [2] [2] [3]\n" {
 		t.Errorf("got %q, want %q", out, "[2] [2] [2] [3]\n")
+	}
+}
+
+// A child does not re-run the initialisers of globals its function never
+// reads, even when a later cell imports a package (imports are evaluated on
+// arrival, alone).
+func TestChildSkipsUnreadInitialisers(t *testing.T) {
+	c := startClient(t)
+	marks := filepath.Join(t.TempDir(), "inits")
+	run(t, c, `import ("fmt"; "os"; "multiprocessing")`)
+	run(t, c, fmt.Sprintf("func initOnce() int {\n\tf, _ := os.OpenFile(%q, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)\n\tfmt.Fprintln(f, os.Getpid())\n\tf.Close()\n\treturn 1\n}\nvar expensive = initOnce()", marks))
+	run(t, c, "import \"strings\"\nfunc shout() { fmt.Println(strings.ToUpper(\"hi\")) }")
+	res, r := run(t, c, "p := multiprocessing.NewProcess(shout)\np.Start()\np.Join()")
+	if res.Status != "ok" || r.text("stdout") != "HI\n" {
+		t.Fatalf("%+v %q", res.Error, r.text("stdout"))
+	}
+	b, err := os.ReadFile(marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 1 {
+		t.Errorf("the initialiser ran %d times, want once (in the notebook):\n%s", n, b)
 	}
 }

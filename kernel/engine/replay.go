@@ -34,7 +34,8 @@ type replayState struct {
 type replayChunk struct {
 	src      string
 	done     bool
-	eager    bool            // evaluate on arrival: imports, init, or not parsable
+	eager    bool            // evaluate on arrival, after all before it: init, or not parsable
+	imports  bool            // only imports: evaluate on arrival, alone
 	declares []string        // top-level names
 	methodOf []string        // the receiver type of each method declared
 	refs     map[string]bool // identifiers used anywhere in it
@@ -70,7 +71,14 @@ func newReplayChunk(src string) *replayChunk {
 		return c
 	}
 	if len(f.Imports) > 0 {
-		c.eager = true
+		// The kernel keeps imports in chunks of their own; any other mix
+		// is evaluated with everything before it.
+		c.imports = true
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); !ok || gd.Tok != token.IMPORT {
+				c.imports, c.eager = false, true
+			}
+		}
 	}
 	for _, d := range f.Decls {
 		switch d := d.(type) {
@@ -141,6 +149,13 @@ func (in *Interpreter) Replay(p multiprocessing.Program) error {
 		c := newReplayChunk(p.Chunks[i])
 		rs.chunks = append(rs.chunks, c)
 		in.remember(p.Chunks[i])
+		if c.imports {
+			// Imports need nothing before them.
+			if err := in.evalChunks(map[int]bool{i: true}); err != nil {
+				return err
+			}
+			continue
+		}
 		if c.eager {
 			// Whatever an init or an unparsable chunk needs, it has
 			// before it: evaluate everything up to it, as in the notebook.
