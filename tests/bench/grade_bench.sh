@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 bin=${GOPROC:-}
 if [ -z "$bin" ]; then
   bin=$work/goproc
-  go build -o "$bin" .
+  CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .
 fi
 mkdir -p "$work/subs"
 n=0

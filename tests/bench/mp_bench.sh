@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=${GOPROC_TEST_BINARY:-}
-if [ -z "$bin" ]; then bin=$work/goproc; go build -o "$bin" .; fi
+if [ -z "$bin" ]; then bin=$work/goproc; CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .; fi
 baseline=${GOPROC_BASELINE:-../shared/baseline/mp_bench.py}
 py=/usr/bin/python3
 

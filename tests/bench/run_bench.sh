@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 runs=${RUNS:-5}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 bin=${GOPROC_TEST_BINARY:-}
-if [ -z "$bin" ]; then bin=$work/goproc; go build -o "$bin" .; fi
+if [ -z "$bin" ]; then bin=$work/goproc; CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .; fi
 "$bin" install --prefix "$work" >/dev/null
 export JUPYTER_PATH=$work/share/jupyter:/usr/share/jupyter JUPYTER_RUNTIME_DIR=$work/runtime
 time_it() { # label command...

@@ -36,7 +36,7 @@ trap cleanup EXIT
 bin=${GOPROC_TEST_BINARY:-}
 if [ -z "$bin" ]; then
   bin=$tmp/goproc
-  (cd "$root" && go build -o "$bin" .)
+  (cd "$root" && CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .)
 fi
 
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

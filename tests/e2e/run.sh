@@ -28,7 +28,7 @@ trap cleanup EXIT
 bin=${GOPROC_TEST_BINARY:-}
 if [ -z "$bin" ]; then
   bin="$tmp/bin/goproc"
-  (cd "$root" && go build -o "$bin" .)
+  (cd "$root" && CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .)
 else
   # Copy so that leftover processes are recognisable by path.
   mkdir -p "$tmp/bin" && cp "$bin" "$tmp/bin/goproc" && bin="$tmp/bin/goproc"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=${GOPROC_TEST_BINARY:-}
-if [ -z "$bin" ]; then bin=$work/goproc; go build -o "$bin" .; fi
+if [ -z "$bin" ]; then bin=$work/goproc; CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" .; fi
 export JUPYTER_PATH=$work/share/jupyter JUPYTER_DATA_DIR=$work/data JUPYTER_RUNTIME_DIR=$work/runtime
 "$bin" install --prefix "$work" >/dev/null
 notebooks=(notebooks/assignment.ipynb notebooks/sum_of_squares.ipynb)
