@@ -2,12 +2,14 @@
 // Landlock. Reads and execution are left alone; creating, writing, renaming
 // and removing files is allowed only beneath the given directories.
 //
-// Landlock applies to the calling thread and everything it executes, so a Go
-// program confines one locked thread and then re-executes itself from it (see
-// Exec): the new image and every process it starts are confined.
+// Landlock applies to the calling thread and everything it starts. A Go
+// program built without cgo confines all its threads at once (Process); one
+// built with cgo confines one locked thread and then re-executes itself from
+// it (Exec), so that the new image and every process it starts are confined.
 package confine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -71,23 +73,24 @@ type rulesetAttr struct {
 // pathBeneathAttr mirrors struct landlock_path_beneath_attr, which is packed.
 type pathBeneathAttr [12]byte
 
-// restrictThread confines the calling OS thread: writes only beneath dirs.
-func restrictThread(dirs []string) error {
+// ruleset creates a Landlock ruleset that allows writes only beneath dirs;
+// the caller closes the descriptor.
+func ruleset(dirs []string) (uintptr, error) {
 	abi := ABI()
 	if abi == 0 {
-		return fmt.Errorf("landlock is not available on this kernel")
+		return 0, fmt.Errorf("landlock is not available on this kernel")
 	}
 	rights := writeRights(abi)
 	attr := rulesetAttr{handledAccessFS: rights}
 	fd, _, errno := syscall.Syscall(sysCreateRuleset, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
 	if errno != 0 {
-		return fmt.Errorf("landlock_create_ruleset: %w", errno)
+		return 0, fmt.Errorf("landlock_create_ruleset: %w", errno)
 	}
-	defer syscall.Close(int(fd))
 	for _, dir := range dirs {
 		dfd, err := syscall.Open(dir, oPath|syscall.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("open %s: %w", dir, err)
+			syscall.Close(int(fd))
+			return 0, fmt.Errorf("open %s: %w", dir, err)
 		}
 		var pb pathBeneathAttr
 		*(*uint64)(unsafe.Pointer(&pb[0])) = rights
@@ -95,14 +98,52 @@ func restrictThread(dirs []string) error {
 		_, _, errno := syscall.Syscall6(sysAddRule, fd, rulePathBeneath, uintptr(unsafe.Pointer(&pb)), 0, 0, 0)
 		syscall.Close(dfd)
 		if errno != 0 {
-			return fmt.Errorf("landlock_add_rule %s: %w", dir, errno)
+			syscall.Close(int(fd))
+			return 0, fmt.Errorf("landlock_add_rule %s: %w", dir, errno)
 		}
 	}
+	return fd, nil
+}
+
+// restrictThread confines the calling OS thread: writes only beneath dirs.
+func restrictThread(dirs []string) error {
+	fd, err := ruleset(dirs)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(int(fd))
 	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0, 0, 0, 0); errno != 0 {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", errno)
 	}
 	if _, _, errno := syscall.RawSyscall(sysRestrictSelf, fd, 0, 0); errno != 0 {
 		return fmt.Errorf("landlock_restrict_self: %w", errno)
+	}
+	return nil
+}
+
+// ErrThreadsUnsupported is returned by Process when the Go runtime cannot
+// run a system call on all its threads (a binary linked with cgo); Exec
+// then confines the process instead.
+var ErrThreadsUnsupported = errors.New("confining every thread needs a binary built without cgo (CGO_ENABLED=0)")
+
+// Process confines writes to dirs for every thread of the running process,
+// and so for every thread and process it starts from now on. It needs no
+// re-execution, but works only in a binary built without cgo: otherwise it
+// returns ErrThreadsUnsupported with the process unchanged.
+func Process(dirs []string) error {
+	fd, err := ruleset(dirs)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(int(fd))
+	if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); errno != 0 {
+		if errno == syscall.ENOTSUP {
+			return ErrThreadsUnsupported
+		}
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS) on every thread: %w", errno)
+	}
+	if _, _, errno := syscall.AllThreadsSyscall(sysRestrictSelf, fd, 0, 0); errno != 0 {
+		return fmt.Errorf("landlock_restrict_self on every thread: %w", errno)
 	}
 	return nil
 }

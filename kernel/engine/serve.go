@@ -92,8 +92,8 @@ var runtimeStderr *os.File
 
 // applyLimits applies the limits the client asked for in the environment:
 // an address-space cap, a cap on processes the notebook may start, and write
-// confinement to the working directory (which re-executes the engine). It
-// returns how writes are confined, for the client to report.
+// confinement to the working directory (a cgo build re-executes the engine
+// for that). It returns how writes are confined, for the client to report.
 func applyLimits() string {
 	if v := os.Getenv(envMemoryLimit); v != "" {
 		if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 {
@@ -116,11 +116,19 @@ func applyLimits() string {
 		return done
 	}
 	dir, err := os.Getwd()
-	if err == nil {
+	if err != nil {
+		return "not confined: " + err.Error()
+	}
+	done := "writes confined to " + dir + " (Landlock)"
+	dirs := []string{dir, "/dev"}
+	if err = confine.Process(dirs); err == nil {
+		return done
+	}
+	if errors.Is(err, confine.ErrThreadsUnsupported) {
+		// A cgo build: confine one thread and re-execute from it.
 		var exe string
 		if exe, err = os.Executable(); err == nil {
-			env := append(os.Environ(), envConfined+"=writes confined to "+dir+" (Landlock)")
-			err = confine.Exec([]string{dir, "/dev"}, exe, os.Args, env)
+			err = confine.Exec(dirs, exe, os.Args, append(os.Environ(), envConfined+"="+done))
 		}
 	}
 	// Only reached when confinement failed.

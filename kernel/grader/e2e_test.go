@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goproc/goproc/kernel/notebook"
 )
 
 // goprocBinary is the goproc binary the end-to-end tests run: the one
@@ -136,5 +138,99 @@ func TestGradeSamples(t *testing.T) {
 	}
 	if strings.Contains(gb.WriteConfinement, "not available") {
 		t.Logf("write confinement: %s", gb.WriteConfinement)
+	}
+}
+
+// TestGradeConfinesWrites grades a submission that writes inside and
+// outside its working directory, from the engine's goroutines and from a
+// child process, and checks that only the writes inside succeed.
+func TestGradeConfinesWrites(t *testing.T) {
+	if goprocBinary == "" {
+		t.Skip("end-to-end: needs the goproc binary (not with -short or GOPROC_SKIP_E2E)")
+	}
+	if v, err := landlockABI(); err != nil || v == 0 {
+		t.Skipf("Landlock not available: %v", err)
+	}
+	dir, outside := t.TempDir(), t.TempDir()
+	code := fmt.Sprintf(`import (
+	"fmt"
+	"os"
+	"sync"
+
+	"multiprocessing"
+)
+
+func try(path string) string {
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		return "denied " + path
+	}
+	return "wrote " + path
+}
+
+func report(path string) { fmt.Println(try(path)) }
+
+fmt.Println(try("inside.txt"))
+var wg sync.WaitGroup
+lines := make([]string, 8)
+for i := range lines {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		lines[i] = try(fmt.Sprintf("%%s/engine%%d.txt", %q, i))
+	}()
+}
+wg.Wait()
+for _, l := range lines {
+	fmt.Println(l)
+}
+p := &multiprocessing.Process{Target: report, Args: []any{%q + "/child.txt"}}
+if err := p.Start(); err != nil {
+	panic(err)
+}
+p.Join()
+`, outside, outside)
+	src := &notebook.Notebook{NBFormat: 4, NBFormatMinor: 5,
+		Metadata: map[string]any{"kernelspec": map[string]any{"name": "goproc", "display_name": "Go (goproc)", "language": "go"}},
+		Cells:    []*notebook.Cell{cell("code", "w_answer", answer, code)}}
+	writeNB(t, filepath.Join(dir, "source.ipynb"), src)
+	writeNB(t, filepath.Join(dir, "subs", "student.ipynb"), src)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(goprocBinary, "grade", "--source", filepath.Join(dir, "source.ipynb"),
+		"--out", out, "--quiet", filepath.Join(dir, "subs"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("goproc grade: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "feedback", "student.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := notebook.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, c := range fb.Cells {
+		if m, ok := MetaOf(c); !ok || m.GradeID != "w_answer" {
+			continue
+		}
+		for _, o := range c.Outputs {
+			if o.Text != nil {
+				text.WriteString(string(*o.Text))
+			}
+			text.WriteString(o.EName + o.EValue)
+		}
+	}
+	got := text.String()
+	want := []string{"wrote inside.txt", "denied " + outside + "/child.txt"}
+	for i := range 8 {
+		want = append(want, fmt.Sprintf("denied %s/engine%d.txt", outside, i))
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("want %q in the cell's output:\n%s", w, got)
+		}
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+		t.Errorf("the submission wrote outside its working directory: %v", entries)
 	}
 }
