@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +61,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limi
 	if err != nil {
 		return "", err
 	}
+	defer rec.Close()
 	eng := &guardedEngine{start: start, lim: lim}
 	defer eng.Close()
 	_, err = nbexec.Run(ctx, eng, nb, nbexec.Options{
@@ -336,35 +335,6 @@ func plainText(data map[string]any) string {
 		return b.String()
 	}
 	return ""
-}
-
-// writeRecord replaces the record file atomically, so that a test cell never
-// reads half of it.
-func writeRecord(path string, r *grade.Record) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("encoding the record of cell outputs: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".record-*")
-	if err == nil {
-		_, err = tmp.Write(b)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(tmp.Name(), 0o644)
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("writing the record of cell outputs: %w", err)
-	}
-	return nil
 }
 
 func byteSize(n int) string {

@@ -144,6 +144,10 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 			return nil, fmt.Errorf("source notebook %s: %w", opts.Source, err)
 		}
 	}
+	rs, err := newRestorer(source)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opts.Source, err)
+	}
 	subs, err := findSubmissions(opts.Source, opts.Submissions)
 	if err != nil {
 		return nil, err
@@ -178,7 +182,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				results[i] = gradeOne(ctx, opts, source, srcBytes, mine[i])
+				results[i] = gradeOne(ctx, opts, rs, srcBytes, mine[i])
 				bar.done(results[i])
 			}
 		}()
@@ -328,7 +332,8 @@ func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 
 // gradeOne grades one submission; it never fails: what went wrong is in
 // the result.
-func gradeOne(ctx context.Context, opts Options, source *notebook.Notebook, srcBytes []byte, sub submission) Result {
+func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, sub submission) Result {
+	source := rs.source
 	t0 := time.Now()
 	res := Result{Student: sub.Student, File: sub.Path}
 	feedbackPath := filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
@@ -351,7 +356,7 @@ func gradeOne(ctx context.Context, opts Options, source *notebook.Notebook, srcB
 	if err != nil {
 		return failed(source, res, fmt.Errorf("the submission is not a notebook: %w", err), t0)
 	}
-	restored, changes, err := Restore(source, nb)
+	restored, changes, err := rs.restore(nb)
 	if err != nil {
 		return failed(source, res, err, t0)
 	}

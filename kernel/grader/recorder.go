@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,38 +26,64 @@ type Recorder struct {
 
 	mu  sync.Mutex
 	rec grade.Record
+	f   *os.File // the record, rewritten in place
 	err error
 }
 
 // NewRecorder creates an empty record in dir, or in a new temporary
 // directory when dir is "" (removed by Close).
 func NewRecorder(dir string) (*Recorder, error) {
-	r := &Recorder{rec: grade.Record{Cells: map[string]grade.Cell{}}}
+	var tempDir string
 	if dir == "" {
 		d, err := os.MkdirTemp("", "goproc-grade-")
 		if err != nil {
 			return nil, fmt.Errorf("creating the record of cell outputs: %w", err)
 		}
-		dir, r.tempDir = d, d
+		dir, tempDir = d, d
 	}
 	p, err := filepath.Abs(filepath.Join(dir, "outputs.json"))
+	if err == nil {
+		var r *Recorder
+		if r, err = newRecorderAt(p); err == nil {
+			r.tempDir = tempDir
+			return r, nil
+		}
+	}
+	if tempDir != "" {
+		os.RemoveAll(tempDir)
+	}
+	return nil, fmt.Errorf("creating the record of cell outputs: %w", err)
+}
+
+// newRecorderAt creates an empty record at path.
+func newRecorderAt(path string) (*Recorder, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating the record of cell outputs: %w", err)
 	}
-	r.path = p
-	if err := writeRecord(p, &r.rec); err != nil {
+	r := &Recorder{path: path, f: f, rec: grade.Record{Cells: map[string]grade.Cell{}}}
+	if err := r.write(); err != nil {
+		f.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// newRecorderAt creates an empty record at path.
-func newRecorderAt(path string) (*Recorder, error) {
-	r := &Recorder{path: path, rec: grade.Record{Cells: map[string]grade.Cell{}}}
-	if err := writeRecord(path, &r.rec); err != nil {
-		return nil, err
+// write replaces the record's contents. The file is rewritten in place, not
+// replaced: a new file per cell costs the grader an inode each time. Cells
+// read the record while they run and the record changes only between
+// cells, so no cell sees it half written.
+func (r *Recorder) write() error {
+	b, err := json.Marshal(&r.rec)
+	if err == nil {
+		if _, err = r.f.WriteAt(b, 0); err == nil {
+			err = r.f.Truncate(int64(len(b)))
+		}
 	}
-	return r, nil
+	if err != nil {
+		return fmt.Errorf("writing the record of cell outputs: %w", err)
+	}
+	return nil
 }
 
 // Path is the record's file.
@@ -84,7 +111,7 @@ func (r *Recorder) Record(c *notebook.Cell, truncated bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rec.Cells[m.GradeID] = recordOf(c, truncated)
-	if err := writeRecord(r.path, &r.rec); err != nil && r.err == nil {
+	if err := r.write(); err != nil && r.err == nil {
 		r.err = err
 	}
 }
@@ -96,10 +123,14 @@ func (r *Recorder) Err() error {
 	return r.err
 }
 
-// Close removes the record if NewRecorder made its directory.
+// Close closes the record, and removes it if NewRecorder made its
+// directory.
 func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.f.Close()
 	if r.tempDir != "" {
-		return os.RemoveAll(r.tempDir)
+		err = os.RemoveAll(r.tempDir)
 	}
-	return nil
+	return err
 }

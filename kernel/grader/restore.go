@@ -32,18 +32,41 @@ func (c Change) String() string {
 // in the source. Answers (solution cells) and cells the student added are
 // kept.
 func Restore(source, submission *notebook.Notebook) (*notebook.Notebook, []Change, error) {
-	srcIDs, err := graded(source)
+	r, err := newRestorer(source)
 	if err != nil {
-		return nil, nil, fmt.Errorf("source notebook: %w", err)
-	}
-	rel, err := Release(source)
-	if err != nil {
-		return nil, nil, fmt.Errorf("source notebook: %w", err)
+		return nil, nil, err
 	}
 	out, err := clone(submission)
 	if err != nil {
 		return nil, nil, err
 	}
+	return r.restore(out)
+}
+
+// restorer restores submissions of one source notebook: what Restore needs
+// of the source is worked out once, not once per submission.
+type restorer struct {
+	source *notebook.Notebook
+	srcIDs map[string]int     // grade_id → index of the source's cell
+	rel    *notebook.Notebook // the student version, for "modified"
+}
+
+func newRestorer(source *notebook.Notebook) (*restorer, error) {
+	srcIDs, err := graded(source)
+	if err != nil {
+		return nil, fmt.Errorf("source notebook: %w", err)
+	}
+	rel, err := Release(source)
+	if err != nil {
+		return nil, fmt.Errorf("source notebook: %w", err)
+	}
+	return &restorer{source: source, srcIDs: srcIDs, rel: rel}, nil
+}
+
+// restore is Restore on a submission the caller hands over: it is changed
+// and returned, not copied.
+func (r *restorer) restore(out *notebook.Notebook) (*notebook.Notebook, []Change, error) {
+	source, srcIDs, rel := r.source, r.srcIDs, r.rel
 	// Keep only the first cell for each grade_id the source knows.
 	subIdx := map[string]int{}
 	var cells []*notebook.Cell
