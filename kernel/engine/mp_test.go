@@ -256,3 +256,55 @@ func TestChildSkipsUnreadInitialisers(t *testing.T) {
 		t.Errorf("the initialiser ran %d times, want once (in the notebook):\n%s", n, b)
 	}
 }
+
+// TestChildGOMAXPROCS: a worker bootstraps on one P, but its target and
+// pool tasks run with the notebook's GOMAXPROCS, and commands they start
+// see the notebook's environment.
+func TestChildGOMAXPROCS(t *testing.T) {
+	for _, env := range []string{"", "3"} {
+		t.Run("GOMAXPROCS="+env, func(t *testing.T) {
+			o := Options{Binary: testBinary, Log: os.Stderr, NoSpare: true}
+			if env != "" {
+				o.Env = append(os.Environ(), "GOMAXPROCS="+env)
+			} else {
+				for _, kv := range os.Environ() {
+					if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+						o.Env = append(o.Env, kv)
+					}
+				}
+			}
+			c, err := Start(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			code := `import ("fmt"; "os"; "runtime"; "multiprocessing")
+func procs() string { return fmt.Sprintf("%d %q", runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS")) }
+func report() { fmt.Println("process", procs()) }
+func task(int) string { return procs() }
+fmt.Println("parent", procs())
+p := &multiprocessing.Process{Target: report}
+p.Start()
+p.Join()
+pool := multiprocessing.NewPool(2)
+got, err := pool.Map(task, []int{1, 2})
+pool.Close()
+fmt.Println("pool", got.([]string)[0], err)`
+			res, r := run(t, c, code)
+			if res.Status != "ok" {
+				t.Fatalf("%+v\n%s", res.Error, r.text("stderr"))
+			}
+			lines := strings.Split(strings.TrimSpace(r.text("stdout")), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("output:\n%s", r.text("stdout"))
+			}
+			parent := strings.TrimPrefix(lines[0], "parent ")
+			if env != "" && parent != env+` "`+env+`"` {
+				t.Fatalf("parent: %s", lines[0])
+			}
+			if lines[1] != "process "+parent || lines[2] != "pool "+parent+" <nil>" {
+				t.Fatalf("children do not run as the notebook does:\n%s", r.text("stdout"))
+			}
+		})
+	}
+}
