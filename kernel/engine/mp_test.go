@@ -308,3 +308,64 @@ fmt.Println("pool", got.([]string)[0], err)`
 		})
 	}
 }
+
+// TestStartDoesNotWaitForTheChild: Start returns before a new child has
+// rebuilt the notebook, so processes started in a row start up side by
+// side; a child that cannot rebuild it reports why and exits with code 1.
+func TestStartDoesNotWaitForTheChild(t *testing.T) {
+	// No warm workers: every Start gets a worker spawned for it.
+	c, err := Start(context.Background(), Options{Binary: testBinary, Log: os.Stderr, NoSpare: true,
+		Env: append(os.Environ(), "GOPROC_MP_SPARES=0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustRun := func(code string) *recorder {
+		t.Helper()
+		res, r := run(t, c, code)
+		if res.Status != "ok" {
+			t.Fatalf("%q: %+v\nstderr: %s", code, res.Error, r.text("stderr"))
+		}
+		return r
+	}
+	mustRun(`import ("fmt"; "multiprocessing")
+func hello(i int) { fmt.Println("hello", i) }`)
+	// Eight starts in a row: each returns before its child is up, and
+	// every child runs.
+	r := mustRun(`var ps []*multiprocessing.Process
+for i := range 8 {
+	p := &multiprocessing.Process{Target: hello, Args: []any{i}}
+	if err := p.Start(); err != nil {
+		panic(err)
+	}
+	ps = append(ps, p)
+}
+for _, p := range ps {
+	p.Join()
+}`)
+	out := r.text("stdout")
+	for i := range 8 {
+		if !strings.Contains(out, fmt.Sprintf("hello %d\n", i)) {
+			t.Fatalf("child %d missing:\n%s", i, out)
+		}
+	}
+
+	mustRun(`func boom() int {
+	if multiprocessing.CurrentProcess().Name != "MainProcess" {
+		panic("refusing to initialise in a child")
+	}
+	return 1
+}
+var needed = boom()
+func useNeeded() { fmt.Println("child sees", needed) }`)
+	r = mustRun(`p := &multiprocessing.Process{Target: useNeeded}
+fmt.Println("start:", p.Start())
+p.Join()
+fmt.Println("exit code", p.ExitCode())`)
+	if got := r.text("stdout"); got != "start: <nil>\nexit code 1\n" {
+		t.Fatalf("stdout: %q", got)
+	}
+	if e := r.text("stderr"); !strings.Contains(e, "could not start:") || !strings.Contains(e, "refusing to initialise in a child") {
+		t.Fatalf("stderr: %q", e)
+	}
+}

@@ -103,7 +103,10 @@ func mayStart(n int) error {
 
 // Start starts the child process. It returns an error if the process was
 // started before, if the target or an argument cannot be sent to a child, or
-// if the child cannot run the target (e.g. the notebook fails to rebuild).
+// if no child can be started. Like Python's start(), it does not wait for a
+// new child to be ready: if the child cannot run the target (the notebook
+// fails to rebuild in it), it says why on the cell's stderr and exits with
+// code 1.
 func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -136,14 +139,30 @@ func (p *Process) Start() error {
 	prog := h.Program()
 	globals := globalsFor(h, name)
 	var w *worker
+	starting := false // the worker has yet to confirm that the target runs
 	for attempt := 0; ; attempt++ {
-		w, err = acquireFreshWorker()
+		var spawned bool
+		w, spawned, err = acquireFreshWorker()
 		if err != nil {
 			return fmt.Errorf("start process %s: %w", p.Name, err)
 		}
 		from, chunks := w.catchUp(prog)
 		diff, hashes := w.globalsDiff(globals)
 		m := &message{Op: opRun, Seq: w.nextSeq(), From: from, Chunks: chunks, Globals: diff, Func: name, Args: args, Identity: id, Reusable: reuseEnabled()}
+		if spawned {
+			// A new worker takes milliseconds to start Go and rebuild the
+			// notebook. As Python's start() returns once it has forked,
+			// Start returns once the request is on its way: processes
+			// started in a row start up side by side, and watch reports a
+			// rebuild that fails as the process's error.
+			if err := w.ctl.send(m); err != nil {
+				w.signal(syscall.SIGKILL)
+				return fmt.Errorf("start process %s: %w", p.Name, w.deathError(err))
+			}
+			w.sent, w.replayed, w.markSeq = hashes, len(prog.Chunks), m.Seq
+			starting = true
+			break
+		}
 		reply, err := w.request(ctx, m)
 		if err != nil {
 			w.signal(syscall.SIGKILL)
@@ -170,7 +189,7 @@ func (p *Process) Start() error {
 	children.Lock()
 	children.set[p] = struct{}{}
 	children.Unlock()
-	go p.watch(ctx, w)
+	go p.watch(ctx, w, starting)
 	go refreshIdle(prog)
 	replenishLater()
 	return nil
@@ -183,10 +202,25 @@ func (w *worker) nextSeq() uint64 {
 
 // watch waits for the target to finish (the worker may then be reused) or
 // the worker to exit, and terminates the child if the cell is interrupted.
-func (p *Process) watch(ctx context.Context, w *worker) {
-	code, reuse := NotExited, false
+// starting: the worker has not yet confirmed that the target runs; if it
+// cannot run it, the process ends with exit code 1 and says why on stderr.
+func (p *Process) watch(ctx context.Context, w *worker, starting bool) {
+	code, reuse, terminated := NotExited, false, false
 	for {
 		m, err := w.await(ctx)
+		if err == nil && starting && m.Op == opStarted {
+			starting = false
+			if m.Err == "" {
+				continue
+			}
+			p.mu.Lock()
+			p.finished = true
+			p.mu.Unlock()
+			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) could not start: %s\n", p.Name, w.pid, m.Err)))
+			w.retire()
+			code = 1
+			break
+		}
 		if err == nil && m.Op == opDone {
 			p.mu.Lock()
 			p.finished = true
@@ -204,6 +238,7 @@ func (p *Process) watch(ctx context.Context, w *worker) {
 				continue
 			}
 			// The cell that started the process was interrupted.
+			terminated = true
 			w.signal(syscall.SIGTERM)
 			go func() {
 				select {
@@ -223,6 +258,8 @@ func (p *Process) watch(ctx context.Context, w *worker) {
 		code = exitCode(w.state)
 		if reason := w.crashReason(); reason != "" {
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) crashed: %s\n", p.Name, w.pid, reason)))
+		} else if starting && !terminated {
+			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) could not start: its worker %s\n", p.Name, w.pid, describeExit(w.state))))
 		}
 		break
 	}

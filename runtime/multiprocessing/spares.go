@@ -65,18 +65,22 @@ func isDead(w *worker) bool {
 }
 
 // acquireWorker returns an idle worker, or starts one.
-func acquireWorker() (*worker, error) { return acquire(true) }
+func acquireWorker() (*worker, error) {
+	w, _, err := acquire(true)
+	return w, err
+}
 
 // acquireFreshWorker is acquireWorker for a Process: unless reuse is on, it
 // takes only a worker that never ran anything, so a Process is a fresh OS
-// process.
-func acquireFreshWorker() (*worker, error) { return acquire(reuseEnabled()) }
+// process. spawned reports a worker started just now, which has not
+// finished starting up.
+func acquireFreshWorker() (w *worker, spawned bool, err error) { return acquire(reuseEnabled()) }
 
-func acquire(usedOK bool) (*worker, error) {
+func acquire(usedOK bool) (*worker, bool, error) {
 	spares.Lock()
 	if spares.shutdown {
 		spares.Unlock()
-		return nil, errShutdown
+		return nil, false, errShutdown
 	}
 	spares.used = true
 	for i := len(spares.idle) - 1; i >= 0; i-- {
@@ -92,7 +96,7 @@ func acquire(usedOK bool) (*worker, error) {
 		idleSince.Delete(w)
 		go replenish()
 		w.used = true
-		return w, nil
+		return w, false, nil
 	}
 	spares.Unlock()
 	// No replenish here: spares started now would compete for the CPU with
@@ -102,7 +106,7 @@ func acquire(usedOK bool) (*worker, error) {
 	if w != nil {
 		w.used = true
 	}
-	return w, err
+	return w, err == nil, err
 }
 
 // releaseWorker returns a worker that finished cleanly to the idle list.
