@@ -17,7 +17,8 @@
 //
 //	import __goproc "<compiled helper package>" // Display(v ...any); Clear(x any)
 //	import __mp "<runtime/multiprocessing>"      // Probe(name string) bool
-//	Prelude                                      // __goprocProbing, __goprocMin, __goprocMax
+//	Prelude                                      // __goprocProbing
+//	MinMaxPrelude (before a chunk that UsesMinMax) // __goprocMin, __goprocMax
 //
 // Clear must clear a map or zero a slice (reflect.Value.Clear).
 //

@@ -53,7 +53,7 @@ func newNotebook(t *testing.T) *notebook {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, src := range []string{`import __goproc "goproctest/helpers"`, `import __mp "goproctest/mp"`, cell.Prelude} {
+	for _, src := range []string{`import __goproc "goproctest/helpers"`, `import __mp "goproctest/mp"`, cell.Prelude, cell.MinMaxPrelude} {
 		if _, err := nb.i.Eval(src); err != nil {
 			t.Fatalf("prelude: %v", err)
 		}

@@ -60,6 +60,8 @@ type Interpreter struct {
 	progIndex []*replayChunk   // program chunks parsed for GlobalsFor, in order
 	lastChunk int
 	evalLock  sync.Mutex
+	minMax    sync.Once // evaluates cell.MinMaxPrelude
+	minMaxErr error
 }
 
 type declInfo struct {
@@ -425,6 +427,16 @@ func (in *Interpreter) eval(ctx context.Context, src string) (v reflect.Value, e
 	}()
 	if err := in.std.ensureImports(src); err != nil {
 		return reflect.Value{}, err
+	}
+	if cell.UsesMinMax(src) {
+		in.minMax.Do(func() {
+			if _, err := in.yi.Eval(cell.MinMaxPrelude); err != nil {
+				in.minMaxErr = fmt.Errorf("the helpers behind min and max: %w", err)
+			}
+		})
+		if in.minMaxErr != nil {
+			return reflect.Value{}, in.minMaxErr
+		}
 	}
 	in.stderr.startCapture()
 	defer in.stderr.stopCapture()
