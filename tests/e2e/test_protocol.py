@@ -132,7 +132,11 @@ class ExecuteTests(unittest.TestCase):
 
     def test_stop_on_error_aborts_queued(self):
         k = self.k
-        ids = [k.kc.execute('panic("first")'), k.kc.execute("1"), k.kc.execute("2")]
+        # The failing cell runs long enough for the next two to be queued
+        # behind it (a cell that fails in a millisecond can be answered
+        # before this client has sent them, and then they are not queued).
+        ids = [k.kc.execute('import "time"\ntime.Sleep(200 * time.Millisecond)\npanic("first")'),
+               k.kc.execute("1"), k.kc.execute("2")]
         statuses = [k.wait_reply(i)["content"]["status"] for i in ids]
         self.assertEqual(statuses, ["error", "aborted", "aborted"])
         self.assertEqual(k.run("3")[0]["status"], "ok")
