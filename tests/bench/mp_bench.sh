@@ -96,14 +96,15 @@ for method in fork forkserver; do
 done
 # The same benchmarks with fork inside a running ipykernel, where students
 # run them (the issue's bars are set against these): jupyter_client runs the
-# baseline script's main in the kernel.
+# baseline script in the kernel's own namespace (so that Pool can pickle its
+# functions by name, as it does for a notebook's).
 $py - "$baseline" >> "$work/python.jsonl" 2>/dev/null <<'PY' || true
 import json, sys
 from jupyter_client.manager import start_new_kernel
 km, kc = start_new_kernel(kernel_name="python3")
 try:
     code = ("import sys\nsys.argv = ['mp_bench.py', 'fork', '7', 'proc_start_join,pool_map_10k,pool_map_100k']\n"
-            "exec(compile(open(%r).read(), 'mp_bench.py', 'exec'), {'__name__': '__main__'})" % sys.argv[1])
+            "exec(compile(open(%r).read(), 'mp_bench.py', 'exec'), globals())" % sys.argv[1])
     out = []
     kc.execute_interactive(code, timeout=300, output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
     for line in "".join(out).splitlines():
