@@ -257,32 +257,33 @@ func TestChildSkipsUnreadInitialisers(t *testing.T) {
 	}
 }
 
-// TestChildGOMAXPROCS: a worker bootstraps on one P, but its target and
-// pool tasks run with the notebook's GOMAXPROCS, and commands they start
-// see the notebook's environment.
-func TestChildGOMAXPROCS(t *testing.T) {
-	for _, env := range []string{"", "3"} {
-		t.Run("GOMAXPROCS="+env, func(t *testing.T) {
+// TestChildRuntimeSettings: a worker bootstraps with its own GOMAXPROCS and
+// GOGC, but its target and pool tasks run with the notebook's, and commands
+// they start see the notebook's environment.
+func TestChildRuntimeSettings(t *testing.T) {
+	for _, env := range [][]string{nil, {"GOMAXPROCS=3", "GOGC=50"}} {
+		t.Run(strings.Join(env, ","), func(t *testing.T) {
 			o := Options{Binary: testBinary, Log: os.Stderr, NoSpare: true}
-			if env != "" {
-				o.Env = append(os.Environ(), "GOMAXPROCS="+env)
-			} else {
-				for _, kv := range os.Environ() {
-					if !strings.HasPrefix(kv, "GOMAXPROCS=") {
-						o.Env = append(o.Env, kv)
-					}
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "GOGC=") {
+					o.Env = append(o.Env, kv)
 				}
 			}
+			o.Env = append(o.Env, env...)
 			c, err := Start(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			code := `import ("fmt"; "os"; "runtime"; "multiprocessing")
-func procs() string { return fmt.Sprintf("%d %q", runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS")) }
-func report() { fmt.Println("process", procs()) }
-func task(int) string { return procs() }
-fmt.Println("parent", procs())
+			code := `import ("fmt"; "os"; "runtime"; "runtime/debug"; "multiprocessing")
+func settings() string {
+	gc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gc)
+	return fmt.Sprintf("procs=%d gogc=%d env=%q,%q", runtime.GOMAXPROCS(0), gc, os.Getenv("GOMAXPROCS"), os.Getenv("GOGC"))
+}
+func report() { fmt.Println("process", settings()) }
+func task(int) string { return settings() }
+fmt.Println("parent", settings())
 p := &multiprocessing.Process{Target: report}
 p.Start()
 p.Join()
@@ -299,7 +300,7 @@ fmt.Println("pool", got.([]string)[0], err)`
 				t.Fatalf("output:\n%s", r.text("stdout"))
 			}
 			parent := strings.TrimPrefix(lines[0], "parent ")
-			if env != "" && parent != env+` "`+env+`"` {
+			if env != nil && parent != `procs=3 gogc=50 env="3","50"` {
 				t.Fatalf("parent: %s", lines[0])
 			}
 			if lines[1] != "process "+parent || lines[2] != "pool "+parent+" <nil>" {

@@ -17,7 +17,7 @@ var poolBaseline int
 
 func (s *server) poolInit(m *message) {
 	fn, _, err := s.prepare(m)
-	userProcs()
+	userSettings()
 	if err == nil && fn.IsValid() {
 		var args []reflect.Value
 		args, err = decodeArgs(fn, m.Args)

@@ -103,7 +103,7 @@ type server struct {
 // in the worker may start processes itself.
 func ServeWorker(ctx context.Context, r Rebuilder) error {
 	os.Unsetenv(workerEnv) // commands the notebook runs are not workers
-	restoreProcsEnv()
+	restoreUserEnv()
 	signal.Ignore(os.Interrupt)
 	if os.Getppid() == 1 {
 		return errors.New("multiprocessing worker: the parent is gone")
@@ -272,7 +272,7 @@ func (s *server) run(m *message) {
 	}
 	self.Store(m.Identity)
 	childCounter.Store(0)
-	userProcs()
+	userSettings()
 	s.reply(&message{Op: opStarted, Seq: m.Seq, Reusable: true})
 	baseline := runtime.NumGoroutine()
 	var p *recovered
@@ -430,35 +430,4 @@ func silenceOutput() (restore func()) {
 			}
 		}
 	}
-}
-
-// A worker bootstraps — Go's start-up, the interpreter, the notebook's
-// declarations — on one P: that work is serial, and with more Ps the
-// runtime starts threads that spin looking for work, CPU that other
-// processes on a busy machine need (measured: ~6% of a grading run's CPU).
-// The target or pool tasks then run with the parent's setting, so a target
-// that starts goroutines runs them in parallel as in the notebook.
-var userProcsOnce sync.Once
-
-// restoreProcsEnv puts the parent's GOMAXPROCS back into the environment,
-// for the commands the notebook runs and the worker's own children.
-func restoreProcsEnv() {
-	if v := os.Getenv(userProcsEnv); v != "" {
-		os.Setenv("GOMAXPROCS", v)
-	} else {
-		os.Unsetenv("GOMAXPROCS")
-	}
-	os.Unsetenv(userProcsEnv)
-}
-
-// userProcs gives the worker the parent's GOMAXPROCS setting, once, before
-// the first target or task runs.
-func userProcs() {
-	userProcsOnce.Do(func() {
-		if n, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && n > 0 {
-			runtime.GOMAXPROCS(n)
-			return
-		}
-		runtime.SetDefaultGOMAXPROCS()
-	})
 }

@@ -22,9 +22,6 @@ import (
 const (
 	// workerEnv marks a worker process; its value is the nesting depth.
 	workerEnv = "GOPROC_MP_WORKER"
-	// userProcsEnv carries the GOMAXPROCS setting of the worker's parent
-	// (empty: none) while the worker's own is 1.
-	userProcsEnv = "GOPROC_MP_GOMAXPROCS"
 	// executableEnv overrides the binary started as a worker (tests).
 	executableEnv = "GOPROC_MP_EXECUTABLE"
 	// maxProcessesEnv caps the processes started (see SetMaxProcesses).
@@ -130,10 +127,8 @@ func spawnWorker() (*worker, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe)
-	// The worker starts on one P (bootstrapPROCS); it gets the parent's
-	// GOMAXPROCS setting back before the first target runs.
-	cmd.Env = append(workerEnviron(), workerEnv+"="+strconv.Itoa(depth+1),
-		"GOMAXPROCS=1", userProcsEnv+"="+os.Getenv("GOMAXPROCS"))
+	cmd.Env = append(workerEnviron(), workerEnv+"="+strconv.Itoa(depth+1))
+	cmd.Env = append(cmd.Env, bootstrapEnv()...)
 	cmd.Stdout, cmd.Stderr = outW, errW
 	cmd.ExtraFiles = []*os.File{childEnd, crashW} // fd 3, and fd 4: WorkerCrashFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -178,7 +173,7 @@ func workerEnviron() []string {
 	env := os.Environ()
 	out := env[:0:0]
 	for _, kv := range env {
-		if strings.HasPrefix(kv, workerEnv+"=") || strings.HasPrefix(kv, "GOMAXPROCS=") || strings.HasPrefix(kv, userProcsEnv+"=") {
+		if strings.HasPrefix(kv, workerEnv+"=") || isBootstrapEntry(kv) {
 			continue
 		}
 		out = append(out, kv)
