@@ -370,3 +370,26 @@ fmt.Println("exit code", p.ExitCode())`)
 		t.Fatalf("stderr: %q", e)
 	}
 }
+
+// TestChildMemoryLimit: under a memory cap the engine's children get the
+// same soft memory limit as the engine, so they collect harder near the cap
+// they inherit instead of running out of memory.
+func TestChildMemoryLimit(t *testing.T) {
+	c, err := Start(context.Background(), Options{Binary: testBinary, Log: os.Stderr, NoSpare: true, MemoryLimit: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res, r := run(t, c, `import ("fmt"; "runtime/debug"; "multiprocessing")
+func limit() { fmt.Println("child", debug.SetMemoryLimit(-1)) }
+fmt.Println("engine", debug.SetMemoryLimit(-1))
+p := &multiprocessing.Process{Target: limit}
+p.Start()
+p.Join()`)
+	if res.Status != "ok" {
+		t.Fatalf("%+v\n%s", res.Error, r.text("stderr"))
+	}
+	if got, want := r.text("stdout"), fmt.Sprintf("engine %d\nchild %d\n", 1<<29, 1<<29); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

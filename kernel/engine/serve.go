@@ -102,6 +102,11 @@ func applyLimits() string {
 				fmt.Fprintf(os.Stderr, "goproc engine: memory limit not applied: %v\n", err)
 			}
 			debug.SetMemoryLimit(int64(n / 2))
+			// Children inherit the address-space cap: give them the same
+			// soft limit, so that they collect harder near it too.
+			if os.Getenv("GOMEMLIMIT") == "" {
+				os.Setenv("GOMEMLIMIT", strconv.FormatUint(n/2, 10))
+			}
 		}
 	}
 	if v := os.Getenv(envMaxProcesses); v != "" {
