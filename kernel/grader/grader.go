@@ -380,6 +380,13 @@ func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, 
 		// wasted CPU that other submissions need (measured: 2.4 -> 3.0/s).
 		env = append(env, "GOPROC_MP_SPARES=0")
 	}
+	if os.Getenv("GOGC") == "" {
+		// A submission's engine and children live for seconds: collecting
+		// their small heaps four times less often saves ~9% of a grading
+		// run's CPU (grade_bench). The memory cap still holds: the engine
+		// sets the runtime's soft memory limit to half of it.
+		env = append(env, "GOGC=400")
+	}
 	start := func(ctx context.Context) (language.Engine, error) {
 		return opts.NewEngine(ctx, engine.Options{
 			Binary:        opts.Binary,
