@@ -190,6 +190,10 @@ func PanicMessage(msg string) string {
 // chunkLines is the line-number space of one chunk id.
 const chunkLines = 100_000
 
+// MaxChunkID is the largest id WithChunkID numbers lines with: Go's
+// scanner takes line numbers up to 1<<30.
+const MaxChunkID = (1<<30)/chunkLines - 1
+
 // WithChunkID returns src (a chunk's Src or NoDisplay) with a //line
 // directive after its prefix line that numbers the lines id*100000+2, …,
 // so that a panic's frames say which chunk each function came from
@@ -197,7 +201,7 @@ const chunkLines = 100_000
 // Positions map back with CellPos of the chunk whose Src it was.
 func WithChunkID(src string, id int) string {
 	i := strings.IndexByte(src, '\n')
-	if i < 0 || id <= 0 || strings.Count(src, "\n") >= chunkLines-2 {
+	if i < 0 || id <= 0 || id > MaxChunkID || strings.Count(src, "\n") >= chunkLines-2 {
 		return src
 	}
 	return src[:i+1] + "//line :" + strconv.Itoa(id*chunkLines+2) + ":1\n" + src[i+1:]

@@ -245,6 +245,15 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		in.remember(named(ch.Src))
 		return nil
 	default:
+		if len(ch.Declares) == 0 {
+			// Statements that declare nothing run inside a function: what
+			// they compute on the way is freed when they end. At the top
+			// level yaegi keeps every intermediate value in its global
+			// frame for good, so a cell that printed len(make([]byte,
+			// 1<<30)) would hold its gigabyte, and every cell would make
+			// that frame, copied whole when it grows, larger.
+			named = func(src string) string { return cell.WithChunkID(inFunc(src), id) }
+		}
 		src := ch.Src
 		if ch.Display {
 			_, err := in.eval(ctx, named(src))
@@ -276,17 +285,33 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 	}
 }
 
-// chunkRef is a chunk evaluated earlier, for placing a panic's frames.
-type chunkRef struct {
-	seq  int // the cell's evaluation number
-	code string
-	ch   cell.Chunk
+// inFunc wraps a statement chunk's source (";\n" then the statements) in
+// func() { ... }(), keeping the statements' lines and columns. The leading
+// ";" stays: yaegi v0.16.1 takes source that starts with "func" for
+// declarations, and then runs the call again at the next cell's define.
+func inFunc(src string) string {
+	body, ok := strings.CutPrefix(src, ";\n")
+	if !ok {
+		return src
+	}
+	return ";func() {\n" + body + "}()\n"
 }
 
-// rememberChunk records a chunk and returns its id (see cell.WithChunkID).
-// Only chunks that declare something can show up in a later cell's panic (a
-// function, a method, a func value kept in a global), so only they are kept
-// past their cell.
+// chunkRef is a chunk evaluated earlier, for placing a panic's frames.
+type chunkRef struct {
+	seq     int // the cell's evaluation number
+	code    string
+	ch      cell.Chunk
+	current map[string]bool // what it declares that no later chunk redeclared
+}
+
+// rememberChunk records a chunk and returns its id (see cell.WithChunkID),
+// or 0 if every id is taken. Only chunks that declare something can show up
+// in a later cell's panic (a function, a method, a func value kept in a
+// global), so only they are kept past their cell, and only until later
+// chunks have redeclared all they declared (or repeated them: a cell run
+// again). Ids go round: the line numbers that carry them are bounded, and a
+// long session evaluates more chunks than there are ids.
 func (in *Interpreter) rememberChunk(seq int, code string, ch cell.Chunk) int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -294,13 +319,33 @@ func (in *Interpreter) rememberChunk(seq int, code string, ch cell.Chunk) int {
 		in.chunks = map[int]chunkRef{}
 	}
 	for id, r := range in.chunks {
-		if r.seq != seq && r.ch.Kind != cell.Decl && len(r.ch.Declares) == 0 {
+		if r.seq == seq {
+			continue
+		}
+		for _, n := range ch.Declares {
+			delete(r.current, n)
+		}
+		superseded := len(r.ch.Declares) > 0 && len(r.current) == 0 || r.ch.Src == ch.Src
+		if superseded || r.ch.Kind != cell.Decl && len(r.ch.Declares) == 0 {
 			delete(in.chunks, id)
 		}
 	}
-	in.lastChunk++
-	in.chunks[in.lastChunk] = chunkRef{seq: seq, code: code, ch: ch}
-	return in.lastChunk
+	id := in.lastChunk
+	for range cell.MaxChunkID {
+		if id++; id > cell.MaxChunkID {
+			id = 1
+		}
+		if _, taken := in.chunks[id]; !taken {
+			current := map[string]bool{}
+			for _, n := range ch.Declares {
+				current[n] = true
+			}
+			in.lastChunk = id
+			in.chunks[id] = chunkRef{seq: seq, code: code, ch: ch, current: current}
+			return id
+		}
+	}
+	return 0
 }
 
 // describeFrame turns a frame yaegi printed ("300002:5: panic:
@@ -488,7 +533,13 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		msg := cell.PanicMessage(fmt.Sprint(p.Value))
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
-			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
+			line := "    " + in.describeFrame(f, code, ch, id)
+			// The cell's statements run in a function literal (inFunc):
+			// its call and body are the cell's own top level.
+			line = strings.Replace(line, "    main.func(...)  (line ", "    main(...)  (line ", 1)
+			if line != tb[len(tb)-1] {
+				tb = append(tb, line)
+			}
 		}
 		return &language.Error{Name: "panic", Value: msg, Traceback: tb}
 	}

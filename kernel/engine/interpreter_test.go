@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"github.com/goproc/goproc/kernel/cell"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -250,5 +252,84 @@ func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
 	}
 	if _, ok := in.Globals()["big"]; !ok {
 		t.Error("Globals() lost big")
+	}
+}
+
+// TestStatementsFreeWhatTheyCompute: a cell's statements do not keep the
+// values they compute on the way (at the top level yaegi keeps them in its
+// global frame for good), and run once.
+func TestStatementsFreeWhatTheyCompute(t *testing.T) {
+	in, out := newTestInterpreter(t)
+	ctx := context.Background()
+	mustRun := func(code string) CellOutcome {
+		t.Helper()
+		o := in.Run(ctx, code)
+		if o.Err != nil {
+			t.Fatalf("%q: %s: %s", code, o.Err.Name, o.Err.Value)
+		}
+		return o
+	}
+	mustRun("import (\"fmt\"; \"runtime\")\nfunc big() []byte { return make([]byte, 64<<20) }")
+	for range 8 {
+		mustRun("fmt.Println(len(big()))")
+	}
+	mustRun("len(big())")
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if m.HeapAlloc > 200<<20 {
+		t.Fatalf("after nine cells that each made 64 MiB and kept nothing, the heap holds %d MiB", m.HeapAlloc>>20)
+	}
+	out.take()
+	// Each statement runs once, also when the next cell defines a global.
+	mustRun(`fmt.Println("once")`)
+	if o := mustRun("x := 3\nx * 2"); o.Result["text/plain"] != "6" {
+		t.Fatalf("x * 2 = %v", o.Result)
+	}
+	mustRun(`y := 4; _ = y`)
+	if got := out.take(); got != "once\n" {
+		t.Fatalf("output %q, want the statement's line once", got)
+	}
+}
+
+// TestChunkIDsGoRound: chunk ids, which line numbers carry, stay within
+// what Go's scanner takes however many chunks a session evaluates, and a
+// declaration's chunk is kept until later chunks redeclare what it
+// declared.
+func TestChunkIDsGoRound(t *testing.T) {
+	in, _ := newTestInterpreter(t)
+	stmt := cell.Chunk{Kind: cell.Stmt, Src: ";\nx++\n"}
+	decl := func(src string, names ...string) cell.Chunk {
+		return cell.Chunk{Kind: cell.Decl, Src: src, Declares: names}
+	}
+	fID := in.rememberChunk(1, "func f() {}", decl("\nfunc f() {}\n", "f"))
+	for seq := 2; seq < 2*cell.MaxChunkID; seq++ {
+		id := in.rememberChunk(seq, "x++", stmt)
+		if id <= 0 || id > cell.MaxChunkID || id == fID {
+			t.Fatalf("chunk %d got id %d (f's is %d)", seq, id, fID)
+		}
+	}
+	if _, kept := in.chunks[fID]; !kept {
+		t.Fatal("the chunk that declares f was dropped while f is current")
+	}
+	in.rememberChunk(2*cell.MaxChunkID, "func f() { panic(1) }", decl("\nfunc f() { panic(1) }\n", "f"))
+	for id, r := range in.chunks {
+		if r.seq == 1 {
+			t.Fatalf("the chunk of a redeclared f is kept (id %d)", id)
+		}
+	}
+	if len(in.chunks) > 3 {
+		t.Fatalf("%d chunks kept", len(in.chunks))
+	}
+
+	// Cells still run, and tracebacks still place frames, near the top id.
+	in.lastChunk = cell.MaxChunkID - 1
+	ctx := context.Background()
+	if o := in.Run(ctx, "func boom(n int) int {\n\treturn 10 / n\n}"); o.Err != nil {
+		t.Fatal(o.Err.Value)
+	}
+	o := in.Run(ctx, "zero := 0\nboom(zero)")
+	if o.Err == nil || !strings.Contains(strings.Join(o.Err.Traceback, "\n"), "declared in an earlier cell, its line 1: func boom(n int) int {") {
+		t.Fatalf("traceback: %q", o.Err.Traceback)
 	}
 }
