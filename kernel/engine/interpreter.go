@@ -62,6 +62,7 @@ type Interpreter struct {
 	evalLock  sync.Mutex
 	minMax    sync.Once // evaluates cell.MinMaxPrelude
 	minMaxErr error
+	frame     globalFrame
 }
 
 type declInfo struct {
@@ -129,6 +130,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		return nil, fmt.Errorf("load aliases: %w", err)
 	}
 	in.yi = yi
+	in.frame = newGlobalFrame(yi)
 	for _, src := range []string{
 		"import " + mpName + " " + strconvQuote(mpImportPath),
 		"import " + supportName + " " + strconvQuote(supportImport),
@@ -246,13 +248,15 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		return nil
 	default:
 		if len(ch.Declares) == 0 {
-			// Statements that declare nothing run inside a function: what
-			// they compute on the way is freed when they end. At the top
-			// level yaegi keeps every intermediate value in its global
-			// frame for good, so a cell that printed len(make([]byte,
-			// 1<<30)) would hold its gigabyte, and every cell would make
-			// that frame, copied whole when it grows, larger.
-			named = func(src string) string { return cell.WithChunkID(inFunc(src), id) }
+			// What statements that declare nothing computed on the way is
+			// garbage once they ran; yaegi keeps it in its global frame for
+			// good (see globalFrame).
+			from := in.frame.len()
+			defer func() {
+				if ctx.Err() == nil { // an interrupted chunk may still be running
+					in.frame.clearFrom(from)
+				}
+			}()
 		}
 		src := ch.Src
 		if ch.Display {
@@ -283,18 +287,6 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		in.declareStmtGlobals(ch.Declares)
 		return nil
 	}
-}
-
-// inFunc wraps a statement chunk's source (";\n" then the statements) in
-// func() { ... }(), keeping the statements' lines and columns. The leading
-// ";" stays: yaegi v0.16.1 takes source that starts with "func" for
-// declarations, and then runs the call again at the next cell's define.
-func inFunc(src string) string {
-	body, ok := strings.CutPrefix(src, ";\n")
-	if !ok {
-		return src
-	}
-	return ";func() {\n" + body + "}()\n"
 }
 
 // chunkRef is a chunk evaluated earlier, for placing a panic's frames.
@@ -533,13 +525,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		msg := cell.PanicMessage(fmt.Sprint(p.Value))
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
-			line := "    " + in.describeFrame(f, code, ch, id)
-			// The cell's statements run in a function literal (inFunc):
-			// its call and body are the cell's own top level.
-			line = strings.Replace(line, "    main.func(...)  (line ", "    main(...)  (line ", 1)
-			if line != tb[len(tb)-1] {
-				tb = append(tb, line)
-			}
+			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
 		}
 		return &language.Error{Name: "panic", Value: msg, Traceback: tb}
 	}
