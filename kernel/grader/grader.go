@@ -387,6 +387,14 @@ func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, 
 		// sets the runtime's soft memory limit to half of it.
 		env = append(env, "GOGC=400")
 	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// --jobs submissions share the cores, a core each by default: one
+		// P per process, as a Python kernel runs one thread of Python at a
+		// time. More Ps only spin looking for work another submission
+		// could do (~8% of a grading run's CPU, grade_bench). Processes a
+		// submission starts still run in parallel.
+		env = append(env, "GOMAXPROCS=1")
+	}
 	start := func(ctx context.Context) (language.Engine, error) {
 		return opts.NewEngine(ctx, engine.Options{
 			Binary:        opts.Binary,
