@@ -55,8 +55,12 @@ func TestGenericLimitsExplained(t *testing.T) {
 	in, _ := newTestInterpreter(t)
 	ctx := context.Background()
 	in.Run(ctx, "import (\"fmt\"; \"slices\")\nxs := []int{3, 1, 2}")
+	in.Run(ctx, "func Map[T any](xs []T, f func(T) T) []T {\n\tout := []T{}\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\nfunc double(x int) int { return 2 * x }")
 	for _, c := range []struct{ code, want string }{
 		{`fmt.Println(slices.Concat(xs, []int{4}))`, "slices.Concat[int](a, b)"},
+		// yaegi's compiler crashes inferring Map's T when the notebook
+		// also has a type named T; Map[int](...) runs.
+		{"type T struct{ n int }\nfmt.Println(Map([]int{1, 2}, double))", "write them out, as in Map[int](...)"},
 	} {
 		o := in.Run(ctx, c.code)
 		if o.Err == nil {
@@ -69,6 +73,9 @@ func TestGenericLimitsExplained(t *testing.T) {
 	}
 	if o := in.Run(ctx, "fmt.Println(xs)"); o.Err != nil {
 		t.Fatalf("the notebook did not survive: %s", o.Err.Value)
+	}
+	if o := in.Run(ctx, "fmt.Println(Map[int]([]int{1, 2}, double))"); o.Err != nil {
+		t.Fatalf("with its type argument written out: %s", o.Err.Value)
 	}
 }
 

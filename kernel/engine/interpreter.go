@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -518,7 +519,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	var p interp.Panic
 	if errors.As(err, &p) && compilePhase(p.Stack) {
-		return interpreterCrash(fmt.Sprint(p.Value), ch)
+		return in.interpreterCrash(fmt.Sprint(p.Value), ch)
 	}
 	if errors.As(err, &p) {
 		frames := in.stderr.frames()
@@ -531,7 +532,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	var ie *internalError
 	if errors.As(err, &ie) {
-		return interpreterCrash(ie.Error(), ch)
+		return in.interpreterCrash(ie.Error(), ch)
 	}
 	var list scanner.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
@@ -574,17 +575,58 @@ var topLevelGenericHint = []string{
 }
 
 // interpreterCrash describes a panic inside yaegi itself.
-func interpreterCrash(msg string, ch cell.Chunk) *language.Error {
+func (in *Interpreter) interpreterCrash(msg string, ch cell.Chunk) *language.Error {
+	if _, line, col, rest, ok := cell.MapFrame(msg); ok && line > 0 {
+		// A position in the chunk being compiled: say it in the cell's.
+		l, c := ch.CellPos(line, col)
+		msg = fmt.Sprintf("line %d, column %d: %s", l, c, rest)
+	}
 	tb := []string{
 		"InterpreterError: the Go interpreter (yaegi v0.16.1) crashed on this cell: " + msg,
 		"This is a limitation of the interpreter, not an error in your code; the notebook's state is kept.",
 	}
-	if strings.Contains(ch.Src, ":=") || strings.Contains(ch.Src, "var ") {
+	if name := in.inferredGenericCall(ch.Src); name != "" {
+		tb = append(tb, fmt.Sprintf("yaegi often cannot infer the type arguments of a call to the generic function %s: write them out, as in %s[int](...).", name, name))
+	} else if strings.Contains(ch.Src, ":=") || strings.Contains(ch.Src, "var ") {
 		tb = append(tb, topLevelGenericHint...)
 	} else {
 		tb = append(tb, "Rewriting the construct (for example moving it into a function) usually avoids it.")
 	}
 	return &language.Error{Name: "InterpreterError", Value: "the Go interpreter (yaegi) crashed on this cell: " + msg, Traceback: tb}
+}
+
+// inferredGenericCall returns the name of a generic function declared in
+// the notebook that src calls without type arguments, or "".
+func (in *Interpreter) inferredGenericCall(src string) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var found []string
+	for name, d := range in.decls {
+		if strings.HasPrefix(d.Source, "func "+name+"[") && callsWithoutTypeArgs(src, name) {
+			found = append(found, name)
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	slices.Sort(found)
+	return found[0]
+}
+
+// callsWithoutTypeArgs reports whether src contains name( not preceded by
+// a letter, digit, "_" or ".".
+func callsWithoutTypeArgs(src, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(src[i:], name+"(")
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", rune(src[j-1])) {
+			return true
+		}
+		i = j + len(name)
+	}
 }
 
 // sourceError builds an error that shows the cell line and a caret.
