@@ -248,17 +248,15 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		in.remember(named(ch.Src))
 		return nil
 	default:
-		if len(ch.Declares) == 0 {
-			// What statements that declare nothing computed on the way is
-			// garbage once they ran; yaegi keeps it in its global frame for
-			// good (see globalFrame).
-			from := in.frame.len()
-			defer func() {
-				if ctx.Err() == nil { // an interrupted chunk may still be running
-					in.frame.clearFrom(from)
-				}
-			}()
-		}
+		// What the statements computed on the way is garbage once they ran,
+		// but for the globals they declare; yaegi keeps it in its global
+		// frame for good (see globalFrame).
+		from := in.frame.len()
+		defer func() {
+			if ctx.Err() == nil { // an interrupted chunk may still be running
+				in.frame.clearFrom(from, ch.Declares)
+			}
+		}()
 		src := ch.Src
 		if ch.Display {
 			_, err := in.eval(ctx, named(src))

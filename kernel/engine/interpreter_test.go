@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"github.com/goproc/goproc/kernel/cell"
 	"os"
 	"runtime"
@@ -279,6 +280,20 @@ func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	runtime.ReadMemStats(&m)
 	if m.HeapAlloc > 200<<20 {
 		t.Fatalf("after nine cells that each made 64 MiB and kept nothing, the heap holds %d MiB", m.HeapAlloc>>20)
+	}
+	// A define keeps its variable, not what computing it took.
+	mustRun("n := len(big())")
+	for i := range 6 {
+		mustRun(fmt.Sprintf("n%d := len(big()) + n", i))
+	}
+	mustRun("data := big()\nsize, rest := len(data), big()[:1]\nkeep := func() int { return len(data) + len(rest) }")
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	if m.HeapAlloc > 300<<20 {
+		t.Fatalf("after defines that kept one 64 MiB slice, the heap holds %d MiB", m.HeapAlloc>>20)
+	}
+	if o := mustRun("n5 + size + keep() + len(rest)"); o.Result["text/plain"] != fmt.Sprint(4*(64<<20)+2) {
+		t.Fatalf("the defined globals: %v", o.Result)
 	}
 	out.take()
 	// Each statement runs once, also when the next cell defines a global.
