@@ -48,6 +48,11 @@ func genericDefineFailure(err error) bool {
 // (the chunk does not split into statements); the caller then reports the
 // first failure.
 func (in *Interpreter) runStatements(ctx context.Context, code string, ch cell.Chunk, id int) (e *language.Error, ok bool) {
+	return in.runStatementsFrom(ctx, code, ch, id, 0)
+}
+
+// runStatementsFrom is runStatements from the chunk's statement start on.
+func (in *Interpreter) runStatementsFrom(ctx context.Context, code string, ch cell.Chunk, id, start int) (e *language.Error, ok bool) {
 	src := ch.Src
 	nl := strings.IndexByte(src, '\n')
 	if nl < 0 {
@@ -70,7 +75,7 @@ func (in *Interpreter) runStatements(ctx context.Context, code string, ch cell.C
 			stmts = append(stmts, s)
 		}
 	}
-	if len(stmts) == 0 || off(stmts[0].Pos()) <= nl {
+	if len(stmts) <= start || off(stmts[0].Pos()) <= nl {
 		return nil, false
 	}
 	// only keeps [from, to) of src and the prefix line, blanking the rest
@@ -94,7 +99,7 @@ func (in *Interpreter) runStatements(ctx context.Context, code string, ch cell.C
 		}
 		return b.String()
 	}
-	for _, s := range stmts {
+	for i, s := range stmts[start:] {
 		if err := ctx.Err(); err != nil {
 			return interruptedError(), true
 		}
@@ -102,6 +107,11 @@ func (in *Interpreter) runStatements(ctx context.Context, code string, ch cell.C
 		_, err := in.eval(ctx, cell.WithChunkID(only(from, to, nil), id))
 		if err == nil {
 			continue
+		}
+		if last := start+i == len(stmts)-1; last && ch.Display && isCompileError(err) {
+			// The trailing expression has no value (slices.Sort(c)): run
+			// it without the display, as runChunk does.
+			return in.runStatementsFrom(ctx, code, ch.WithoutDisplay(), id, start+i)
 		}
 		name, rhs, isDefine := singleDefine(s)
 		if !isDefine || !genericDefineFailure(err) {

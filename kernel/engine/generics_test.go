@@ -90,6 +90,9 @@ func TestTopLevelDefineFromGenericResult(t *testing.T) {
 		{"xs := []int{3, 1, 2}\nfmt.Println(\"before\")\nm := slices.Max(xs)\nc := slices.Clone(xs)\nslices.Sort(c)\nfmt.Println(m, c, xs)", "before\n3 [1 2 3] [3 1 2]"},
 		{"mc := maps.Clone(map[string]int{\"a\": 1})\nmc[\"b\"] = 2\nfmt.Println(len(mc))", "2"},
 		{"fmt.Println(m+1, len(c))", "4 3"},
+		// The last statement, a call with no value, after a generic define.
+		{"d := slices.Clone(xs)\nslices.Sort(d)", ""},
+		{"fmt.Println(d)", "[1 2 3]"},
 		{"func firsts[E any](s []E) []E { return s[:1] }", ""},
 		{"f := firsts([]string{\"q\", \"r\"})\nfmt.Println(f)", "[q]"},
 	} {
