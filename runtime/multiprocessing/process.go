@@ -138,8 +138,19 @@ func (p *Process) Start() error {
 	id := &identity{Name: p.Name, Ident: ident, Daemon: p.Daemon, ParentName: currentName(), ParentPid: os.Getpid()}
 	prog := h.Program()
 	globals := globalsFor(h, name)
+	// A boot slot; watch keeps it while a new worker starts up.
+	select {
+	case bootSlots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("start process %s: %w", p.Name, context.Cause(ctx))
+	}
 	var w *worker
 	starting := false // the worker has yet to confirm that the target runs
+	defer func() {
+		if !starting {
+			<-bootSlots
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		var spawned bool
 		w, spawned, err = acquireFreshWorker()
@@ -195,6 +206,12 @@ func (p *Process) Start() error {
 	return nil
 }
 
+// bootSlots bounds how many new workers a process may have starting up at
+// once. Start does not wait for a new child to be ready, so without it a
+// runaway loop of Starts would spawn processes as fast as exec goes; with
+// it, Start waits for a slot as it used to wait for its child.
+var bootSlots = make(chan struct{}, max(2, 2*runtime.NumCPU()))
+
 func (w *worker) nextSeq() uint64 {
 	w.markSeq++
 	return w.markSeq
@@ -206,10 +223,17 @@ func (w *worker) nextSeq() uint64 {
 // cannot run it, the process ends with exit code 1 and says why on stderr.
 func (p *Process) watch(ctx context.Context, w *worker, starting bool) {
 	code, reuse, terminated := NotExited, false, false
+	booted := func() {
+		if starting {
+			starting = false
+			<-bootSlots
+		}
+	}
+	defer booted()
 	for {
 		m, err := w.await(ctx)
 		if err == nil && starting && m.Op == opStarted {
-			starting = false
+			booted()
 			if m.Err == "" {
 				continue
 			}
@@ -259,6 +283,7 @@ func (p *Process) watch(ctx context.Context, w *worker, starting bool) {
 		if reason := w.crashReason(); reason != "" {
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) crashed: %s\n", p.Name, w.pid, reason)))
 		} else if starting && !terminated {
+			booted()
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) could not start: its worker %s\n", p.Name, w.pid, describeExit(w.state))))
 		}
 		break
