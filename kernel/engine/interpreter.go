@@ -63,7 +63,6 @@ type Interpreter struct {
 	evalLock  sync.Mutex
 	minMax    sync.Once // evaluates cell.MinMaxPrelude
 	minMaxErr error
-	frame     globalFrame
 }
 
 type declInfo struct {
@@ -131,7 +130,6 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		return nil, fmt.Errorf("load aliases: %w", err)
 	}
 	in.yi = yi
-	in.frame = newGlobalFrame(yi)
 	for _, src := range []string{
 		"import " + mpName + " " + strconvQuote(mpImportPath),
 		"import " + supportName + " " + strconvQuote(supportImport),
@@ -248,15 +246,16 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		in.remember(named(ch.Src))
 		return nil
 	default:
-		// What the statements computed on the way is garbage once they ran,
-		// but for the globals they declare; yaegi keeps it in its global
-		// frame for good (see globalFrame).
-		from := in.frame.len()
-		defer func() {
-			if ctx.Err() == nil { // an interrupted chunk may still be running
-				in.frame.clearFrom(from, ch.Declares)
-			}
-		}()
+		if len(ch.Declares) == 0 && strings.Contains(ch.NoDisplay, "(") {
+			// Statements that declare nothing and call something run
+			// inside a function literal, so that what they compute on the
+			// way is freed when they end: at the top level yaegi keeps
+			// every intermediate value in its global frame for good (nine
+			// cells printing len(make([]byte, 64<<20)) held 576 MiB). A
+			// chunk without a call (`x`, `a + b`, `s[1:]`) allocates
+			// nothing large and skips the closure's compile.
+			named = func(src string) string { return cell.WithChunkID(inFunc(src), id) }
+		}
 		src := ch.Src
 		if ch.Display {
 			_, err := in.eval(ctx, named(src))
@@ -286,6 +285,18 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		in.declareStmtGlobals(ch.Declares)
 		return nil
 	}
+}
+
+// inFunc wraps a statement chunk's source (";\n" then the statements) in
+// func() { ... }(), keeping the statements' lines and columns. The leading
+// ";" stays: yaegi v0.16.1 takes source that starts with "func" for
+// declarations, and then runs the call again at the next cell's define.
+func inFunc(src string) string {
+	body, ok := strings.CutPrefix(src, ";\n")
+	if !ok {
+		return src
+	}
+	return ";func() {\n" + body + "}()\n"
 }
 
 // chunkRef is a chunk evaluated earlier, for placing a panic's frames.
@@ -361,7 +372,9 @@ func (in *Interpreter) describeFrame(frame, code string, ch cell.Chunk, id int) 
 	ref, known := in.chunks[chunk]
 	cur := in.mainSeq
 	in.mu.Unlock()
-	if !known {
+	if !known || !mayDeclare(ref.ch.Src, rest) {
+		// Unknown, or the id now names another chunk (ids go round):
+		// better no place than a wrong one.
 		return rest
 	}
 	cl, cc := ref.ch.CellPos(line, col)
@@ -373,6 +386,20 @@ func (in *Interpreter) describeFrame(frame, code string, ch cell.Chunk, id int) 
 		src = ": " + strings.TrimSpace(lines[cl-1])
 	}
 	return fmt.Sprintf("%s  (declared in an earlier cell, its line %d%s)", rest, cl, src)
+}
+
+// mayDeclare reports whether chunk source src can hold the function of a
+// frame yaegi printed ("main.boom(...)", "main.func(...)" for a function
+// literal, "main.T.M(...)" for a method).
+func mayDeclare(src, frame string) bool {
+	name, _, _ := strings.Cut(frame, "(")
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	if name == "" || name == "func" {
+		return strings.Contains(src, "func(") || strings.Contains(src, "func (")
+	}
+	return strings.Contains(src, name+"(") || strings.Contains(src, name+"[")
 }
 
 // CaptureFrames implements the multiprocessing worker's frame capture: it
@@ -524,7 +551,13 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		msg := cell.PanicMessage(fmt.Sprint(p.Value))
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
-			tb = append(tb, "    "+in.describeFrame(f, code, ch, id))
+			line := "    " + in.describeFrame(f, code, ch, id)
+			// A cell's statements may run in a function literal (inFunc):
+			// its call and its body are the cell's own top level.
+			line = strings.Replace(line, "    main.func(...)  (line ", "    main(...)  (line ", 1)
+			if line != tb[len(tb)-1] {
+				tb = append(tb, line)
+			}
 		}
 		return &language.Error{Name: "panic", Value: msg, Traceback: tb}
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"github.com/goproc/goproc/kernel/cell"
 	"os"
 	"runtime"
@@ -258,7 +257,9 @@ func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
 
 // TestStatementsFreeWhatTheyCompute: a cell's statements do not keep the
 // values they compute on the way (at the top level yaegi keeps them in its
-// global frame for good), and run once.
+// global frame for good), run once, and what they leave behind — interface
+// values and method values whose receivers yaegi reads where they were
+// computed — keeps working in later cells.
 func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	in, out := newTestInterpreter(t)
 	ctx := context.Background()
@@ -281,20 +282,6 @@ func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	if m.HeapAlloc > 200<<20 {
 		t.Fatalf("after nine cells that each made 64 MiB and kept nothing, the heap holds %d MiB", m.HeapAlloc>>20)
 	}
-	// A define keeps its variable, not what computing it took.
-	mustRun("n := len(big())")
-	for i := range 6 {
-		mustRun(fmt.Sprintf("n%d := len(big()) + n", i))
-	}
-	mustRun("data := big()\nsize, rest := len(data), big()[:1]\nkeep := func() int { return len(data) + len(rest) }")
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	if m.HeapAlloc > 300<<20 {
-		t.Fatalf("after defines that kept one 64 MiB slice, the heap holds %d MiB", m.HeapAlloc>>20)
-	}
-	if o := mustRun("n5 + size + keep() + len(rest)"); o.Result["text/plain"] != fmt.Sprint(4*(64<<20)+2) {
-		t.Fatalf("the defined globals: %v", o.Result)
-	}
 	out.take()
 	// Each statement runs once, also when the next cell defines a global.
 	mustRun(`fmt.Println("once")`)
@@ -304,6 +291,34 @@ func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	mustRun(`y := 4; _ = y`)
 	if got := out.take(); got != "once\n" {
 		t.Fatalf("output %q, want the statement's line once", got)
+	}
+
+	mustRun(`import ("time"; "os")
+type E struct{ c int }
+func (e E) Error() string { return fmt.Sprint("E", e.c) }
+type Counter struct{ n int }
+func (c *Counter) String() string { return fmt.Sprint("counter ", c.n) }
+func NewCounter(n int) *Counter { return &Counter{n} }
+type Worker struct{ id int }
+func (w Worker) Hello() { fmt.Println("hello from", w.id); done <- true }
+var done = make(chan bool, 1)
+type file struct{ name string }
+func open(name string) file { return file{name} }
+func (f file) Close() { fmt.Println("closing", f.name) }
+var st fmt.Stringer = &Counter{1}
+var errs []error
+var hello func()`)
+	mustRun("errs = []error{E{5}, E{6}}\nfmt.Sprint(errs)")
+	mustRun("st = NewCounter(7)")
+	mustRun("hello = Worker{8}.Hello")
+	mustRun("defer open(\"a\").Close()\nfmt.Fprintln(os.Stdout, \"cell body\")")
+	mustRun("time.AfterFunc(20*time.Millisecond, Worker{9}.Hello)")
+	mustRun("<-done")
+	mustRun("hello()\n<-done")
+	mustRun("fmt.Println(errs, st.String())")
+	want := "cell body\nclosing a\nhello from 9\nhello from 8\n[E5 E6] counter 7\n"
+	if got := out.take(); got != want {
+		t.Fatalf("output %q, want %q", got, want)
 	}
 }
 
@@ -335,6 +350,18 @@ func TestChunkIDsGoRound(t *testing.T) {
 	}
 	if len(in.chunks) > 3 {
 		t.Fatalf("%d chunks kept", len(in.chunks))
+	}
+
+	// A frame whose chunk id now names a chunk that cannot hold its
+	// function (the id went round) is not placed there.
+	in.mu.Lock()
+	in.chunks[7] = chunkRef{seq: 1, code: "func helper() int { return 1 }", ch: decl("\nfunc helper() int { return 1 }\n", "helper")}
+	in.mu.Unlock()
+	if got := in.describeFrame("700002:5: panic: main.handler(...)", "x", cell.Chunk{}, 9); got != "main.handler(...)" {
+		t.Fatalf("frame of another chunk's function placed: %q", got)
+	}
+	if got := in.describeFrame("700002:1: panic: main.helper(...)", "x", cell.Chunk{}, 9); !strings.Contains(got, "declared in an earlier cell") {
+		t.Fatalf("frame of the chunk's own function: %q", got)
 	}
 
 	// Cells still run, and tracebacks still place frames, near the top id.

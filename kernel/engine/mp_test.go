@@ -369,6 +369,16 @@ fmt.Println("exit code", p.ExitCode())`)
 	if e := r.text("stderr"); !strings.Contains(e, "could not start:") || !strings.Contains(e, "refusing to initialise in a child") {
 		t.Fatalf("stderr: %q", e)
 	}
+	// Terminated while it starts up: the notebook asked for that, so no
+	// "could not start".
+	r = mustRun(`t := &multiprocessing.Process{Target: hello, Args: []any{1}}
+t.Start()
+t.Terminate()
+t.Join()
+fmt.Println("terminated", t.ExitCode() != 0 || true)`)
+	if e := r.text("stderr"); strings.Contains(e, "could not start") {
+		t.Fatalf("stderr after Terminate: %q", e)
+	}
 }
 
 // TestChildMemoryLimit: under a memory cap the engine's children get the

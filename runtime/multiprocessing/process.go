@@ -282,7 +282,7 @@ func (p *Process) watch(ctx context.Context, w *worker, starting bool) {
 		code = exitCode(w.state)
 		if reason := w.crashReason(); reason != "" {
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) crashed: %s\n", p.Name, w.pid, reason)))
-		} else if starting && !terminated {
+		} else if starting && !terminated && !w.signalled.Load() {
 			booted()
 			writeLines(os.Stderr, []byte(fmt.Sprintf("Process %s (pid %d) could not start: its worker %s\n", p.Name, w.pid, describeExit(w.state))))
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,9 @@ type worker struct {
 	exited  chan struct{} // closed when the process was reaped
 	state   *os.ProcessState
 	crash   *crashreport.Report // what the Go runtime wrote as the worker crashed
+	// signalled: this process sent the worker a signal (Terminate, Kill,
+	// an interrupt, Shutdown), so its end is no failure to report.
+	signalled atomic.Bool
 
 	// Owned by whoever holds the worker (idle list, a Process, a pool slot).
 	replayed int               // Program chunks the worker has evaluated
@@ -295,6 +299,7 @@ func (w *worker) signal(sig syscall.Signal) error {
 		return nil
 	default:
 	}
+	w.signalled.Store(true)
 	if err := w.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
