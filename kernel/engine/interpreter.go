@@ -63,6 +63,7 @@ type Interpreter struct {
 	evalLock  sync.Mutex
 	minMax    sync.Once // evaluates cell.MinMaxPrelude
 	minMaxErr error
+	wrapped   map[int]bool // ids of chunks run in a function literal (inFunc)
 }
 
 type declInfo struct {
@@ -87,6 +88,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		imports: map[string]bool{},
 		types:   map[string]string{},
 		decls:   map[string]declInfo{},
+		wrapped: map[int]bool{},
 		cellCtx: context.Background(),
 	}
 	in.stdin = &stdinReader{ask: cfg.Input}
@@ -255,6 +257,9 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 			// chunk without a call (`x`, `a + b`, `s[1:]`) allocates
 			// nothing large and skips the closure's compile.
 			named = func(src string) string { return cell.WithChunkID(inFunc(src), id) }
+			in.mu.Lock()
+			in.wrapped[id] = true
+			in.mu.Unlock()
 		}
 		src := ch.Src
 		if ch.Display {
@@ -344,6 +349,7 @@ func (in *Interpreter) rememberChunk(seq int, code string, ch cell.Chunk) int {
 			}
 			in.lastChunk = id
 			in.chunks[id] = chunkRef{seq: seq, code: code, ch: ch, current: current}
+			delete(in.wrapped, id)
 			return id
 		}
 	}
@@ -372,7 +378,7 @@ func (in *Interpreter) describeFrame(frame, code string, ch cell.Chunk, id int) 
 	ref, known := in.chunks[chunk]
 	cur := in.mainSeq
 	in.mu.Unlock()
-	if !known || !mayDeclare(ref.ch.Src, rest) {
+	if !known || !mayDeclare(ref.ch.Src, rest, line, col) {
 		// Unknown, or the id now names another chunk (ids go round):
 		// better no place than a wrong one.
 		return rest
@@ -388,18 +394,45 @@ func (in *Interpreter) describeFrame(frame, code string, ch cell.Chunk, id int) 
 	return fmt.Sprintf("%s  (declared in an earlier cell, its line %d%s)", rest, cl, src)
 }
 
+// unwrapFrame describes a frame of a panic in the running cell, as if the
+// chunks run in a function literal (inFunc) had run at the top level: the
+// literal's own call is no frame (false), and the functions in such a chunk
+// lose the literal's level of nesting ("main.func(...)" is the cell's top
+// level, "main.func.func(...)" a literal in it).
+func (in *Interpreter) unwrapFrame(f, code string, ch cell.Chunk, id int) (string, bool) {
+	chunk, line, _, _, ok := cell.MapFrame(f)
+	in.mu.Lock()
+	wrapped := ok && in.wrapped[chunk]
+	inWrapped := in.wrapped[id]
+	in.mu.Unlock()
+	if ok && chunk == 0 && line == 1 && inWrapped {
+		return "", false // the call of the running chunk's literal
+	}
+	d := in.describeFrame(f, code, ch, id)
+	if rest, found := strings.CutPrefix(d, "main.func"); wrapped && found {
+		d = "main" + rest
+	}
+	return d, true
+}
+
 // mayDeclare reports whether chunk source src can hold the function of a
-// frame yaegi printed ("main.boom(...)", "main.func(...)" for a function
-// literal, "main.T.M(...)" for a method).
-func mayDeclare(src, frame string) bool {
+// frame yaegi printed at line, col of the chunk: "main.boom(...)" (src
+// declares func boom or a method boom), "main.func(...)" (a function literal
+// starts there).
+func mayDeclare(src, frame string, line, col int) bool {
 	name, _, _ := strings.Cut(frame, "(")
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		name = name[i+1:]
 	}
 	if name == "" || name == "func" {
-		return strings.Contains(src, "func(") || strings.Contains(src, "func (")
+		lines := strings.Split(src, "\n")
+		if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
+			return false
+		}
+		return strings.HasPrefix(lines[line-1][col-1:], "func")
 	}
-	return strings.Contains(src, name+"(") || strings.Contains(src, name+"[")
+	re, err := regexp.Compile(`\bfunc\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(name) + `\s*[\[(]`)
+	return err == nil && re.MatchString(src)
 }
 
 // CaptureFrames implements the multiprocessing worker's frame capture: it
@@ -551,12 +584,8 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		msg := cell.PanicMessage(fmt.Sprint(p.Value))
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
-			line := "    " + in.describeFrame(f, code, ch, id)
-			// A cell's statements may run in a function literal (inFunc):
-			// its call and its body are the cell's own top level.
-			line = strings.Replace(line, "    main.func(...)  (line ", "    main(...)  (line ", 1)
-			if line != tb[len(tb)-1] {
-				tb = append(tb, line)
+			if d, ok := in.unwrapFrame(f, code, ch, id); ok {
+				tb = append(tb, "    "+d)
 			}
 		}
 		return &language.Error{Name: "panic", Value: msg, Traceback: tb}

@@ -375,3 +375,47 @@ func TestChunkIDsGoRound(t *testing.T) {
 		t.Fatalf("traceback: %q", o.Err.Traceback)
 	}
 }
+
+// TestTracebackOfWrappedStatements: statements that run in a function
+// literal (inFunc) give the traceback they gave at the top level: every
+// recursive frame, the cell's own frame as main(...), no frame for the
+// literal's call, and literals in the cell one level deep.
+func TestTracebackOfWrappedStatements(t *testing.T) {
+	in, _ := newTestInterpreter(t)
+	ctx := context.Background()
+	if o := in.Run(ctx, "import \"fmt\"\nfunc rec(k int) int {\n\tif k == 0 {\n\t\tpanic(\"bottom\")\n\t}\n\treturn rec(k - 1)\n}"); o.Err != nil {
+		t.Fatal(o.Err.Value)
+	}
+	for _, c := range []struct {
+		code string
+		want []string
+	}{
+		{"fmt.Println(\"x\")\nrec(3)", []string{
+			"main.rec(...)  (declared in an earlier cell, its line 2: func rec(k int) int {)",
+			"main.rec(...)  (declared in an earlier cell, its line 2: func rec(k int) int {)",
+			"main.rec(...)  (declared in an earlier cell, its line 2: func rec(k int) int {)",
+			"main.rec(...)  (declared in an earlier cell, its line 2: func rec(k int) int {)",
+			"main(...)  (line 1, column 1)",
+		}},
+		{"fmt.Println(\"x\")\nfunc() { panic(\"lit\") }()", []string{
+			"main.func(...)  (line 2, column 9)",
+			"main(...)  (line 1, column 1)",
+		}},
+		{"cb := func() {\n\tpanic(\"x\")\n}\ncb()", []string{
+			"main.func(...)  (line 1, column 15)",
+			"main.func(...)  (line 1, column 7)",
+		}},
+	} {
+		o := in.Run(ctx, c.code)
+		if o.Err == nil {
+			t.Fatalf("%q: no panic", c.code)
+		}
+		var got []string
+		for _, l := range o.Err.Traceback[3:] {
+			got = append(got, strings.TrimSpace(l))
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%q: frames\n%s\nwant\n%s", c.code, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}
