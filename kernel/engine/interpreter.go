@@ -577,7 +577,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	var p interp.Panic
 	if errors.As(err, &p) && compilePhase(p.Stack) {
-		return in.interpreterCrash(fmt.Sprint(p.Value), ch)
+		return in.interpreterCrash(fmt.Sprint(p.Value), ch, id)
 	}
 	if errors.As(err, &p) {
 		frames := in.stderr.frames()
@@ -592,7 +592,7 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 	}
 	var ie *internalError
 	if errors.As(err, &ie) {
-		return in.interpreterCrash(ie.Error(), ch)
+		return in.interpreterCrash(ie.Error(), ch, id)
 	}
 	var list scanner.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
@@ -635,8 +635,8 @@ var topLevelGenericHint = []string{
 }
 
 // interpreterCrash describes a panic inside yaegi itself.
-func (in *Interpreter) interpreterCrash(msg string, ch cell.Chunk) *language.Error {
-	if _, line, col, rest, ok := cell.MapFrame(msg); ok && line > 0 {
+func (in *Interpreter) interpreterCrash(msg string, ch cell.Chunk, id int) *language.Error {
+	if chunk, line, col, rest, ok := cell.MapFrame(msg); ok && line > 0 && (chunk == id || chunk == 0) {
 		// A position in the chunk being compiled: say it in the cell's.
 		l, c := ch.CellPos(line, col)
 		msg = fmt.Sprintf("line %d, column %d: %s", l, c, rest)
