@@ -34,7 +34,8 @@ func TestSplit(t *testing.T) {
 	}{
 		{"empty", "", nil},
 		{"comments only", "// nothing\n/* here */\n", nil},
-		{"stmt", "x := 1\nx++", []shape{{cell.Stmt, 1, []string{"x"}}}},
+		// Statements after the last := make a chunk of their own.
+		{"stmt", "x := 1\nx++", []shape{{cell.Stmt, 1, []string{"x"}}, {cell.Stmt, 2, nil}}},
 		{"decl then stmt", "func f() int { return 1 }\nf()", []shape{{cell.Decl, 1, []string{"f"}}, {cell.Stmt, 2, nil}}},
 		{"stmt then decl on one line", "x := 1; func g() {}", []shape{{cell.Stmt, 1, []string{"x"}}, {cell.Decl, 1, []string{"g"}}}},
 		{"var then statement", "var m map[string]int\nm = map[string]int{}\nm[\"a\"] = 1", []shape{{cell.Decl, 1, []string{"m"}}, {cell.Stmt, 2, nil}}},
@@ -43,7 +44,8 @@ func TestSplit(t *testing.T) {
 		{"method", "type T struct{}\nfunc (t T) M() {}\nfunc (t *T) N(x int) (int, error) { return x, nil }", []shape{{cell.Decl, 1, []string{"T"}}}},
 		{"literal with receiver-like params", "func (x int) int { return x }(3)", []shape{{cell.Stmt, 1, nil}}},
 		{"package clause dropped", "package main\n\nimport \"fmt\"\n\nfunc hello() { fmt.Println() }", []shape{{cell.Decl, 3, nil}, {cell.Decl, 5, []string{"hello"}}}},
-		{"multi-line statement", "x := []int{\n\t1,\n\t2,\n}\nfor _, v := range x {\n\tprintln(v)\n}", []shape{{cell.Stmt, 1, []string{"x"}}}},
+		{"multi-line statement", "x := []int{\n\t1,\n\t2,\n}\nfor _, v := range x {\n\tprintln(v)\n}", []shape{{cell.Stmt, 1, []string{"x"}}, {cell.Stmt, 5, nil}}},
+		{"labels keep the unit whole", "x := 1\nL:\nfor {\n\tbreak L\n}", []shape{{cell.Stmt, 1, []string{"x"}}}},
 		{"blank and underscore", "_ = 1\n_, b := 1, 2", []shape{{cell.Stmt, 1, []string{"b"}}}},
 		{"generic func", "func Map[T, U any](xs []T, f func(T) U) []U { return nil }", []shape{{cell.Decl, 1, []string{"Map"}}}},
 	}
@@ -358,8 +360,8 @@ func TestDisplay(t *testing.T) {
 		}
 	}
 	cs := parse(t, "x := 1\nx + 2 // two", cell.Options{})
-	if cs[0].Src != ";\nx := 1\n__goproc.Display(x + 2)\n" {
-		t.Errorf("wrap text %q", cs[0].Src)
+	if len(cs) != 2 || cs[0].Src != ";\nx := 1\n" || cs[1].Src != ";\n__goproc.Display(x + 2)\n" {
+		t.Errorf("wrap text %+v", cs)
 	}
 }
 

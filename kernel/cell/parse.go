@@ -119,30 +119,85 @@ func parseUnits(cell string, segs []segment) ([]*unit, error) {
 		}
 		units = append(units, &unit{kind: s.kind, pos: s.pos, end: s.end})
 	}
+	var out []*unit
 	for _, u := range units {
-		// Parse only the unit's text; hdr makes AST offsets cell offsets.
-		text := cell[u.pos:u.end]
-		var src string
-		if u.kind == segStmt {
-			src = "package p;func _(){" + text + "\n}"
-			u.hdr = len("package p;func _(){") - u.pos
-		} else {
-			src = "package p;" + text
-			u.hdr = len("package p;") - u.pos
+		if err := parseUnit(cell, u); err != nil {
+			return nil, err
 		}
-		u.fset = token.NewFileSet()
-		f, err := parser.ParseFile(u.fset, "cell.go", src, parser.SkipObjectResolution)
+		head, tail, err := splitAfterDefines(cell, u)
 		if err != nil {
-			return nil, syntaxError(cell, u, err)
+			return nil, err
 		}
-		u.file = f
-		if u.kind == segStmt {
-			u.stmts = f.Decls[0].(*ast.FuncDecl).Body.List
-		} else {
-			u.decls = f.Decls
+		out = append(out, head)
+		if tail != nil {
+			out = append(out, tail)
 		}
 	}
-	return units, nil
+	return out, nil
+}
+
+// parseUnit parses only the unit's text; hdr makes AST offsets cell
+// offsets.
+func parseUnit(cell string, u *unit) error {
+	text := cell[u.pos:u.end]
+	var src string
+	if u.kind == segStmt {
+		src = "package p;func _(){" + text + "\n}"
+		u.hdr = len("package p;func _(){") - u.pos
+	} else {
+		src = "package p;" + text
+		u.hdr = len("package p;") - u.pos
+	}
+	u.fset = token.NewFileSet()
+	f, err := parser.ParseFile(u.fset, "cell.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return syntaxError(cell, u, err)
+	}
+	u.file = f
+	if u.kind == segStmt {
+		u.stmts = f.Decls[0].(*ast.FuncDecl).Body.List
+	} else {
+		u.decls = f.Decls
+	}
+	return nil
+}
+
+// splitAfterDefines splits a statement unit after its last top-level :=
+// when statements follow it: those then make a chunk that declares
+// nothing, which the engine runs in a function literal so that what they
+// compute is freed (a chunk with a := keeps its intermediate values in
+// yaegi's global frame). A unit with labels stays whole, so that no goto
+// or labelled break loses its target.
+func splitAfterDefines(cell string, u *unit) (head, tail *unit, err error) {
+	if u.kind != segStmt {
+		return u, nil, nil
+	}
+	last := -1
+	for i, st := range u.stmts {
+		switch st := st.(type) {
+		case *ast.LabeledStmt:
+			return u, nil, nil
+		case *ast.BranchStmt:
+			if st.Label != nil {
+				return u, nil, nil
+			}
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				last = i
+			}
+		}
+	}
+	if last < 0 || last == len(u.stmts)-1 {
+		return u, nil, nil
+	}
+	head = &unit{kind: segStmt, pos: u.pos, end: u.off(u.stmts[last].End())}
+	tail = &unit{kind: segStmt, pos: u.off(u.stmts[last+1].Pos()), end: u.end}
+	for _, p := range []*unit{head, tail} {
+		if err := parseUnit(cell, p); err != nil {
+			return nil, nil, err
+		}
+	}
+	return head, tail, nil
 }
 
 func syntaxError(cell string, u *unit, err error) error {
@@ -188,6 +243,9 @@ func (r *rewriter) run(units []*unit) error {
 		r.collect(u)
 	}
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
+	for _, u := range units {
+		r.collectDefines(u)
+	}
 	for _, u := range units {
 		if u.kind == segStmt {
 			if err := r.topLevel(u); err != nil {
@@ -288,11 +346,19 @@ func (r *rewriter) collect(u *unit) {
 			}
 		}
 	}
+	r.collectDefines(u)
+}
+
+// collectDefines records which globals a unit's top-level := makes
+// integers. It runs again once the rewriter knows whether min and max are
+// the builtins, which an integer from max(n, 5) needs.
+func (r *rewriter) collectDefines(u *unit) {
+	top := newScope(nil)
 	for _, s := range u.stmts {
 		if as, ok := s.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 			for i, e := range as.Lhs {
-				if id, ok := e.(*ast.Ident); ok {
-					decl(id.Name, len(as.Rhs) == len(as.Lhs) && r.ints.isInt(as.Rhs[i], top))
+				if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+					r.ints.globals[id.Name] = len(as.Rhs) == len(as.Lhs) && r.ints.isInt(as.Rhs[i], top)
 				}
 			}
 		}

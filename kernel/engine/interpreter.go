@@ -425,11 +425,13 @@ func mayDeclare(src, frame string, line, col int) bool {
 		name = name[i+1:]
 	}
 	if name == "" || name == "func" {
+		// yaegi places a literal's frame on its line, at or after "func".
 		lines := strings.Split(src, "\n")
-		if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
+		if line < 1 || line > len(lines) || col < 1 {
 			return false
 		}
-		return strings.HasPrefix(lines[line-1][col-1:], "func")
+		l := lines[line-1]
+		return strings.Contains(l[:min(len(l), col+3)], "func")
 	}
 	re, err := regexp.Compile(`\bfunc\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(name) + `\s*[\[(]`)
 	return err == nil && re.MatchString(src)
