@@ -45,9 +45,14 @@ func newNotebook(t *testing.T) *notebook {
 			v.Clear()
 		}
 	}
+	zero := func(p any) {
+		if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && !v.IsNil() {
+			v.Elem().SetZero()
+		}
+	}
 	probe := func(name string) bool { nb.probed = name; return true }
 	err := nb.i.Use(interp.Exports{
-		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear)},
+		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear), "Zero": reflect.ValueOf(zero)},
 		"goproctest/mp/mp":           {"Probe": reflect.ValueOf(probe)},
 	})
 	if err != nil {

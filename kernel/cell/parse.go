@@ -262,6 +262,7 @@ func (r *rewriter) run(units []*unit) error {
 		}
 		r.rangeInts(u)
 		r.inspect(u)
+		r.commaOK(u)
 	}
 	for _, u := range units {
 		// Last, so that the closing "}()" follows what other rewrites

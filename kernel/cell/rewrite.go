@@ -515,3 +515,71 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 	}
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }
+
+// commaOK rewrites a two-value assignment from a map index or a type
+// assertion, `v, ok = m[k]` or `v, ok = x.(T)`:
+//
+//	{ var __okK bool; v, __okK = m[k]; if !__okK { __goproc.Zero(&v) }; ok = __okK }
+//
+// yaegi v0.16.1 leaves v as it was when the key is missing or the
+// assertion fails, where Go sets it to the zero value (a := in a loop has
+// the same fault: its variable keeps the last iteration's value). At the
+// top level of a cell the block is a func() { ... }() (a block's variables
+// there would be globals). Only assignments to plain names that stand alone
+// in a statement list are rewritten, so that the order in which operands
+// are evaluated cannot change.
+func (r *rewriter) commaOK(u *unit) {
+	if u.file == nil {
+		return
+	}
+	var top *ast.BlockStmt
+	if u.kind == segStmt && len(u.file.Decls) == 1 {
+		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
+			top = fd.Body
+		}
+	}
+	rewrite := func(list []ast.Stmt, atTop bool) {
+		for _, s := range list {
+			as, ok := s.(*ast.AssignStmt)
+			if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+				continue
+			}
+			switch as.Rhs[0].(type) {
+			case *ast.IndexExpr, *ast.TypeAssertExpr:
+			default:
+				continue
+			}
+			v, ok1 := as.Lhs[0].(*ast.Ident)
+			okv, ok2 := as.Lhs[1].(*ast.Ident)
+			if !ok1 || !ok2 {
+				continue
+			}
+			tmp := fmt.Sprintf("__ok%d", r.next())
+			open, closing := "{ ", " }"
+			if atTop {
+				open, closing = "func() { ", " }()"
+			}
+			tail := ""
+			if v.Name != "_" {
+				tail += "; if !" + tmp + " { __goproc.Zero(&" + v.Name + ") }"
+			}
+			if okv.Name != "_" {
+				tail += "; " + okv.Name + " = " + tmp
+			}
+			r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), tmp)
+			r.ed.insert(u.off(as.Pos()), open+"var "+tmp+" bool; ")
+			r.ed.insert(u.off(as.End()), tail+closing)
+		}
+	}
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			rewrite(n.List, n == top)
+		case *ast.CaseClause:
+			rewrite(n.Body, false)
+		case *ast.CommClause:
+			rewrite(n.Body, false)
+		}
+		return true
+	})
+}

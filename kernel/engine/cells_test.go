@@ -23,6 +23,10 @@ func TestCellsLikeGo(t *testing.T) {
 		{"same type again", "type Point struct{ X, Y int }", "", "", ""},
 		{"string result", `"héllo"`, "", `"héllo"`, ""},
 		{"top-level return", "return", "", "", "SyntaxError"},
+		// A failed comma-ok lookup or assertion assigns the zero value (yaegi
+		// alone keeps the old one), at the top level and in functions.
+		{"comma-ok globals", "var cv, cok = 7, true\nvar cm = map[string]int{}\nvar cx any = \"s\"\ncv, cok = cm[\"missing\"]\nfmt.Println(cv, cok)\ncv = 7\ncv, cok = cx.(int)\nfmt.Println(cv, cok)", "0 false\n0 false\n", "", ""},
+		{"comma-ok locals", "func lookup(m map[string]int) (int, bool) {\n\tv, ok := 7, true\n\tfor _, k := range []string{\"a\", \"missing\"} {\n\t\tv, ok = m[k]\n\t}\n\treturn v, ok\n}\nfmt.Println(lookup(map[string]int{\"a\": 1}))", "0 false\n", "", ""},
 	}
 	for _, tc := range cases {
 		res, r := run(t, c, tc.code)

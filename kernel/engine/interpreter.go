@@ -127,6 +127,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		"Hold":    reflect.ValueOf(in.hold),
 		"Defer":   reflect.ValueOf(in.deferCall),
 		"Clear":   reflect.ValueOf(clearValue),
+		"Zero":    reflect.ValueOf(zeroValue),
 	}
 	if err := yi.Use(aliases); err != nil {
 		return nil, fmt.Errorf("load aliases: %w", err)

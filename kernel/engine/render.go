@@ -21,6 +21,14 @@ func plainText(v any) string {
 }
 
 // clearValue implements the built-in clear for maps and slices.
+// zeroValue sets the variable p points to to its zero value (what a
+// failed comma-ok lookup assigns; see cell's commaOK).
+func zeroValue(p any) {
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
+}
+
 func clearValue(x any) {
 	v := reflect.ValueOf(x)
 	switch v.Kind() {
