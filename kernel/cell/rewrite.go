@@ -521,9 +521,11 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 //
 //	{ var __okK bool; v, __okK = m[k]; if !__okK { __goproc.Zero(&v) }; ok = __okK }
 //
+// and follows a define, `v, ok := m[k]`, with `if !ok { __goproc.Zero(&v) }`.
 // yaegi v0.16.1 leaves v as it was when the key is missing or the
-// assertion fails, where Go sets it to the zero value (a := in a loop has
-// the same fault: its variable keeps the last iteration's value). At the
+// assertion fails, where Go sets it to the zero value: a := in a loop keeps
+// the last iteration's value (a word count that reads c, ok := counts[w]
+// counts wrong). At the
 // top level of a cell the block is a func() { ... }() (a block's variables
 // there would be globals). Only assignments to plain names that stand alone
 // in a statement list are rewritten, so that the order in which operands
@@ -541,7 +543,7 @@ func (r *rewriter) commaOK(u *unit) {
 	rewrite := func(list []ast.Stmt, atTop bool) {
 		for _, s := range list {
 			as, ok := s.(*ast.AssignStmt)
-			if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+			if !ok || (as.Tok != token.ASSIGN && as.Tok != token.DEFINE) || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
 				continue
 			}
 			switch as.Rhs[0].(type) {
@@ -555,6 +557,19 @@ func (r *rewriter) commaOK(u *unit) {
 				continue
 			}
 			tmp := fmt.Sprintf("__ok%d", r.next())
+			if as.Tok == token.DEFINE {
+				// The variables stay where they are declared: zero v after.
+				if v.Name == "_" {
+					continue
+				}
+				okName := okv.Name
+				if okName == "_" {
+					okName = tmp
+					r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), tmp)
+				}
+				r.ed.insert(u.off(as.End()), "; if !"+okName+" { __goproc.Zero(&"+v.Name+") }")
+				continue
+			}
 			open, closing := "{ ", " }"
 			if atTop {
 				open, closing = "func() { ", " }()"
