@@ -52,8 +52,13 @@ func newNotebook(t *testing.T) *notebook {
 	}
 	probe := func(name string) bool { nb.probed = name; return true }
 	err := nb.i.Use(interp.Exports{
-		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear), "Zero": reflect.ValueOf(zero)},
-		"goproctest/mp/mp":           {"Probe": reflect.ValueOf(probe)},
+		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear), "Zero": reflect.ValueOf(zero), "Zeroed": reflect.ValueOf(func(ok bool, p any) bool {
+			if !ok {
+				zero(p)
+			}
+			return true
+		})},
+		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -594,7 +594,36 @@ func (r *rewriter) commaOK(u *unit) {
 			rewrite(n.Body, false)
 		case *ast.CommClause:
 			rewrite(n.Body, false)
+		case *ast.IfStmt:
+			r.commaOKIf(u, n)
 		}
 		return true
 	})
+}
+
+// commaOKIf is commaOK for the header of an if statement, `if v, ok :=
+// m[k]; cond {`: the condition becomes `__goproc.Zeroed(ok, &v) && (cond)`,
+// which zeroes v when the lookup failed and is otherwise cond.
+func (r *rewriter) commaOKIf(u *unit, n *ast.IfStmt) {
+	as, ok := n.Init.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 || n.Cond == nil {
+		return
+	}
+	switch as.Rhs[0].(type) {
+	case *ast.IndexExpr, *ast.TypeAssertExpr:
+	default:
+		return
+	}
+	v, ok1 := as.Lhs[0].(*ast.Ident)
+	okv, ok2 := as.Lhs[1].(*ast.Ident)
+	if !ok1 || !ok2 || v.Name == "_" {
+		return
+	}
+	okName := okv.Name
+	if okName == "_" {
+		okName = fmt.Sprintf("__ok%d", r.next())
+		r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), okName)
+	}
+	r.ed.insert(u.off(n.Cond.Pos()), "__goproc.Zeroed("+okName+", &"+v.Name+") && (")
+	r.ed.insert(u.off(n.Cond.End()), ")")
 }

@@ -128,6 +128,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		"Defer":   reflect.ValueOf(in.deferCall),
 		"Clear":   reflect.ValueOf(clearValue),
 		"Zero":    reflect.ValueOf(zeroValue),
+		"Zeroed":  reflect.ValueOf(zeroedValue),
 	}
 	if err := yi.Use(aliases); err != nil {
 		return nil, fmt.Errorf("load aliases: %w", err)

@@ -29,6 +29,16 @@ func zeroValue(p any) {
 	}
 }
 
+// zeroedValue zeroes what p points to unless ok, and reports true (the
+// condition of an if whose header looked something up; see cell's
+// commaOKIf).
+func zeroedValue(ok bool, p any) bool {
+	if !ok {
+		zeroValue(p)
+	}
+	return true
+}
+
 func clearValue(x any) {
 	v := reflect.ValueOf(x)
 	switch v.Kind() {
