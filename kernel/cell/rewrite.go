@@ -525,11 +525,11 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 // yaegi v0.16.1 leaves v as it was when the key is missing or the
 // assertion fails, where Go sets it to the zero value: a := in a loop keeps
 // the last iteration's value (a word count that reads c, ok := counts[w]
-// counts wrong). At the
-// top level of a cell the block is a func() { ... }() (a block's variables
-// there would be globals). Only assignments to plain names that stand alone
-// in a statement list are rewritten, so that the order in which operands
-// are evaluated cannot change.
+// counts wrong). At the top level of a cell the block is a func() { ... }()
+// (a block's variables there would be globals). Only assignments to plain
+// names that stand alone in a statement list, or head an if, are
+// rewritten, so that the order in which operands are evaluated cannot
+// change.
 func (r *rewriter) commaOK(u *unit) {
 	if u.file == nil {
 		return
@@ -542,48 +542,31 @@ func (r *rewriter) commaOK(u *unit) {
 	}
 	rewrite := func(list []ast.Stmt, atTop bool) {
 		for _, s := range list {
-			as, ok := s.(*ast.AssignStmt)
-			if !ok || (as.Tok != token.ASSIGN && as.Tok != token.DEFINE) || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-				continue
-			}
-			switch as.Rhs[0].(type) {
-			case *ast.IndexExpr, *ast.TypeAssertExpr:
-			default:
-				continue
-			}
-			v, ok1 := as.Lhs[0].(*ast.Ident)
-			okv, ok2 := as.Lhs[1].(*ast.Ident)
-			if !ok1 || !ok2 {
-				continue
-			}
-			tmp := fmt.Sprintf("__ok%d", r.next())
-			if as.Tok == token.DEFINE {
+			as, v, okv := commaOKAssign(s)
+			switch {
+			case as == nil:
+			case as.Tok == token.DEFINE:
 				// The variables stay where they are declared: zero v after.
-				if v.Name == "_" {
-					continue
+				if v.Name != "_" {
+					r.ed.insert(u.off(as.End()), "; if !"+r.namedOK(u, okv)+" { __goproc.Zero(&"+v.Name+") }")
 				}
-				okName := okv.Name
-				if okName == "_" {
-					okName = tmp
-					r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), tmp)
+			default:
+				tmp := fmt.Sprintf("__ok%d", r.next())
+				open, closing := "{ ", " }"
+				if atTop {
+					open, closing = "func() { ", " }()"
 				}
-				r.ed.insert(u.off(as.End()), "; if !"+okName+" { __goproc.Zero(&"+v.Name+") }")
-				continue
+				tail := ""
+				if v.Name != "_" {
+					tail += "; if !" + tmp + " { __goproc.Zero(&" + v.Name + ") }"
+				}
+				if okv.Name != "_" {
+					tail += "; " + okv.Name + " = " + tmp
+				}
+				r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), tmp)
+				r.ed.insert(u.off(as.Pos()), open+"var "+tmp+" bool; ")
+				r.ed.insert(u.off(as.End()), tail+closing)
 			}
-			open, closing := "{ ", " }"
-			if atTop {
-				open, closing = "func() { ", " }()"
-			}
-			tail := ""
-			if v.Name != "_" {
-				tail += "; if !" + tmp + " { __goproc.Zero(&" + v.Name + ") }"
-			}
-			if okv.Name != "_" {
-				tail += "; " + okv.Name + " = " + tmp
-			}
-			r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), tmp)
-			r.ed.insert(u.off(as.Pos()), open+"var "+tmp+" bool; ")
-			r.ed.insert(u.off(as.End()), tail+closing)
 		}
 	}
 	ast.Inspect(u.file, func(n ast.Node) bool {
@@ -595,35 +578,44 @@ func (r *rewriter) commaOK(u *unit) {
 		case *ast.CommClause:
 			rewrite(n.Body, false)
 		case *ast.IfStmt:
-			r.commaOKIf(u, n)
+			// if v, ok := m[k]; cond { becomes
+			// if v, ok := m[k]; __goproc.Zeroed(ok, &v) && (cond) {
+			as, v, okv := commaOKAssign(n.Init)
+			if as != nil && as.Tok == token.DEFINE && v.Name != "_" && n.Cond != nil {
+				r.ed.insert(u.off(n.Cond.Pos()), "__goproc.Zeroed("+r.namedOK(u, okv)+", &"+v.Name+") && (")
+				r.ed.insert(u.off(n.Cond.End()), ")")
+			}
 		}
 		return true
 	})
 }
 
-// commaOKIf is commaOK for the header of an if statement, `if v, ok :=
-// m[k]; cond {`: the condition becomes `__goproc.Zeroed(ok, &v) && (cond)`,
-// which zeroes v when the lookup failed and is otherwise cond.
-func (r *rewriter) commaOKIf(u *unit, n *ast.IfStmt) {
-	as, ok := n.Init.(*ast.AssignStmt)
-	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 || n.Cond == nil {
-		return
+// commaOKAssign matches `v, ok = e` or `v, ok := e` to plain names, e a
+// map index or a type assertion; as is nil for anything else.
+func commaOKAssign(s ast.Stmt) (as *ast.AssignStmt, v, ok *ast.Ident) {
+	as, _ = s.(*ast.AssignStmt)
+	if as == nil || (as.Tok != token.ASSIGN && as.Tok != token.DEFINE) || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return nil, nil, nil
 	}
 	switch as.Rhs[0].(type) {
 	case *ast.IndexExpr, *ast.TypeAssertExpr:
 	default:
-		return
+		return nil, nil, nil
 	}
 	v, ok1 := as.Lhs[0].(*ast.Ident)
-	okv, ok2 := as.Lhs[1].(*ast.Ident)
-	if !ok1 || !ok2 || v.Name == "_" {
-		return
+	ok, ok2 := as.Lhs[1].(*ast.Ident)
+	if !ok1 || !ok2 {
+		return nil, nil, nil
 	}
-	okName := okv.Name
-	if okName == "_" {
-		okName = fmt.Sprintf("__ok%d", r.next())
-		r.ed.replace(u.off(okv.Pos()), u.off(okv.End()), okName)
+	return as, v, ok
+}
+
+// namedOK returns the name of a define's ok variable, naming a blank one.
+func (r *rewriter) namedOK(u *unit, ok *ast.Ident) string {
+	if ok.Name != "_" {
+		return ok.Name
 	}
-	r.ed.insert(u.off(n.Cond.Pos()), "__goproc.Zeroed("+okName+", &"+v.Name+") && (")
-	r.ed.insert(u.off(n.Cond.End()), ")")
+	name := fmt.Sprintf("__ok%d", r.next())
+	r.ed.replace(u.off(ok.Pos()), u.off(ok.End()), name)
+	return name
 }
