@@ -23,6 +23,17 @@ func newTestInterpreter(t *testing.T) (*Interpreter, *cellOutput) {
 	return in, out
 }
 
+// mustRunCell runs code in a test interpreter and fails the test if the
+// cell fails.
+func mustRunCell(t *testing.T, in *Interpreter, code string) CellOutcome {
+	t.Helper()
+	o := in.Run(context.Background(), code)
+	if o.Err != nil {
+		t.Fatalf("%q: %s: %s", code, o.Err.Name, o.Err.Value)
+	}
+	return o
+}
+
 // cellOutput is the file a test interpreter writes to. Writes to a file are
 // done when they return, so what a cell printed is there when Run returns.
 type cellOutput struct {
@@ -160,16 +171,13 @@ func TestPanicFramesInEarlierCells(t *testing.T) {
 // kernel inserts used to make yaegi mislay their arguments).
 func TestUnnamedParameters(t *testing.T) {
 	in, _ := newTestInterpreter(t)
-	ctx := context.Background()
 	for _, c := range []string{
 		"import \"fmt\"",
 		"func one(int) string { return \"one\" }",
 		"func many(int, string, ...float64) int { return 3 }",
 		"r := one(1) + fmt.Sprint(many(1, \"a\", 2, 3))",
 	} {
-		if o := in.Run(ctx, c); o.Err != nil {
-			t.Fatalf("%s: %s", c, o.Err.Value)
-		}
+		mustRunCell(t, in, c)
 	}
 	if v := in.safeGlobals()["r"]; !v.IsValid() || v.Interface() != "one3" {
 		t.Fatalf("r = %v", v)
@@ -225,7 +233,6 @@ func TestTrailingNilNotShown(t *testing.T) {
 // functions it calls and the types it uses.
 func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
 	in, _ := newTestInterpreter(t)
-	ctx := context.Background()
 	for _, c := range []string{
 		"var a = 1\nvar big = make([]int, 1000)\ntype T struct{ N int }\nvar cfg = T{2}",
 		"func (t T) Get() int { return t.N + a }",
@@ -233,9 +240,7 @@ func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
 		"counter := 5",
 		"func usesCounter() int { return counter }",
 	} {
-		if o := in.Run(ctx, c); o.Err != nil {
-			t.Fatalf("%s: %s", c, o.Err.Value)
-		}
+		mustRunCell(t, in, c)
 	}
 	names := func(fn string) string {
 		var ns []string
@@ -262,23 +267,14 @@ func TestGlobalsForReachesWhatItNeeds(t *testing.T) {
 // computed — keeps working in later cells.
 func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	in, out := newTestInterpreter(t)
-	ctx := context.Background()
-	mustRun := func(code string) CellOutcome {
-		t.Helper()
-		o := in.Run(ctx, code)
-		if o.Err != nil {
-			t.Fatalf("%q: %s: %s", code, o.Err.Name, o.Err.Value)
-		}
-		return o
-	}
-	mustRun("import (\"fmt\"; \"runtime\")\nfunc big() []byte { return make([]byte, 64<<20) }")
+	mustRunCell(t, in, "import (\"fmt\"; \"runtime\")\nfunc big() []byte { return make([]byte, 64<<20) }")
 	for range 8 {
-		mustRun("fmt.Println(len(big()))")
+		mustRunCell(t, in, "fmt.Println(len(big()))")
 	}
-	mustRun("len(big())")
+	mustRunCell(t, in, "len(big())")
 	// Statements after a := run apart from it, and free what they compute.
 	for range 4 {
-		mustRun("k := 1\nfmt.Println(len(big()) + k)")
+		mustRunCell(t, in, "k := 1\nfmt.Println(len(big()) + k)")
 	}
 	runtime.GC()
 	var m runtime.MemStats
@@ -288,16 +284,16 @@ func TestStatementsFreeWhatTheyCompute(t *testing.T) {
 	}
 	out.take()
 	// Each statement runs once, also when the next cell defines a global.
-	mustRun(`fmt.Println("once")`)
-	if o := mustRun("x := 3\nx * 2"); o.Result["text/plain"] != "6" {
+	mustRunCell(t, in, `fmt.Println("once")`)
+	if o := mustRunCell(t, in, "x := 3\nx * 2"); o.Result["text/plain"] != "6" {
 		t.Fatalf("x * 2 = %v", o.Result)
 	}
-	mustRun(`y := 4; _ = y`)
+	mustRunCell(t, in, `y := 4; _ = y`)
 	if got := out.take(); got != "once\n" {
 		t.Fatalf("output %q, want the statement's line once", got)
 	}
 
-	mustRun(`import ("time"; "os")
+	mustRunCell(t, in, `import ("time"; "os")
 type E struct{ c int }
 func (e E) Error() string { return fmt.Sprint("E", e.c) }
 type Counter struct{ n int }
@@ -312,14 +308,14 @@ func (f file) Close() { fmt.Println("closing", f.name) }
 var st fmt.Stringer = &Counter{1}
 var errs []error
 var hello func()`)
-	mustRun("errs = []error{E{5}, E{6}}\nfmt.Sprint(errs)")
-	mustRun("st = NewCounter(7)")
-	mustRun("hello = Worker{8}.Hello")
-	mustRun("defer open(\"a\").Close()\nfmt.Fprintln(os.Stdout, \"cell body\")")
-	mustRun("time.AfterFunc(20*time.Millisecond, Worker{9}.Hello)")
-	mustRun("<-done")
-	mustRun("hello()\n<-done")
-	mustRun("fmt.Println(errs, st.String())")
+	mustRunCell(t, in, "errs = []error{E{5}, E{6}}\nfmt.Sprint(errs)")
+	mustRunCell(t, in, "st = NewCounter(7)")
+	mustRunCell(t, in, "hello = Worker{8}.Hello")
+	mustRunCell(t, in, "defer open(\"a\").Close()\nfmt.Fprintln(os.Stdout, \"cell body\")")
+	mustRunCell(t, in, "time.AfterFunc(20*time.Millisecond, Worker{9}.Hello)")
+	mustRunCell(t, in, "<-done")
+	mustRunCell(t, in, "hello()\n<-done")
+	mustRunCell(t, in, "fmt.Println(errs, st.String())")
 	want := "cell body\nclosing a\nhello from 9\nhello from 8\n[E5 E6] counter 7\n"
 	if got := out.take(); got != want {
 		t.Fatalf("output %q, want %q", got, want)

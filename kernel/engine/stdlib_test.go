@@ -29,27 +29,19 @@ func TestStdlibLoadsOnImport(t *testing.T) {
 		t.Fatal("strings loaded before any cell imported it")
 	}
 	ctx := context.Background()
-	run := func(code string) CellOutcome {
-		t.Helper()
-		o := in.Run(ctx, code)
-		if o.Err != nil {
-			t.Fatalf("%s: %s: %s", code, o.Err.Name, o.Err.Value)
-		}
-		return o
-	}
-	run("import (\n\t\"fmt\"\n\t\"os\"\n)")
-	run("type T struct{}\nfunc (T) String() string { return \"stringer\" }")
+	mustRunCell(t, in, "import (\n\t\"fmt\"\n\t\"os\"\n)")
+	mustRunCell(t, in, "type T struct{}\nfunc (T) String() string { return \"stringer\" }")
 	// fmt.Println of an interpreted Stringer goes through the wrapper yaegi
 	// needs (the MapTypes of the replaced fmt functions).
-	run(`fmt.Println(T{}, len(os.Args), os.Args[1])`)
-	run("var n int\nfmt.Scan(&n)\nfmt.Println(n + 1)")
-	run("import \"strings\"\nfmt.Println(strings.Repeat(\"ab\", 2))")
+	mustRunCell(t, in, `fmt.Println(T{}, len(os.Args), os.Args[1])`)
+	mustRunCell(t, in, "var n int\nfmt.Scan(&n)\nfmt.Println(n + 1)")
+	mustRunCell(t, in, "import \"strings\"\nfmt.Println(strings.Repeat(\"ab\", 2))")
 	if !in.std.loaded["strings/strings"] {
 		t.Fatal("strings not marked loaded after its import")
 	}
-	run("import \"slices\"\nfmt.Println(slices.Contains([]int{1, 2}, 2))")
-	run("import \"math/rand/v2\"\nfmt.Println(rand.IntN(1))")
-	run("import \"math/bits\"\nfmt.Println(bits.UintSize)")
+	mustRunCell(t, in, "import \"slices\"\nfmt.Println(slices.Contains([]int{1, 2}, 2))")
+	mustRunCell(t, in, "import \"math/rand/v2\"\nfmt.Println(rand.IntN(1))")
+	mustRunCell(t, in, "import \"math/bits\"\nfmt.Println(bits.UintSize)")
 	if o := in.Run(ctx, `import "no/such/package"`); o.Err == nil {
 		t.Fatal("importing an unknown package: no error")
 	}
