@@ -57,8 +57,15 @@ func newForwarder(src, dst *os.File, frames bool) *forwarder {
 	return f
 }
 
+// forwardBuffers recycles the forwarders' read buffers: two per child, as
+// large as a pipe's capacity, would otherwise be garbage after every
+// Process.
+var forwardBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 func (f *forwarder) run() {
-	buf := make([]byte, 64<<10)
+	bp := forwardBuffers.Get().(*[]byte)
+	defer forwardBuffers.Put(bp)
+	buf := *bp
 	for {
 		n, err := f.src.Read(buf)
 		f.reads.Add(1)

@@ -1,33 +1,37 @@
 package multiprocessing
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Probe is called at the top of every notebook function while the engine is
 // probing (see NameOf); it records name and reports whether the function
 // should return at once. The kernel inserts the calls; notebooks never call it.
 func Probe(name string) bool {
-	g := probingGoroutine.Load()
-	if g == 0 || g != goroutineID() {
+	t := probingThread.Load()
+	if t == 0 || t != int32(syscall.Gettid()) {
 		return false
 	}
 	probedName = name
 	return true
 }
 
+// NameOf tells its own goroutine apart from others that may call notebook
+// functions meanwhile by locking it to its OS thread: while it is locked, no
+// other goroutine runs on that thread, so the thread id names the goroutine.
+// (Reading the goroutine id from runtime.Stack walked the whole interpreted
+// stack, a tenth of the parent's CPU in a loop of Start and Join.)
 var (
-	probeMu          sync.Mutex    // one NameOf at a time
-	probingGoroutine atomic.Uint64 // the goroutine calling NameOf, 0 if none
-	probedName       string        // written by Probe on that goroutine
+	probeMu       sync.Mutex   // one NameOf at a time
+	probingThread atomic.Int32 // the thread NameOf's goroutine is locked to, 0 if none
+	probedName    string       // written by Probe on that goroutine
 )
 
 // NameOf returns the name under which a child process finds fn: the name of
@@ -55,11 +59,13 @@ func NameOf(fn any) (string, error) {
 	probeMu.Lock()
 	defer probeMu.Unlock()
 	probedName = ""
-	probingGoroutine.Store(goroutineID())
+	runtime.LockOSThread()
+	probingThread.Store(int32(syscall.Gettid()))
 	h.SetProbing(true)
 	err := callProbing(v)
 	h.SetProbing(false)
-	probingGoroutine.Store(0)
+	probingThread.Store(0)
+	runtime.UnlockOSThread()
 	name := probedName
 	switch {
 	case name == "" && err != nil:
@@ -109,15 +115,4 @@ func compiledName(name string) (string, error) {
 		return "", fmt.Errorf("the target is the compiled function %s: only top-level notebook functions and standard-library functions can run in a child process", name)
 	}
 	return name, nil
-}
-
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
 }

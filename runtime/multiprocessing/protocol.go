@@ -100,8 +100,15 @@ type conn struct {
 	c  io.Closer
 }
 
+// connBuffer is the size of a conn's read and write buffers. They hold
+// headers and small payloads; a large payload bypasses them (bufio reads
+// into and writes from the caller's slice once its buffer is empty), so
+// bigger buffers would only cost every new worker, and the parent for
+// every worker, page faults and garbage.
+const connBuffer = 8 << 10
+
 func newConn(rwc io.ReadWriteCloser) *conn {
-	return &conn{w: bufio.NewWriterSize(rwc, 64<<10), r: bufio.NewReaderSize(rwc, 64<<10), c: rwc}
+	return &conn{w: bufio.NewWriterSize(rwc, connBuffer), r: bufio.NewReaderSize(rwc, connBuffer), c: rwc}
 }
 
 func (c *conn) send(m *message) error {
