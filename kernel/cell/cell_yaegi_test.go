@@ -51,6 +51,9 @@ func newNotebook(t *testing.T) *notebook {
 		}
 	}
 	probe := func(name string) bool { nb.probed = name; return true }
+	// The engine's RunInt runs the compiled procedure; here the interpreted
+	// body always runs, as it does where RunInt reports false.
+	runInt := func(string, int, ...int) (int, bool) { return 0, false }
 	err := nb.i.Use(interp.Exports{
 		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear), "Zero": reflect.ValueOf(zero), "Zeroed": reflect.ValueOf(func(ok bool, p any) bool {
 			if !ok {
@@ -58,7 +61,7 @@ func newNotebook(t *testing.T) *notebook {
 			}
 			return true
 		})},
-		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe)},
+		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe), "RunInt": reflect.ValueOf(runInt)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"go/types"
 	"strconv"
 	"strings"
+
+	"github.com/goproc/goproc/kernel/intproc"
 )
 
 func (r *rewriter) next() int { r.n++; return r.n }
@@ -145,6 +147,7 @@ func (r *rewriter) inspect(u *unit) {
 		case *ast.FuncDecl:
 			if n.Body != nil && r.opts.Instrument && !(u.kind == segStmt && n.Name.Name == "_") {
 				r.probe(u, n.Body, r.funcName(n), n.Type)
+				r.compiled(u, n)
 			}
 		case *ast.FuncLit:
 			if r.opts.Instrument {
@@ -514,6 +517,41 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 		ret += " " + strings.Join(zs, ", ")
 	}
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
+}
+
+// compiled makes an integer procedure with a loop (kernel/intproc) run
+// compiled: right after the probe, on the same line, it inserts
+//
+//	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
+//
+// (if _, __ok := ...; __ok { return }; for a procedure without result). RunInt finds this
+// declaration by its name and the cell's sequence number, in the kernel and
+// in child processes alike, and reports false where the interpreted body
+// must run.
+func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
+	if d.Recv != nil || !intproc.HasLoop(d) {
+		return
+	}
+	if _, ok := intproc.Compile(d); !ok {
+		return
+	}
+	args := []string{strconv.Quote(r.funcName(d)), strconv.Itoa(r.opts.Seq)}
+	for _, f := range d.Type.Params.List {
+		if len(f.Names) == 0 {
+			return
+		}
+		for _, n := range f.Names {
+			if n.Name == "_" {
+				return
+			}
+			args = append(args, n.Name)
+		}
+	}
+	check := "if _, __ok := __mp.RunInt(" + strings.Join(args, ", ") + "); __ok { return }; "
+	if d.Type.Results != nil && len(d.Type.Results.List) > 0 {
+		check = "if __r, __ok := __mp.RunInt(" + strings.Join(args, ", ") + "); __ok { return __r }; "
+	}
+	r.ed.insert(u.off(d.Body.Lbrace)+1, check)
 }
 
 // commaOK rewrites a two-value assignment from a map index or a type

@@ -167,6 +167,39 @@ func TestClientInterrupt(t *testing.T) {
 	}
 }
 
+// A notebook function that kernel/intproc compiles runs outside the
+// interpreter; interrupting it must still stop it, and leave nothing spinning.
+func TestClientInterruptsCompiledLoop(t *testing.T) {
+	c := startClient(t)
+	run(t, c, "import (\"fmt\"; \"os\"; \"strconv\"; \"strings\"; \"time\")\nfunc spin(n int) int {\n\tfor {\n\t\tn++\n\t}\n}")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	res := c.Execute(ctx, language.ExecuteRequest{Code: "spin(1)"}, &recorder{})
+	if res.Status != "error" || res.Error.Name != "Interrupted" || res.EngineRestarted {
+		t.Fatalf("interrupt: %+v", res.Error)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("interrupt took %v", d)
+	}
+	// The engine's CPU time while the next cell sleeps: a loop left running
+	// would add the whole sleep.
+	r := &recorder{}
+	res = c.Execute(context.Background(), language.ExecuteRequest{Code: `cpu := func() int {
+	b, _ := os.ReadFile("/proc/self/stat")
+	f := strings.Fields(string(b))
+	u, _ := strconv.Atoi(f[13])
+	s, _ := strconv.Atoi(f[14])
+	return u + s // clock ticks, 100 a second
+}
+before := cpu()
+time.Sleep(500 * time.Millisecond)
+fmt.Println(cpu()-before < 25)`}, r)
+	if res.Status != "ok" || r.text("stdout") != "true\n" {
+		t.Fatalf("the interrupted loop kept running: %+v %q", res.Error, r.text("stdout"))
+	}
+}
+
 func TestClientInputAndPartialLine(t *testing.T) {
 	c := startClient(t)
 	r := &recorder{input: func(string) (string, error) { return "gopher", nil }}

@@ -32,6 +32,7 @@ func init() {
 		"ParentProcess":        reflect.ValueOf(multiprocessing.ParentProcess),
 		"Pipe":                 reflect.ValueOf(multiprocessing.Pipe),
 		"Probe":                reflect.ValueOf(multiprocessing.Probe),
+		"RunInt":               reflect.ValueOf(multiprocessing.RunInt),
 		"ServeWorker":          reflect.ValueOf(multiprocessing.ServeWorker),
 		"SetHost":              reflect.ValueOf(multiprocessing.SetHost),
 		"SetMaxProcesses":      reflect.ValueOf(multiprocessing.SetMaxProcesses),

@@ -1,0 +1,791 @@
+// Package intproc compiles pure integer functions of a notebook into trees
+// of Go closures, so that their loops run several times faster than yaegi
+// runs them.
+//
+// The exercises goproc exists for time loops of integer arithmetic — a sum
+// of squares over a range, a counter bumped a hundred thousand times — in the
+// kernel and in child processes, and yaegi runs such a loop at ~70 ns an
+// iteration. A top-level function whose parameters are all int, whose result
+// is one int or none, and whose body uses only its parameters, its own int
+// locals, integer literals, arithmetic, comparisons, if, for (three-clause,
+// condition only, or range over an int), break, continue and return
+//
+//	func sumOfSquares(start, end int) int {
+//		total := 0
+//		for i := start; i < end; i++ {
+//			total += i * i
+//		}
+//		return total
+//	}
+//
+// cannot observe how it is run: it reads no global, calls nothing and has no
+// effect but its result and the time it takes. Compile turns such a
+// declaration into a Proc, which computes with Go's own int arithmetic (it
+// wraps as the interpreter's does). Where the compiled code would panic
+// (division by zero, a negative shift count) Run stops and reports it, and
+// the caller runs the interpreted function from the start, so the panic and
+// its traceback are the interpreter's own; running such a function twice is
+// unobservable. Anything outside that subset — a call, a global or constant,
+// another type, a constant expression (exact in Go), a label, a switch —
+// is refused and stays interpreted.
+package intproc
+
+import (
+	"go/ast"
+	"go/token"
+	"strconv"
+)
+
+// Proc is a compiled integer procedure.
+type Proc struct {
+	// Params is the number of parameters; HasResult whether it returns an int.
+	Params    int
+	HasResult bool
+	run       func(done <-chan struct{}, args []int) (int, bool)
+}
+
+// Run runs p with args (len(args) == p.Params). It returns the result (0 if
+// p has none) and false if the interpreted function must run instead: where
+// Go panics, where the body ends without a return, or once done is closed
+// (nil: never), which a loop notices within a few thousand iterations.
+func (p *Proc) Run(done <-chan struct{}, args []int) (int, bool) { return p.run(done, args) }
+
+// flow is how a compiled statement ends.
+type flow uint8
+
+const (
+	flowNext flow = iota
+	flowBreak
+	flowContinue
+	flowReturn
+)
+
+// frame is one run's state.
+type frame struct {
+	v     []int           // slot 0: the result; then the parameters; then the locals
+	done  <-chan struct{} // closed: stop (the cell was interrupted)
+	ticks uint32          // loop iterations, to look at done now and then
+}
+
+// stopped is the panic that ends a run whose done channel was closed.
+type stopped struct{}
+
+// tick is called on every loop iteration; every 4096th it stops the run if
+// done is closed, so that an interrupted cell is not left spinning.
+func (f *frame) tick() {
+	f.ticks++
+	if f.ticks&4095 == 0 && f.done != nil {
+		select {
+		case <-f.done:
+			panic(stopped{})
+		default:
+		}
+	}
+}
+
+type (
+	intExpr  func(*frame) int
+	boolExpr func(*frame) bool
+	stmtFunc func(*frame) flow
+)
+
+// compiler compiles one function body.
+type compiler struct {
+	scopes    []map[string]int // innermost last: name → slot
+	slots     int
+	hasResult bool
+	loops     int // enclosing for statements
+}
+
+// Compile compiles d if it is an integer procedure. The statements the
+// kernel inserts at the top of a body (see IsKernelCheck) are skipped.
+func Compile(d *ast.FuncDecl) (*Proc, bool) {
+	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {
+		return nil, false
+	}
+	c := &compiler{slots: 1, scopes: []map[string]int{{}}}
+	if res := d.Type.Results; res != nil && len(res.List) > 0 {
+		if len(res.List) != 1 || len(res.List[0].Names) > 0 || !isIntType(res.List[0].Type) {
+			return nil, false // named results are left to the interpreter
+		}
+		c.hasResult = true
+	}
+	params := 0
+	for _, field := range d.Type.Params.List {
+		if !isIntType(field.Type) {
+			return nil, false
+		}
+		if len(field.Names) == 0 {
+			c.slots++
+			params++
+		}
+		for _, n := range field.Names {
+			if n.Name != "_" {
+				c.scopes[0][n.Name] = c.slots
+			}
+			c.slots++
+			params++
+		}
+	}
+	stmts := d.Body.List
+	for len(stmts) > 0 && IsKernelCheck(stmts[0]) {
+		stmts = stmts[1:]
+	}
+	body, ok := c.block(stmts, false)
+	if !ok {
+		return nil, false
+	}
+	slots, hasResult := c.slots, c.hasResult
+	return &Proc{Params: params, HasResult: hasResult, run: func(done <-chan struct{}, args []int) (r int, ok bool) {
+		defer func() {
+			if recover() != nil {
+				r, ok = 0, false // the interpreter panics as Go does
+			}
+		}()
+		f := &frame{v: make([]int, slots), done: done}
+		copy(f.v[1:], args)
+		if body(f) != flowReturn && hasResult {
+			return 0, false // no return: the interpreter decides
+		}
+		return f.v[0], true
+	}}, true
+}
+
+// HasLoop reports whether d's body has a for statement: a function without
+// one is cheaper to interpret than to call out of the interpreter for.
+func HasLoop(d *ast.FuncDecl) bool {
+	found := false
+	ast.Inspect(d.Body, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// IsKernelCheck reports whether s is one of the statements the kernel
+// inserts at the top of a function body: the identity probe
+// (if __goprocProbing && ... {...}) or the call of the compiled procedure
+// (if __r, __ok := __mp.RunInt(...); __ok {...}).
+func IsKernelCheck(s ast.Stmt) bool {
+	is, ok := s.(*ast.IfStmt)
+	if !ok || is.Else != nil {
+		return false
+	}
+	if cond, ok := is.Cond.(*ast.BinaryExpr); ok && cond.Op == token.LAND {
+		if id, ok := cond.X.(*ast.Ident); ok && id.Name == "__goprocProbing" {
+			return is.Init == nil
+		}
+	}
+	init, ok := is.Init.(*ast.AssignStmt)
+	if !ok || len(init.Rhs) != 1 {
+		return false
+	}
+	call, ok := init.Rhs[0].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "RunInt" {
+		return false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	return ok && x.Name == "__mp"
+}
+
+func isIntType(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "int"
+}
+
+func (c *compiler) lookup(name string) (int, bool) {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		if s, ok := c.scopes[i][name]; ok {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+func (c *compiler) declare(name string) int {
+	s := c.slots
+	c.slots++
+	if name != "_" && name != "" {
+		c.scopes[len(c.scopes)-1][name] = s
+	}
+	return s
+}
+
+func (c *compiler) push() { c.scopes = append(c.scopes, map[string]int{}) }
+func (c *compiler) pop()  { c.scopes = c.scopes[:len(c.scopes)-1] }
+
+// block compiles a statement list, in a scope of its own if scoped.
+func (c *compiler) block(list []ast.Stmt, scoped bool) (stmtFunc, bool) {
+	if scoped {
+		c.push()
+		defer c.pop()
+	}
+	stmts := make([]stmtFunc, 0, len(list))
+	for _, s := range list {
+		if _, empty := s.(*ast.EmptyStmt); empty {
+			continue
+		}
+		cs, ok := c.stmt(s)
+		if !ok {
+			return nil, false
+		}
+		stmts = append(stmts, cs)
+	}
+	switch len(stmts) {
+	case 0:
+		return func(*frame) flow { return flowNext }, true
+	case 1:
+		return stmts[0], true
+	}
+	return func(f *frame) flow {
+		for _, s := range stmts {
+			if fl := s(f); fl != flowNext {
+				return fl
+			}
+		}
+		return flowNext
+	}, true
+}
+
+func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
+	switch s := s.(type) {
+	case *ast.BlockStmt:
+		return c.block(s.List, true)
+	case *ast.AssignStmt:
+		return c.assign(s)
+	case *ast.IncDecStmt:
+		id, ok := s.X.(*ast.Ident)
+		if !ok {
+			return nil, false
+		}
+		slot, ok := c.lookup(id.Name)
+		if !ok {
+			return nil, false
+		}
+		if s.Tok == token.INC {
+			return func(f *frame) flow { f.v[slot]++; return flowNext }, true
+		}
+		return func(f *frame) flow { f.v[slot]--; return flowNext }, true
+	case *ast.DeclStmt:
+		return c.varDecl(s)
+	case *ast.IfStmt:
+		return c.ifStmt(s)
+	case *ast.ForStmt:
+		return c.forStmt(s)
+	case *ast.RangeStmt:
+		return c.rangeStmt(s)
+	case *ast.ReturnStmt:
+		if !c.hasResult {
+			if len(s.Results) != 0 {
+				return nil, false
+			}
+			return func(*frame) flow { return flowReturn }, true
+		}
+		if len(s.Results) != 1 {
+			return nil, false
+		}
+		e, ok := c.intExpr(s.Results[0])
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) flow { f.v[0] = e(f); return flowReturn }, true
+	case *ast.BranchStmt:
+		if s.Label != nil || c.loops == 0 {
+			return nil, false
+		}
+		switch s.Tok {
+		case token.BREAK:
+			return func(*frame) flow { return flowBreak }, true
+		case token.CONTINUE:
+			return func(*frame) flow { return flowContinue }, true
+		}
+	}
+	return nil, false
+}
+
+// assign compiles =, := and the operator assignments to local ints.
+func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
+	if s.Tok == token.ASSIGN || s.Tok == token.DEFINE {
+		if len(s.Lhs) != len(s.Rhs) {
+			return nil, false
+		}
+		values := make([]intExpr, len(s.Rhs))
+		for i, r := range s.Rhs {
+			e, ok := c.intExpr(r)
+			if !ok {
+				return nil, false
+			}
+			values[i] = e
+		}
+		targets := make([]int, len(s.Lhs))
+		for i, l := range s.Lhs {
+			id, ok := l.(*ast.Ident)
+			if !ok || id.Name == "_" {
+				return nil, false
+			}
+			slot, found := c.scopes[len(c.scopes)-1][id.Name]
+			if s.Tok == token.ASSIGN {
+				slot, found = c.lookup(id.Name)
+				if !found {
+					return nil, false
+				}
+			} else if !found {
+				slot = -1 // declared below, after the values are compiled
+			}
+			targets[i] = slot
+		}
+		for i, l := range s.Lhs {
+			if targets[i] < 0 {
+				targets[i] = c.declare(l.(*ast.Ident).Name)
+			}
+		}
+		if len(values) == 1 {
+			slot, e := targets[0], values[0]
+			return func(f *frame) flow { f.v[slot] = e(f); return flowNext }, true
+		}
+		return func(f *frame) flow {
+			var buf [8]int
+			tmp := buf[:0]
+			for _, e := range values {
+				tmp = append(tmp, e(f))
+			}
+			for i, slot := range targets {
+				f.v[slot] = tmp[i]
+			}
+			return flowNext
+		}, true
+	}
+	if len(s.Lhs) != 1 || len(s.Rhs) != 1 {
+		return nil, false
+	}
+	id, ok := s.Lhs[0].(*ast.Ident)
+	if !ok {
+		return nil, false
+	}
+	slot, ok := c.lookup(id.Name)
+	if !ok {
+		return nil, false
+	}
+	op, ok := assignOps[s.Tok]
+	if !ok {
+		return nil, false
+	}
+	if op == token.ADD || op == token.SUB {
+		if n, isLit := intLiteral(s.Rhs[0]); isLit {
+			if op == token.SUB {
+				n = -n
+			}
+			return func(f *frame) flow { f.v[slot] += n; return flowNext }, true
+		}
+	}
+	e, ok := c.intExpr(s.Rhs[0])
+	if !ok {
+		return nil, false
+	}
+	if op == token.ADD {
+		return func(f *frame) flow { f.v[slot] += e(f); return flowNext }, true
+	}
+	apply, ok := intOps[op]
+	if !ok {
+		return nil, false
+	}
+	return func(f *frame) flow { f.v[slot] = apply(f.v[slot], e(f)); return flowNext }, true
+}
+
+var assignOps = map[token.Token]token.Token{
+	token.ADD_ASSIGN: token.ADD, token.SUB_ASSIGN: token.SUB, token.MUL_ASSIGN: token.MUL,
+	token.QUO_ASSIGN: token.QUO, token.REM_ASSIGN: token.REM, token.AND_ASSIGN: token.AND,
+	token.OR_ASSIGN: token.OR, token.XOR_ASSIGN: token.XOR, token.SHL_ASSIGN: token.SHL,
+	token.SHR_ASSIGN: token.SHR, token.AND_NOT_ASSIGN: token.AND_NOT,
+}
+
+// intOps are Go's int operators; / and % by zero and a negative shift
+// count panic, as in Go.
+var intOps = map[token.Token]func(a, b int) int{
+	token.ADD:     func(a, b int) int { return a + b },
+	token.SUB:     func(a, b int) int { return a - b },
+	token.MUL:     func(a, b int) int { return a * b },
+	token.QUO:     func(a, b int) int { return a / b },
+	token.REM:     func(a, b int) int { return a % b },
+	token.AND:     func(a, b int) int { return a & b },
+	token.OR:      func(a, b int) int { return a | b },
+	token.XOR:     func(a, b int) int { return a ^ b },
+	token.AND_NOT: func(a, b int) int { return a &^ b },
+	token.SHL:     func(a, b int) int { return a << b },
+	token.SHR:     func(a, b int) int { return a >> b },
+}
+
+// varDecl compiles var x int, var x = e and var x int = e.
+func (c *compiler) varDecl(s *ast.DeclStmt) (stmtFunc, bool) {
+	g, ok := s.Decl.(*ast.GenDecl)
+	if !ok || g.Tok != token.VAR {
+		return nil, false
+	}
+	var stmts []ast.Stmt
+	for _, spec := range g.Specs {
+		v := spec.(*ast.ValueSpec)
+		if v.Type != nil && !isIntType(v.Type) || v.Type == nil && len(v.Values) == 0 {
+			return nil, false
+		}
+		if len(v.Values) != 0 && len(v.Values) != len(v.Names) {
+			return nil, false
+		}
+		a := &ast.AssignStmt{Tok: token.DEFINE}
+		for i, n := range v.Names {
+			if n.Name == "_" {
+				return nil, false
+			}
+			if _, dup := c.scopes[len(c.scopes)-1][n.Name]; dup {
+				return nil, false
+			}
+			a.Lhs = append(a.Lhs, n)
+			if len(v.Values) > 0 {
+				a.Rhs = append(a.Rhs, v.Values[i])
+			} else {
+				a.Rhs = append(a.Rhs, &ast.BasicLit{Kind: token.INT, Value: "0"})
+			}
+		}
+		stmts = append(stmts, a)
+	}
+	return c.block(stmts, false)
+}
+
+func (c *compiler) ifStmt(s *ast.IfStmt) (stmtFunc, bool) {
+	c.push()
+	defer c.pop()
+	var init stmtFunc
+	if s.Init != nil {
+		var ok bool
+		if init, ok = c.stmt(s.Init); !ok {
+			return nil, false
+		}
+	}
+	cond, ok := c.boolExpr(s.Cond)
+	if !ok {
+		return nil, false
+	}
+	then, ok := c.block(s.Body.List, true)
+	if !ok {
+		return nil, false
+	}
+	otherwise := stmtFunc(func(*frame) flow { return flowNext })
+	if s.Else != nil {
+		if otherwise, ok = c.stmt(s.Else); !ok {
+			return nil, false
+		}
+	}
+	return func(f *frame) flow {
+		if init != nil {
+			init(f)
+		}
+		if cond(f) {
+			return then(f)
+		}
+		return otherwise(f)
+	}, true
+}
+
+func (c *compiler) forStmt(s *ast.ForStmt) (stmtFunc, bool) {
+	c.push()
+	defer c.pop()
+	var init, post stmtFunc
+	cond := boolExpr(func(*frame) bool { return true })
+	var ok bool
+	if s.Init != nil {
+		if init, ok = c.stmt(s.Init); !ok {
+			return nil, false
+		}
+	}
+	if s.Cond != nil {
+		if cond, ok = c.boolExpr(s.Cond); !ok {
+			return nil, false
+		}
+	}
+	if s.Post != nil {
+		if post, ok = c.stmt(s.Post); !ok {
+			return nil, false
+		}
+	}
+	c.loops++
+	body, ok := c.block(s.Body.List, true)
+	c.loops--
+	if !ok {
+		return nil, false
+	}
+	if post == nil {
+		post = func(*frame) flow { return flowNext }
+	}
+	return func(f *frame) flow {
+		if init != nil {
+			init(f)
+		}
+		for cond(f) {
+			f.tick()
+			switch body(f) {
+			case flowBreak:
+				return flowNext
+			case flowReturn:
+				return flowReturn
+			}
+			post(f)
+		}
+		return flowNext
+	}, true
+}
+
+// rangeStmt compiles for i := range n and for range n over an int: n is
+// evaluated once, and i counts from 0 while it is below n.
+func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
+	if s.Value != nil || s.Key != nil && s.Tok != token.DEFINE {
+		return nil, false
+	}
+	n, ok := c.intExpr(s.X)
+	if !ok {
+		return nil, false
+	}
+	c.push()
+	defer c.pop()
+	counter := c.declare("") // the hidden counter, copied to i each time
+	key := -1
+	if s.Key != nil {
+		id, ok := s.Key.(*ast.Ident)
+		if !ok {
+			return nil, false
+		}
+		key = c.declare(id.Name)
+	}
+	limit := c.declare("")
+	c.loops++
+	body, ok := c.block(s.Body.List, true)
+	c.loops--
+	if !ok {
+		return nil, false
+	}
+	return func(f *frame) flow {
+		f.v[limit] = n(f)
+		for f.v[counter] = 0; f.v[counter] < f.v[limit]; f.v[counter]++ {
+			f.tick()
+			if key >= 0 {
+				f.v[key] = f.v[counter]
+			}
+			switch body(f) {
+			case flowBreak:
+				return flowNext
+			case flowReturn:
+				return flowReturn
+			}
+		}
+		return flowNext
+	}, true
+}
+
+// isConst reports whether e is a literal (possibly signed, in parentheses).
+func isConst(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return true
+	case *ast.ParenExpr:
+		return isConst(e.X)
+	case *ast.UnaryExpr:
+		return isConst(e.X)
+	}
+	return false
+}
+
+// intLiteral returns the value of an int literal, possibly negated or in
+// parentheses, that fits an int.
+func intLiteral(e ast.Expr) (int, bool) {
+	neg := false
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+			continue
+		case *ast.UnaryExpr:
+			if x.Op != token.SUB && x.Op != token.ADD {
+				return 0, false
+			}
+			if x.Op == token.SUB {
+				neg = !neg
+			}
+			e = x.X
+			continue
+		case *ast.BasicLit:
+			if x.Kind != token.INT {
+				return 0, false
+			}
+			v := x.Value
+			if neg {
+				v = "-" + v
+			}
+			n, err := strconv.ParseInt(v, 0, 64)
+			return int(n), err == nil
+		}
+		return 0, false
+	}
+}
+
+func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
+	if n, ok := intLiteral(e); ok {
+		return func(*frame) int { return n }, true
+	}
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return c.intExpr(e.X)
+	case *ast.Ident:
+		slot, ok := c.lookup(e.Name)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) int { return f.v[slot] }, true
+	case *ast.UnaryExpr:
+		if isConst(e.X) {
+			return nil, false // constant arithmetic is exact in Go
+		}
+		x, ok := c.intExpr(e.X)
+		if !ok {
+			return nil, false
+		}
+		switch e.Op {
+		case token.ADD:
+			return x, true
+		case token.SUB:
+			return func(f *frame) int { return -x(f) }, true
+		case token.XOR:
+			return func(f *frame) int { return ^x(f) }, true
+		}
+	case *ast.BinaryExpr:
+		if isConst(e.X) && isConst(e.Y) {
+			return nil, false
+		}
+		apply, ok := intOps[e.Op]
+		if !ok {
+			return nil, false
+		}
+		return c.binary(e, apply)
+	}
+	return nil, false
+}
+
+// binary compiles an int operation, with the common shapes (a local and a
+// local or a literal) in closures of their own.
+func (c *compiler) binary(e *ast.BinaryExpr, apply func(a, b int) int) (intExpr, bool) {
+	xs, xLocal := c.localSlot(e.X)
+	ys, yLocal := c.localSlot(e.Y)
+	n, yLit := intLiteral(e.Y)
+	switch {
+	case xLocal && yLocal && e.Op == token.MUL:
+		return func(f *frame) int { return f.v[xs] * f.v[ys] }, true
+	case xLocal && yLocal && e.Op == token.ADD:
+		return func(f *frame) int { return f.v[xs] + f.v[ys] }, true
+	case xLocal && yLit && e.Op == token.ADD:
+		return func(f *frame) int { return f.v[xs] + n }, true
+	case xLocal && yLit && e.Op == token.MUL:
+		return func(f *frame) int { return f.v[xs] * n }, true
+	case xLocal && yLit && e.Op == token.REM && n != 0:
+		return func(f *frame) int { return f.v[xs] % n }, true
+	}
+	x, ok := c.intExpr(e.X)
+	if !ok {
+		return nil, false
+	}
+	y, ok := c.intExpr(e.Y)
+	if !ok {
+		return nil, false
+	}
+	switch e.Op {
+	case token.ADD:
+		return func(f *frame) int { return x(f) + y(f) }, true
+	case token.SUB:
+		return func(f *frame) int { return x(f) - y(f) }, true
+	case token.MUL:
+		return func(f *frame) int { return x(f) * y(f) }, true
+	}
+	return func(f *frame) int { return apply(x(f), y(f)) }, true
+}
+
+// localSlot returns the slot of a local or parameter.
+func (c *compiler) localSlot(e ast.Expr) (int, bool) {
+	for {
+		p, ok := e.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.X
+	}
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return 0, false
+	}
+	return c.lookup(id.Name)
+}
+
+var intComparisons = map[token.Token]func(a, b int) bool{
+	token.EQL: func(a, b int) bool { return a == b },
+	token.NEQ: func(a, b int) bool { return a != b },
+	token.LSS: func(a, b int) bool { return a < b },
+	token.LEQ: func(a, b int) bool { return a <= b },
+	token.GTR: func(a, b int) bool { return a > b },
+	token.GEQ: func(a, b int) bool { return a >= b },
+}
+
+func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return c.boolExpr(e.X)
+	case *ast.UnaryExpr:
+		if e.Op != token.NOT {
+			return nil, false
+		}
+		x, ok := c.boolExpr(e.X)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) bool { return !x(f) }, true
+	case *ast.BinaryExpr:
+		switch e.Op {
+		case token.LAND, token.LOR:
+			x, ok := c.boolExpr(e.X)
+			if !ok {
+				return nil, false
+			}
+			y, ok := c.boolExpr(e.Y)
+			if !ok {
+				return nil, false
+			}
+			if e.Op == token.LAND {
+				return func(f *frame) bool { return x(f) && y(f) }, true
+			}
+			return func(f *frame) bool { return x(f) || y(f) }, true
+		}
+		cmp, ok := intComparisons[e.Op]
+		if !ok || isConst(e.X) && isConst(e.Y) {
+			return nil, false
+		}
+		xs, xLocal := c.localSlot(e.X)
+		ys, yLocal := c.localSlot(e.Y)
+		if xLocal && yLocal && e.Op == token.LSS {
+			return func(f *frame) bool { return f.v[xs] < f.v[ys] }, true
+		}
+		if n, yLit := intLiteral(e.Y); xLocal && yLit && e.Op == token.LSS {
+			return func(f *frame) bool { return f.v[xs] < n }, true
+		}
+		x, ok := c.intExpr(e.X)
+		if !ok {
+			return nil, false
+		}
+		y, ok := c.intExpr(e.Y)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) bool { return cmp(x(f), y(f)) }, true
+	}
+	return nil, false
+}

@@ -1,0 +1,365 @@
+package intproc
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// compile compiles the function f declared in src.
+func compile(t testing.TB, src string) *Proc {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	for _, d := range file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "f" {
+			p, _ := Compile(fd)
+			return p
+		}
+	}
+	t.Fatalf("no f in %s", src)
+	return nil
+}
+
+// The integer procedures below are written twice: as notebook source for
+// compileProc and as Go, which is the reference for what the compiled
+// closures must compute.
+var procCases = []struct {
+	src    string
+	native any
+	args   [][]int
+}{
+	{`func f(start, end int) int {
+	total := 0
+	for i := start; i < end; i++ {
+		total += i * i
+	}
+	return total
+}`, func(start, end int) int {
+		total := 0
+		for i := start; i < end; i++ {
+			total += i * i
+		}
+		return total
+	}, [][]int{{1, 1000}, {5, 5}, {10, 3}, {-50, 50}, {math.MaxInt64 - 3, math.MaxInt64}}},
+
+	{`func f(n int) int {
+	steps := 0
+	for n != 1 {
+		if n%2 == 0 {
+			n /= 2
+		} else {
+			n = 3*n + 1
+		}
+		steps++
+	}
+	return steps
+}`, func(n int) int {
+		steps := 0
+		for n != 1 {
+			if n%2 == 0 {
+				n /= 2
+			} else {
+				n = 3*n + 1
+			}
+			steps++
+		}
+		return steps
+	}, [][]int{{1}, {27}, {97}, {871}}},
+
+	{`func f(n int) int {
+	a, b := 0, 1
+	for i := 0; i < n; i++ {
+		a, b = b, a+b
+	}
+	return a
+}`, func(n int) int {
+		a, b := 0, 1
+		for i := 0; i < n; i++ {
+			a, b = b, a+b
+		}
+		return a
+	}, [][]int{{0}, {1}, {10}, {92}, {100}}},
+
+	{`func f(n int) int {
+	count := 0
+	for i := 2; i < n; i++ {
+		prime := 1
+		for j := 2; j*j <= i; j++ {
+			if i%j == 0 {
+				prime = 0
+				break
+			}
+		}
+		if prime == 0 {
+			continue
+		}
+		count++
+	}
+	return count
+}`, func(n int) int {
+		count := 0
+		for i := 2; i < n; i++ {
+			prime := 1
+			for j := 2; j*j <= i; j++ {
+				if i%j == 0 {
+					prime = 0
+					break
+				}
+			}
+			if prime == 0 {
+				continue
+			}
+			count++
+		}
+		return count
+	}, [][]int{{2}, {100}, {5000}}},
+
+	// Scopes: an inner := shadows, var declarations, an if with an init,
+	// every operator and operator assignment, wrapping, for without parts.
+	{`func f(x, y int) int {
+	r := x
+	if x := y * 2; x > 10 {
+		r += x
+	} else if x < -10 {
+		r -= x
+	} else {
+		var z int
+		var w = 3
+		var v int = -w
+		r = r*w + z + v
+	}
+	{
+		r := 1
+		r++
+	}
+	r ^= y << 3
+	r &^= 0x0f
+	r |= y >> 1
+	r %= 1000003
+	r <<= 2
+	r >>= 1
+	r *= -7
+	r /= 3
+	r -= ^x
+	r &= math_max
+	n := 0
+	for {
+		n++
+		if n >= 5 || r == 12345 && !(n < 0) {
+			break
+		}
+	}
+	for n > 0 {
+		n--
+		r--
+	}
+	return r + 0x10 + 0b11 + 0o7 + 1_000 + 017 - -3
+}`, nil, [][]int{{1, 2}, {-7, 40}, {3, -40}, {math.MinInt64, -1}, {math.MaxInt64, math.MaxInt64}}},
+
+	// Range over an int: evaluated once; the body's changes to i and n do
+	// not change the iterations.
+	{`func f(n int) int {
+	s := 0
+	for i := range n {
+		s += i
+		i += 100
+		n--
+	}
+	for range 3 {
+		s++
+	}
+	return s
+}`, func(n int) int {
+		s := 0
+		for i := range n {
+			s += i
+			i += 100
+			n--
+		}
+		for range 3 {
+			s++
+		}
+		return s
+	}, [][]int{{0}, {-3}, {10}}},
+
+	// No result: runs to its end.
+	{`func f(num int) {
+	for i := 0; i < 1000; i++ {
+		num++
+	}
+}`, func(num int) {
+		for i := 0; i < 1000; i++ {
+			num++
+		}
+	}, [][]int{{3}}},
+}
+
+func shadowNative(x, y int) int {
+	const mathMax = math.MaxInt64
+	r := x
+	if x := y * 2; x > 10 {
+		r += x
+	} else if x < -10 {
+		r -= x
+	} else {
+		var z int
+		var w = 3
+		var v int = -w
+		r = r*w + z + v
+	}
+	{
+		r := 1
+		r++
+	}
+	r ^= y << 3
+	r &^= 0x0f
+	r |= y >> 1
+	r %= 1000003
+	r <<= 2
+	r >>= 1
+	r *= -7
+	r /= 3
+	r -= ^x
+	r &= mathMax
+	n := 0
+	for {
+		n++
+		if n >= 5 || r == 12345 && !(n < 0) {
+			break
+		}
+	}
+	for n > 0 {
+		n--
+		r--
+	}
+	return r + 0x10 + 0b11 + 0o7 + 1_000 + 017 - -3
+}
+
+func TestCompiledComputesWhatGoComputes(t *testing.T) {
+	for _, c := range procCases {
+		src, native := c.src, c.native
+		if native == nil {
+			// math_max stands for a parameter-free constant: the notebook
+			// version takes it as a third parameter.
+			src = `func f(x, y, math_max int) int {` + src[len(`func f(x, y int) int {`):]
+			native = func(x, y, _ int) int { return shadowNative(x, y) }
+			for i := range c.args {
+				c.args[i] = append(c.args[i], math.MaxInt64)
+			}
+		}
+		fv := reflect.ValueOf(native)
+		probe := "\tif __goprocProbing && __mp.Probe(\"f\") {\n\t\treturn\n\t}\n" +
+			"\tif __r, __ok := __mp.RunInt(\"f\", 3); __ok {\n\t\treturn __r\n\t}\n"
+		i := strings.Index(src, "{")
+		withProbe := src[:i+1] + "\n" + probe + src[i+1:]
+		for _, s := range []string{src, withProbe} {
+			proc := compile(t, s)
+			if proc == nil {
+				t.Fatalf("not compiled:\n%s", s)
+			}
+			for _, args := range c.args {
+				in := make([]reflect.Value, len(args))
+				for i, a := range args {
+					in[i] = reflect.ValueOf(a)
+				}
+				want := 0
+				if out := fv.Call(in); len(out) == 1 {
+					want = int(out[0].Int())
+				}
+				if got, ok := proc.Run(nil, args); !ok || got != want {
+					t.Errorf("%s\nf%v = %d %v, want %d", s, args, got, ok, want)
+				}
+			}
+		}
+	}
+}
+
+func TestCompiledStopsWhereGoPanics(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		args []int
+	}{
+		{`func f(a, b int) int { x := 0; for i := 0; i < 3; i++ { x += a / b }; return x }`, []int{-1, 0}},
+		{`func f(a, b int) int { return a % b }`, []int{7, 0}},
+		{`func f(a, b int) int { return a << b }`, []int{1, -1}},
+		{`func f(a, b int) int { if a > 0 { return 1 } }`, []int{-1, 0}}, // no return on this path
+	} {
+		proc := compile(t, c.src)
+		if proc == nil {
+			t.Fatalf("not compiled: %s", c.src)
+		}
+		if _, ok := proc.Run(nil, c.args); ok {
+			t.Errorf("%s: f%v ran compiled; want the interpreter to run it", c.src, c.args)
+		}
+		if _, ok := proc.Run(nil, []int{1, 1}); !ok {
+			t.Errorf("%s: f(1, 1) did not run compiled", c.src)
+		}
+	}
+}
+
+func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
+	for _, src := range []string{
+		`func f(x int) int { return x + g }`,                            // a global
+		`func f(x int) int { return abs(x) }`,                           // a call
+		`func f(x int) int { fmt.Println(x); return x }`,                // an effect
+		`func f(x int) int { return int(x) }`,                           // a conversion
+		`func f(x int) int { return x + 2*3 }`,                          // constant arithmetic
+		`func f(x int) int { y := 'a'; return x + y }`,                  // a rune
+		`func f(x int) int { y := 1.5; return x }`,                      // a float
+		`func f(x int) int { var y int64; return x }`,                   // another type
+		`func f(x int) int { var s []int; return x }`,                   // another type
+		`func f(x int) int { y := x > 1; if y { return 1 }; return x }`, // a bool local
+		`func f(x int) (r int) { r = x; return }`,                       // a named result
+		`func f(x int) int { L: for { break L }; return x }`,            // a label
+		`func f(x int) int { switch x { case 1: return 2 }; return x }`, // a switch
+		`func f(x int) int { defer func() {}(); return x }`,             // defer
+		`func f(x int) int { return f(x - 1) }`,                         // recursion
+		`func f(x int) int { y := 9223372036854775808; return x }`,      // does not fit
+		`func f(x int64) int64 { return x }`,
+		`func f(x int) string { return "" }`,
+		`func f(xs ...int) int { return 0 }`,
+	} {
+		if compile(t, src) != nil {
+			t.Errorf("compiled, want the interpreter: %s", src)
+		}
+	}
+}
+
+func BenchmarkCompiledSumOfSquares(b *testing.B) {
+	proc := compile(b, procCases[0].src)
+	for b.Loop() {
+		proc.Run(nil, []int{1, 1_000_000})
+	}
+}
+
+func TestRunStopsWhenDone(t *testing.T) {
+	for _, src := range []string{
+		`func f(n int) int { for { n++ } }`,
+		`func f(n int) int { for i := range n { n += i } ; return n }`,
+	} {
+		proc := compile(t, src)
+		done := make(chan struct{})
+		result := make(chan bool)
+		go func() {
+			_, ok := proc.Run(done, []int{math.MaxInt64})
+			result <- ok
+		}()
+		close(done)
+		select {
+		case ok := <-result:
+			if ok {
+				t.Errorf("%s: ran to the end after done", src)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still running 10 s after done was closed", src)
+		}
+	}
+}
