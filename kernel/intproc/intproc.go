@@ -261,11 +261,7 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 	case *ast.AssignStmt:
 		return c.assign(s)
 	case *ast.IncDecStmt:
-		id, ok := s.X.(*ast.Ident)
-		if !ok {
-			return nil, false
-		}
-		slot, ok := c.lookup(id.Name)
+		slot, ok := c.localSlot(s.X)
 		if !ok {
 			return nil, false
 		}
@@ -365,11 +361,7 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 	if len(s.Lhs) != 1 || len(s.Rhs) != 1 {
 		return nil, false
 	}
-	id, ok := s.Lhs[0].(*ast.Ident)
-	if !ok {
-		return nil, false
-	}
-	slot, ok := c.lookup(id.Name)
+	slot, ok := c.localSlot(s.Lhs[0])
 	if !ok {
 		return nil, false
 	}
@@ -586,15 +578,16 @@ func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
 	}, true
 }
 
-// isConst reports whether e is a literal (possibly signed, in parentheses).
-func isConst(e ast.Expr) bool {
+// IsConst reports whether e is a literal (possibly signed, in parentheses):
+// arithmetic on constants is exact in Go, so compiled code leaves it alone.
+func IsConst(e ast.Expr) bool {
 	switch e := e.(type) {
 	case *ast.BasicLit:
 		return true
 	case *ast.ParenExpr:
-		return isConst(e.X)
+		return IsConst(e.X)
 	case *ast.UnaryExpr:
-		return isConst(e.X)
+		return IsConst(e.X)
 	}
 	return false
 }
@@ -646,7 +639,7 @@ func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
 		}
 		return func(f *frame) int { return f.v[slot] }, true
 	case *ast.UnaryExpr:
-		if isConst(e.X) {
+		if IsConst(e.X) {
 			return nil, false // constant arithmetic is exact in Go
 		}
 		x, ok := c.intExpr(e.X)
@@ -662,7 +655,7 @@ func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
 			return func(f *frame) int { return ^x(f) }, true
 		}
 	case *ast.BinaryExpr:
-		if isConst(e.X) && isConst(e.Y) {
+		if IsConst(e.X) && IsConst(e.Y) {
 			return nil, false
 		}
 		apply, ok := intOps[e.Op]
@@ -766,7 +759,7 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 			return func(f *frame) bool { return x(f) || y(f) }, true
 		}
 		cmp, ok := intComparisons[e.Op]
-		if !ok || isConst(e.X) && isConst(e.Y) {
+		if !ok || IsConst(e.X) && IsConst(e.Y) {
 			return nil, false
 		}
 		xs, xLocal := c.localSlot(e.X)

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/goproc/goproc/kernel/intproc"
 )
 
 // Arithmetic pool functions. yaegi calls an interpreted function from Go
@@ -97,7 +99,7 @@ func pureBody(d *ast.FuncDecl) (string, ast.Expr, error) {
 		param = names[0].Name
 	}
 	stmts := d.Body.List
-	if len(stmts) == 2 && isProbe(stmts[0]) {
+	if len(stmts) == 2 && intproc.IsKernelCheck(stmts[0]) {
 		stmts = stmts[1:]
 	}
 	if len(stmts) != 1 {
@@ -108,35 +110,6 @@ func pureBody(d *ast.FuncDecl) (string, ast.Expr, error) {
 		return "", nil, errNotPure
 	}
 	return param, ret.Results[0], nil
-}
-
-// isProbe reports whether s is the identity probe the kernel inserts at the
-// top of every function (if __goprocProbing && __mp.Probe("name") {...}). It
-// returns at once only on the goroutine that called NameOf, never in a task.
-func isProbe(s ast.Stmt) bool {
-	is, ok := s.(*ast.IfStmt)
-	if !ok || is.Init != nil || is.Else != nil {
-		return false
-	}
-	cond, ok := is.Cond.(*ast.BinaryExpr)
-	if !ok || cond.Op != token.LAND {
-		return false
-	}
-	id, ok := cond.X.(*ast.Ident)
-	return ok && id.Name == "__goprocProbing"
-}
-
-// isConst reports whether e is a literal (possibly signed, in parentheses).
-func isConst(e ast.Expr) bool {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		return true
-	case *ast.ParenExpr:
-		return isConst(e.X)
-	case *ast.UnaryExpr:
-		return isConst(e.X)
-	}
-	return false
 }
 
 // compile compiles an expression of T's kind in the parameter x.
@@ -155,7 +128,7 @@ func compile[T int64 | float64](e ast.Expr, x string) (pureExpr[T], error) {
 		if lit, ok := e.X.(*ast.BasicLit); ok && e.Op == token.SUB {
 			return literal[T](lit, true)
 		}
-		if isConst(e.X) {
+		if intproc.IsConst(e.X) {
 			return nil, errNotPure // constant arithmetic is exact in Go; leave it to the interpreter
 		}
 		a, err := compile[T](e.X, x)
@@ -174,7 +147,7 @@ func compile[T int64 | float64](e ast.Expr, x string) (pureExpr[T], error) {
 		}
 		return nil, errNotPure
 	case *ast.BinaryExpr:
-		if isConst(e.X) && isConst(e.Y) {
+		if intproc.IsConst(e.X) && intproc.IsConst(e.Y) {
 			return nil, errNotPure
 		}
 		a, err := compile[T](e.X, x)
