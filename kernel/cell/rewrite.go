@@ -524,10 +524,10 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 //
 //	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
 //
-// (if _, __ok := ...; __ok { return }; for a procedure without result). RunInt finds this
-// declaration by its name and the cell's sequence number, in the kernel and
-// in child processes alike, and reports false where the interpreted body
-// must run.
+// (if _, __ok := ...; __ok { return }; for a procedure without result).
+// RunInt finds this declaration by its name and the cell's sequence number,
+// in the kernel and in child processes alike, and reports false where the
+// interpreted body must run.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	if d.Recv != nil || !intproc.HasLoop(d) {
 		return
@@ -547,11 +547,11 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 			args = append(args, n.Name)
 		}
 	}
-	check := "if _, __ok := __mp.RunInt(" + strings.Join(args, ", ") + "); __ok { return }; "
+	result, ret := "_", "return"
 	if d.Type.Results != nil && len(d.Type.Results.List) > 0 {
-		check = "if __r, __ok := __mp.RunInt(" + strings.Join(args, ", ") + "); __ok { return __r }; "
+		result, ret = "__r", "return __r"
 	}
-	r.ed.insert(u.off(d.Body.Lbrace)+1, check)
+	r.ed.insert(u.off(d.Body.Lbrace)+1, "if "+result+", __ok := __mp.RunInt("+strings.Join(args, ", ")+"); __ok { "+ret+" }; ")
 }
 
 // commaOK rewrites a two-value assignment from a map index or a type

@@ -2,8 +2,6 @@ package multiprocessing
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,11 +55,9 @@ func findProc(name string, id int) *intproc.Proc {
 		if !strings.Contains(src, marker) {
 			continue
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
+		f, err := parseChunk(src)
 		if err != nil {
-			if f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
-				return nil
-			}
+			return nil
 		}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {

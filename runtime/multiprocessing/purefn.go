@@ -38,6 +38,16 @@ type pureExpr[T int64 | float64] func(x T) (T, bool)
 
 var errNotPure = errors.New("not a pure arithmetic function")
 
+// parseChunk parses one chunk of the Program: declarations without a
+// package clause, or a whole file.
+func parseChunk(src string) (*ast.File, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
+	if err != nil {
+		f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	}
+	return f, err
+}
+
 // findFunc returns the last top-level declaration of name in the program's
 // chunks if it is a function declaration (nil if a later declaration of
 // another kind hides it, or a chunk does not parse).
@@ -47,12 +57,9 @@ func findFunc(chunks []string, name string) *ast.FuncDecl {
 		if !strings.Contains(src, name) {
 			continue
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
+		f, err := parseChunk(src)
 		if err != nil {
-			f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
-			if err != nil {
-				return nil
-			}
+			return nil
 		}
 		for _, d := range f.Decls {
 			switch d := d.(type) {
