@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/goproc/goproc/kernel/cell"
+	"github.com/goproc/goproc/kernel/intproc"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -23,8 +26,14 @@ type notebook struct {
 	displays []string
 	probed   string
 	seen     map[cell.Import]bool
-	n        int
-	mu       sync.Mutex
+	srcs     []string // the chunks evaluated, for runLoop
+	// loopCalls counts the calls of RunLoop; compiledLoops makes it run the
+	// compiled loop as the engine does (otherwise it reports false and the
+	// interpreted loop runs).
+	loopCalls     int
+	compiledLoops bool
+	n             int
+	mu            sync.Mutex
 }
 
 func newNotebook(t *testing.T) *notebook {
@@ -54,6 +63,27 @@ func newNotebook(t *testing.T) *notebook {
 	// The engine's RunInt runs the compiled procedure; here the interpreted
 	// body always runs, as it does where RunInt reports false.
 	runInt := func(string, int, ...int) (int, bool) { return 0, false }
+	// RunLoop as the engine runs it, from the chunks evaluated so far.
+	runLoop := func(id, k int, vals ...int) ([]int, bool) {
+		nb.loopCalls++
+		if !nb.compiledLoops {
+			return nil, false
+		}
+		for i := len(nb.srcs) - 1; i >= 0; i-- {
+			f, err := parser.ParseFile(token.NewFileSet(), "", nb.srcs[i], 0)
+			if err != nil {
+				f, err = parser.ParseFile(token.NewFileSet(), "", "package main\n"+nb.srcs[i], 0)
+			}
+			if err != nil {
+				continue
+			}
+			if b, ok := intproc.WrappedLoop(f, id, k); ok {
+				return b.Run(nil, vals)
+			}
+		}
+		t.Errorf("RunLoop(%d, %d): no such loop in the chunks", id, k)
+		return nil, false
+	}
 	err := nb.i.Use(interp.Exports{
 		"goproctest/helpers/helpers": {"Display": reflect.ValueOf(display), "Clear": reflect.ValueOf(clear), "Zero": reflect.ValueOf(zero), "Zeroed": reflect.ValueOf(func(ok bool, p any) bool {
 			if !ok {
@@ -61,7 +91,7 @@ func newNotebook(t *testing.T) *notebook {
 			}
 			return true
 		})},
-		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe), "RunInt": reflect.ValueOf(runInt)},
+		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe), "RunInt": reflect.ValueOf(runInt), "RunLoop": reflect.ValueOf(runLoop)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +176,9 @@ func (nb *notebook) eval(c cell.Chunk) (err error) {
 		}
 	}()
 	_, err = nb.i.EvalWithContext(context.Background(), c.Src)
+	if err == nil {
+		nb.srcs = append(nb.srcs, c.Src)
+	}
 	return err
 }
 
@@ -489,5 +522,75 @@ func TestYaegiRuntimeErrorPosition(t *testing.T) {
 	ce, ok = err.(*cellError)
 	if !ok || ce.Line != 3 || ce.Col != 17 {
 		t.Errorf("got %v, want 3:17", err)
+	}
+}
+
+// A loop of ints in a function that does more (prints, takes a slice) runs
+// compiled through RunLoop and gives what the interpreted loop gives; where
+// RunLoop reports false, the interpreted loop runs from the same values.
+func TestYaegiCompiledLoops(t *testing.T) {
+	const src = `import "fmt"
+
+func report(start, end int) {
+	total := 0
+	for i := start; i < end; i++ {
+		total += i * i
+	}
+	fmt.Println("total:", total)
+}
+
+func tally(words []string, n int) (count int) {
+	var skipped int
+	for i := range n {
+		if i%3 == 0 {
+			skipped++
+			continue
+		}
+		count += i
+	}
+	for _, w := range words {
+		fmt.Print(w, " ")
+	}
+	x := 1.5
+	for j := 0; j < 3; j++ {
+		x *= 2
+	}
+	fmt.Println(skipped, x)
+	return
+}
+
+func triangle(rows int) {
+	for r := 1; r <= rows; r++ {
+		s := 0
+		for j := 1; j <= r; j++ {
+			s += j
+		}
+		fmt.Print(s, " ")
+	}
+	fmt.Println()
+}
+
+func idle(n int) {
+	for i := 0; i < n; i++ {
+	}
+	fmt.Println("idle", n)
+}
+
+report(1, 1001)
+fmt.Println(tally([]string{"a", "b"}, 10))
+triangle(5)
+idle(3)`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n"
+	for _, compiled := range []bool{false, true} {
+		nb := newNotebook(t)
+		nb.compiledLoops = compiled
+		out, _ := nb.mustRun(src)
+		if out != want {
+			t.Errorf("compiled %v: got %q, want %q", compiled, out, want)
+		}
+		// report, tally's first loop, triangle's inner loop (once a row), idle.
+		if nb.loopCalls != 1+1+5+1 {
+			t.Errorf("compiled %v: RunLoop called %d times, want 8", compiled, nb.loopCalls)
+		}
 	}
 }

@@ -519,30 +519,68 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }
 
-// compiled makes an integer procedure with a loop (kernel/intproc) run
-// compiled: right after the probe, on the same line, it inserts
+// compiled makes integer loops (kernel/intproc) run compiled. A whole
+// integer procedure with a loop gets, right after the probe, on the same
+// line,
 //
 //	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
 //
 // (if _, __ok := ...; __ok { return }; for a procedure without result).
 // RunInt finds this declaration by its name and the cell's sequence number,
 // in the kernel and in child processes alike, and reports false where the
-// interpreted body must run.
+// interpreted body must run. In any other function, each loop that computes
+// only with the function's int variables is wrapped, on its own first and
+// last lines, as
+//
+//	if __v, __ok := __mp.RunLoop(SEQ, K, a, b); __ok { b = __v[1] } else { LOOP }
+//
+// RunLoop finds the loop by SEQ and K (unique in the cell), runs it compiled
+// on the values of the variables it uses and returns their new values; on
+// false the interpreted loop runs from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
-	if d.Recv != nil || !intproc.HasLoop(d) {
+	if !intproc.HasLoop(d) {
 		return
 	}
-	if _, ok := intproc.Compile(d); !ok {
+	if r.compiledProc(u, d) {
 		return
+	}
+	for _, l := range intproc.Loops(d) {
+		args := []string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next())}
+		var targets, values []string
+		for i, v := range l.Vars {
+			args = append(args, v)
+			if l.Written[i] {
+				targets = append(targets, v)
+				values = append(values, "__v["+strconv.Itoa(i)+"]")
+			}
+		}
+		call := "__mp.RunLoop(" + strings.Join(args, ", ") + ")"
+		head := "if _, __ok := " + call + "; !__ok { "
+		if len(targets) > 0 {
+			head = "if __v, __ok := " + call + "; __ok { " + strings.Join(targets, ", ") + " = " + strings.Join(values, ", ") + " } else { "
+		}
+		r.ed.insert(u.off(l.Stmt.Pos()), head)
+		r.ed.insert(u.off(l.Stmt.End()), " }")
+	}
+}
+
+// compiledProc inserts the RunInt call into a whole integer procedure, and
+// reports whether d is one.
+func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
+	if d.Recv != nil {
+		return false
+	}
+	if _, ok := intproc.Compile(d); !ok {
+		return false
 	}
 	args := []string{strconv.Quote(r.funcName(d)), strconv.Itoa(r.opts.Seq)}
 	for _, f := range d.Type.Params.List {
 		if len(f.Names) == 0 {
-			return
+			return false
 		}
 		for _, n := range f.Names {
 			if n.Name == "_" {
-				return
+				return false
 			}
 			args = append(args, n.Name)
 		}
@@ -552,6 +590,7 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 		result, ret = "__r", "return __r"
 	}
 	r.ed.insert(u.off(d.Body.Lbrace)+1, "if "+result+", __ok := __mp.RunInt("+strings.Join(args, ", ")+"); __ok { "+ret+" }; ")
+	return true
 }
 
 // commaOK rewrites a two-value assignment from a map index or a type

@@ -170,22 +170,29 @@ func TestClientInterrupt(t *testing.T) {
 // A notebook function that kernel/intproc compiles runs outside the
 // interpreter; interrupting it must still stop it, and leave nothing spinning.
 func TestClientInterruptsCompiledLoop(t *testing.T) {
-	c := startClient(t)
-	run(t, c, "import (\"fmt\"; \"os\"; \"strconv\"; \"strings\"; \"time\")\nfunc spin(n int) int {\n\tfor {\n\t\tn++\n\t}\n}")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(200*time.Millisecond, cancel)
-	start := time.Now()
-	res := c.Execute(ctx, language.ExecuteRequest{Code: "spin(1)"}, &recorder{})
-	if res.Status != "error" || res.Error.Name != "Interrupted" || res.EngineRestarted {
-		t.Fatalf("interrupt: %+v", res.Error)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("interrupt took %v", d)
-	}
-	// The engine's CPU time while the next cell sleeps: a loop left running
-	// would add the whole sleep.
-	r := &recorder{}
-	res = c.Execute(context.Background(), language.ExecuteRequest{Code: `cpu := func() int {
+	// A whole integer procedure (RunInt), and a loop in a function that
+	// prints (RunLoop).
+	for _, c := range []struct{ decl, call string }{
+		{"func spin(n int) int {\n\tfor {\n\t\tn++\n\t}\n}", "spin(1)"},
+		{"func spinThenPrint(n int) {\n\tfor n > 0 {\n\t\tn++\n\t}\n\tfmt.Println(n)\n}", "spinThenPrint(1)"},
+	} {
+		t.Run(c.call, func(t *testing.T) {
+			cl := startClient(t)
+			run(t, cl, "import (\"fmt\"; \"os\"; \"strconv\"; \"strings\"; \"time\")\n"+c.decl)
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			start := time.Now()
+			res := cl.Execute(ctx, language.ExecuteRequest{Code: c.call}, &recorder{})
+			if res.Status != "error" || res.Error.Name != "Interrupted" || res.EngineRestarted {
+				t.Fatalf("interrupt: %+v", res.Error)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("interrupt took %v", d)
+			}
+			// The engine's CPU time while the next cell sleeps: a loop left
+			// running would add the whole sleep.
+			r := &recorder{}
+			res = cl.Execute(context.Background(), language.ExecuteRequest{Code: `cpu := func() int {
 	b, _ := os.ReadFile("/proc/self/stat")
 	f := strings.Fields(string(b))
 	u, _ := strconv.Atoi(f[13])
@@ -195,8 +202,10 @@ func TestClientInterruptsCompiledLoop(t *testing.T) {
 before := cpu()
 time.Sleep(500 * time.Millisecond)
 fmt.Println(cpu()-before < 25)`}, r)
-	if res.Status != "ok" || r.text("stdout") != "true\n" {
-		t.Fatalf("the interrupted loop kept running: %+v %q", res.Error, r.text("stdout"))
+			if res.Status != "ok" || r.text("stdout") != "true\n" {
+				t.Fatalf("the interrupted loop kept running: %+v %q", res.Error, r.text("stdout"))
+			}
+		})
 	}
 }
 

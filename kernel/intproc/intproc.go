@@ -1,6 +1,7 @@
-// Package intproc compiles pure integer functions of a notebook into trees
-// of Go closures, so that their loops run several times faster than yaegi
-// runs them.
+// Package intproc compiles pure integer functions of a notebook, and loops
+// over ints in any function (Loops, CompileBlock), into trees of Go
+// closures, so that those loops run several times faster than yaegi runs
+// them.
 //
 // The exercises goproc exists for time loops of integer arithmetic — a sum
 // of squares over a range, a counter bumped a hundred thousand times — in the
@@ -95,6 +96,11 @@ type compiler struct {
 	slots     int
 	hasResult bool
 	loops     int // enclosing for statements
+
+	// For a block (CompileBlock): slots 1..len(used) hold the variables
+	// of the function around it, and it may not return.
+	inBlock       bool
+	used, written []bool
 }
 
 // Compile compiles d if it is an integer procedure. The statements the
@@ -203,10 +209,21 @@ func isIntType(e ast.Expr) bool {
 func (c *compiler) lookup(name string) (int, bool) {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
 		if s, ok := c.scopes[i][name]; ok {
+			if s >= 1 && s <= len(c.used) {
+				c.used[s-1] = true
+			}
 			return s, true
 		}
 	}
 	return 0, false
+}
+
+// write records an assignment to slot (for a block: which of the outer
+// variables it changes).
+func (c *compiler) write(slot int) {
+	if slot >= 1 && slot <= len(c.written) {
+		c.written[slot-1] = true
+	}
 }
 
 func (c *compiler) declare(name string) int {
@@ -265,6 +282,7 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 		if !ok {
 			return nil, false
 		}
+		c.write(slot)
 		if s.Tok == token.INC {
 			return func(f *frame) flow { f.v[slot]++; return flowNext }, true
 		}
@@ -278,6 +296,9 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 	case *ast.RangeStmt:
 		return c.rangeStmt(s)
 	case *ast.ReturnStmt:
+		if c.inBlock {
+			return nil, false // it would return from the function around the block
+		}
 		if !c.hasResult {
 			if len(s.Results) != 0 {
 				return nil, false
@@ -332,6 +353,7 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 				if !found {
 					return nil, false
 				}
+				c.write(slot)
 			} else if !found {
 				slot = -1 // declared below, after the values are compiled
 			}
@@ -365,6 +387,7 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 	if !ok {
 		return nil, false
 	}
+	c.write(slot)
 	op, ok := assignOps[s.Tok]
 	if !ok {
 		return nil, false

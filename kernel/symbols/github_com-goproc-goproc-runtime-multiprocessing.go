@@ -33,6 +33,7 @@ func init() {
 		"Pipe":                 reflect.ValueOf(multiprocessing.Pipe),
 		"Probe":                reflect.ValueOf(multiprocessing.Probe),
 		"RunInt":               reflect.ValueOf(multiprocessing.RunInt),
+		"RunLoop":              reflect.ValueOf(multiprocessing.RunLoop),
 		"ServeWorker":          reflect.ValueOf(multiprocessing.ServeWorker),
 		"SetHost":              reflect.ValueOf(multiprocessing.SetHost),
 		"SetMaxProcesses":      reflect.ValueOf(multiprocessing.SetMaxProcesses),

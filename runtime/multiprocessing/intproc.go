@@ -19,17 +19,23 @@ import (
 // so the compiled code serves the kernel and every child process alike (a
 // child replays the same declaration). Notebooks never call it.
 func RunInt(name string, id int, args ...int) (int, bool) {
-	key := procKey{name, id}
-	p, ok := procs.Load(key)
-	if !ok {
-		p = findProc(name, id)
-		procs.Store(key, p)
-	}
-	proc := p.(*intproc.Proc)
+	proc := cached(&procs, procKey{name, id}, func() *intproc.Proc { return findProc(name, id) })
 	if proc == nil || len(args) != proc.Params {
 		return 0, false
 	}
 	return proc.Run(hostContext().Done(), args)
+}
+
+// cached returns what m holds for key, or stores and returns what find
+// returns (nil too: a declaration that does not compile is not looked for
+// again).
+func cached[T any](m *sync.Map, key any, find func() *T) *T {
+	if v, ok := m.Load(key); ok {
+		return v.(*T)
+	}
+	v := find()
+	m.Store(key, v)
+	return v
 }
 
 type procKey struct {
@@ -67,6 +73,53 @@ func findProc(name string, id int) *intproc.Proc {
 				return nil
 			}
 		}
+	}
+	return nil
+}
+
+// RunLoop runs the compiled form of a loop of the notebook (kernel/intproc)
+// on the values of the int variables it uses, and returns their values
+// afterwards, or false if the interpreted loop must run instead. The kernel
+// wraps such a loop, on its own lines, as
+//
+//	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1] } else { LOOP }
+//
+// where id is the cell's sequence number and k numbers the loop in the cell.
+// Notebooks never call it.
+func RunLoop(id, k int, vals ...int) ([]int, bool) {
+	block := cached(&loops, loopKey{id, k}, func() *intproc.Block { return findLoop(id, k) })
+	if block == nil {
+		return nil, false
+	}
+	return block.Run(hostContext().Done(), vals)
+}
+
+type loopKey struct{ id, k int }
+
+// loops caches the compiled loops (nil: none).
+var loops sync.Map // loopKey → *intproc.Block
+
+// findLoop compiles the loop that the RunLoop call with id and k wraps,
+// from the Program of this process (nil if there is none, or it does not
+// compile).
+func findLoop(id, k int) *intproc.Block {
+	h := currentHost()
+	if h == nil {
+		return nil
+	}
+	marker := "__mp.RunLoop(" + strconv.Itoa(id) + ", " + strconv.Itoa(k)
+	chunks := h.Program().Chunks
+	for i := len(chunks) - 1; i >= 0; i-- {
+		src := chunks[i]
+		if !strings.Contains(src, marker+",") && !strings.Contains(src, marker+")") {
+			continue
+		}
+		f, err := parseChunk(src)
+		if err != nil {
+			return nil
+		}
+		b, _ := intproc.WrappedLoop(f, id, k)
+		return b
 	}
 	return nil
 }

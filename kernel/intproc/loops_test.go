@@ -1,0 +1,311 @@
+package intproc
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// loopsOf returns the loops Loops finds in the function f declared in src,
+// each as "line: vars (written)".
+func loopsOf(t *testing.T, src string) ([]Loop, []string) {
+	t.Helper()
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "", "package p\n"+src, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	for _, d := range file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "f" {
+			loops := Loops(fd)
+			var desc []string
+			for _, l := range loops {
+				var written []string
+				for i, v := range l.Vars {
+					if l.Written[i] {
+						written = append(written, v)
+					}
+				}
+				desc = append(desc, fmt.Sprintf("%d: %s (%s)", fset.Position(l.Stmt.Pos()).Line-1,
+					strings.Join(l.Vars, " "), strings.Join(written, " ")))
+			}
+			return loops, desc
+		}
+	}
+	t.Fatalf("no f in %s", src)
+	return nil, nil
+}
+
+func TestLoopsFindsTheIntegerLoops(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []string // "line: vars (written)"
+	}{
+		{`func f(start, end int) {
+	total := 0
+	for i := start; i < end; i++ {
+		total += i * i
+	}
+	fmt.Println(total)
+}`, []string{"3: end start total (total)"}},
+		// A named result, var, range over an int; not the loops over a
+		// slice or of a float.
+		{`func f(words []string, n int) (count int) {
+	var skipped int
+	for i := range n {
+		if i%3 == 0 {
+			skipped++
+			continue
+		}
+		count += i
+	}
+	for _, w := range words {
+		count += len(w)
+	}
+	x := 1.5
+	for j := 0; j < 3; j++ {
+		x *= 2
+	}
+	return
+}`, []string{"3: count n skipped (count skipped)"}},
+		// The inner loop of an outer one that prints, with the outer
+		// loop's variable.
+		{`func f(rows int) {
+	for r := 1; r <= rows; r++ {
+		s := 0
+		for j := 1; j <= r; j++ {
+			s += j
+		}
+		fmt.Println(s)
+	}
+}`, []string{"4: r s (s)"}},
+		// A method; the receiver is not an int.
+		{`func (c *T) f(n int) {
+	sum := 0
+	for i := range n {
+		sum += i
+	}
+	c.sum = sum
+}`, []string{"3: n sum (sum)"}},
+		// Declared from ints: :=, var = and a redeclaration that keeps x an int.
+		{`func f(a int, s string) {
+	b := a*2 + 1
+	var c = b
+	x, err := 3, g()
+	x, y := 4, s
+	for b > 0 {
+		b /= 2
+		c++
+		x--
+	}
+	fmt.Println(b, c, x, y, err)
+}`, []string{"6: b c x (b c x)"}},
+		// Inside a labeled loop: the loop that branches to the label is
+		// refused, the other one compiles.
+		{`func f(n int) {
+	k := 0
+outer:
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if j > i {
+				continue outer
+			}
+		}
+		for j := 0; j < i; j++ {
+			k += j
+		}
+	}
+	fmt.Println(k)
+}`, []string{"10: i k (k)"}},
+		// Scopes of if, switch and blocks.
+		{`func f(v any, n int) {
+	if m := n * 2; m > 0 {
+		for m > 1 {
+			m /= 2
+		}
+	}
+	switch x := v.(type) {
+	case int:
+		for x > 0 {
+			x--
+		}
+	}
+	switch {
+	case n > 0:
+		t := 0
+		for range n {
+			t++
+		}
+	}
+}`, []string{"3: m (m)", "16: n t (t)"}},
+	} {
+		_, got := loopsOf(t, c.src)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s\ngot loops %q, want %q", c.src, got, c.want)
+		}
+	}
+}
+
+func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
+	for _, src := range []string{
+		`func f(n int) { for i := 0; i < n; i++ { fmt.Println(i) } }`,                          // a call
+		`func f(n int) { for i := 0; i < n; i++ { total += i } }`,                              // a global
+		`func f(n int) { for i := 0; i < n; i++ { if i > 3 { return } } }`,                     // a return
+		`func f(n int) { s := 0; { s := 1.5; for i := 0; i < n; i++ { s += 1 } } }`,            // a float hides the int
+		`func f(xs []int) { n := len(xs); s := 0; for i := 0; i < n; i++ { s += i } }`,         // n's type is not known
+		`func f(n int) { const k = 3; s := 0; for i := 0; i < n; i++ { s += k } }`,             // a constant
+		`func f(n int) { var s int64; for i := 0; i < n; i++ { s += 1 } }`,                     // an int64
+		`func f(n int) { g := func() { s := 0; for i := 0; i < n; i++ { s += i } }; g() }`,     // in a function literal
+		`func f(n int) { s := 0; L: for i := 0; i < n; i++ { s += i; if s > 9 { break L } } }`, // a labeled loop
+		`func f(xs []int) { s := 0; for _, x := range xs { s += x } }`,                         // range over a slice
+		`func f(n int) { for i := 0; i < n; i++ { var s string; _ = s } }`,                     // another type
+		`func f(x float64, n int) { for i := 0; i < n; i++ { x *= 2 } }`,                       // a float parameter
+		`func f(xs []int) { c := 0; for i := range xs { c += i } }`,                            // range over a slice parameter
+	} {
+		if _, got := loopsOf(t, src); len(got) != 0 {
+			t.Errorf("%s\nfound %q, want none", src, got)
+		}
+	}
+}
+
+// The compiled loops compute what the same loops compute in Go, on the
+// values of the variables they use.
+func TestCompiledLoopsComputeWhatGoComputes(t *testing.T) {
+	for _, c := range []struct {
+		src    string
+		in     []int
+		native func(in []int) []int
+	}{
+		{`func f(start, end int) {
+	total := 0
+	for i := start; i < end; i++ {
+		total += i * i
+	}
+	fmt.Println(total)
+}`, []int{1001, 1, 0}, func(v []int) []int {
+			end, start, total := v[0], v[1], v[2]
+			for i := start; i < end; i++ {
+				total += i * i
+			}
+			return []int{end, start, total}
+		}},
+		{`func f(n int) (count int) {
+	var skipped int
+	for i := range n {
+		if i%3 == 0 {
+			skipped++
+			continue
+		}
+		count += i
+		n--
+	}
+	return
+}`, []int{0, 10, 0}, func(v []int) []int {
+			count, n, skipped := v[0], v[1], v[2]
+			for i := range n {
+				if i%3 == 0 {
+					skipped++
+					continue
+				}
+				count += i
+				n--
+			}
+			return []int{count, n, skipped}
+		}},
+		{`func f(a, b int) {
+	for a != b {
+		if a > b {
+			a -= b
+		} else {
+			b -= a
+		}
+	}
+	fmt.Println(a)
+}`, []int{1071, 462}, func(v []int) []int {
+			a, b := v[0], v[1]
+			for a != b {
+				if a > b {
+					a -= b
+				} else {
+					b -= a
+				}
+			}
+			return []int{a, b}
+		}},
+	} {
+		loops, _ := loopsOf(t, c.src)
+		if len(loops) != 1 {
+			t.Fatalf("%s: %d loops, want 1", c.src, len(loops))
+		}
+		b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+		if !ok {
+			t.Fatalf("%s: the loop does not compile", c.src)
+		}
+		in := append([]int(nil), c.in...)
+		got, ok := b.Run(nil, in)
+		if want := c.native(c.in); !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s\nran on %v: %v %v, want %v", c.src, c.in, got, ok, want)
+		}
+		if !reflect.DeepEqual(in, c.in) {
+			t.Errorf("%s: Run changed its argument", c.src)
+		}
+	}
+}
+
+func TestCompiledLoopStopsWhereGoPanics(t *testing.T) {
+	loops, _ := loopsOf(t, `func f(a, b int) {
+	q := 0
+	for i := 0; i < 3; i++ {
+		q += a / b
+	}
+	fmt.Println(q)
+}`)
+	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+	if !ok {
+		t.Fatal("the loop does not compile")
+	}
+	if _, ok := b.Run(nil, []int{1, 0, 0}); ok {
+		t.Error("division by zero ran compiled; want the interpreter to run it")
+	}
+	if got, ok := b.Run(nil, []int{6, 2, 0}); !ok || got[2] != 9 {
+		t.Errorf("6/2 three times: %v %v", got, ok)
+	}
+}
+
+// The kernel's wrap of a loop (kernel/cell) is found by cell and loop
+// number, and compiles with the variables its call passes.
+func TestWrappedLoop(t *testing.T) {
+	src := `package main
+func f(start, end int) {
+	total := 0
+	if __v, __ok := __mp.RunLoop(7, 2, end, start, total); __ok { total = __v[2] } else { for i := start; i < end; i++ {
+		total += i
+	} }
+	if _, __ok := __mp.RunLoop(7, 3, end); !__ok { for i := 0; i < end; i++ {
+	} }
+	fmt.Println(total)
+}`
+	file, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := WrappedLoop(file, 7, 2)
+	if !ok {
+		t.Fatal("loop 2 of cell 7 not found")
+	}
+	if got, ok := b.Run(nil, []int{5, 1, 100}); !ok || !reflect.DeepEqual(got, []int{5, 1, 110}) {
+		t.Errorf("got %v %v, want [5 1 110]", got, ok)
+	}
+	if _, ok := WrappedLoop(file, 7, 3); !ok {
+		t.Error("loop 3 of cell 7 (no variable written) not found")
+	}
+	for _, k := range [][2]int{{7, 4}, {8, 2}} {
+		if _, ok := WrappedLoop(file, k[0], k[1]); ok {
+			t.Errorf("found loop %d of cell %d, which is not there", k[1], k[0])
+		}
+	}
+}
