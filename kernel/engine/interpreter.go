@@ -453,7 +453,7 @@ func (in *Interpreter) CaptureFrames(f func()) []string {
 // process ("300002:5: panic: main.f(...)") is; other lines come back as
 // they are.
 func (in *Interpreter) DescribeFrame(line string) string {
-	if !frameRE.MatchString(line) {
+	if !frameRE().MatchString(line) {
 		return line
 	}
 	return in.describeFrame(line, "", cell.Chunk{}, -1)
@@ -980,13 +980,13 @@ type stderrFilter struct {
 	captured  []string
 }
 
-var frameRE = regexp.MustCompile(`^(?:_\.go:)?\d+:\d+: panic: `)
+var frameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:_\.go:)?\d+:\d+: panic: `) })
 
 func (f *stderrFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	if f.capturing {
 		s := strings.TrimRight(string(p), "\n")
-		if frameRE.MatchString(s) && !strings.Contains(s, "\n") {
+		if frameRE().MatchString(s) && !strings.Contains(s, "\n") {
 			f.captured = append(f.captured, s)
 			f.mu.Unlock()
 			return len(p), nil

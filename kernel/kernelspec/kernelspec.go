@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,7 +47,7 @@ type Options struct {
 	Python []string
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9._-]+$`) })
 
 // Dir returns the Jupyter data directory (the one holding kernels/) that
 // the options select.
@@ -122,7 +123,7 @@ func Install(opts Options) (string, error) {
 	if opts.Name == "" {
 		opts.Name = "goproc"
 	}
-	if !validName.MatchString(opts.Name) {
+	if !validName().MatchString(opts.Name) {
 		return "", fmt.Errorf("kernel name %q: use letters, digits, '.', '_' and '-'", opts.Name)
 	}
 	exe := opts.Executable

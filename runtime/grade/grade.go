@@ -31,6 +31,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // EnvOutputs names the environment variable that holds the path of the JSON
@@ -205,11 +206,13 @@ func PrintsValue(out string, v any) error {
 
 // pidPattern finds a pid announced in a line: "pid 123", "PID: 123",
 // "process id = 123", "Process ID: 123".
-var pidPattern = regexp.MustCompile(`(?i)\b(?:pid|process[ _-]?id|id)\b\s*(?:[:=]|is)?\s*(\d+)`)
+var pidPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:pid|process[ _-]?id|id)\b\s*(?:[:=]|is)?\s*(\d+)`)
+})
 
 // PID returns the pid a line announces ("pid 42", "Process ID: 42"), or 0.
 func PID(line string) int {
-	m := pidPattern.FindStringSubmatch(line)
+	m := pidPattern().FindStringSubmatch(line)
 	if m == nil {
 		return 0
 	}
@@ -242,7 +245,7 @@ func ChildLine(out string) (string, error) {
 	return "", errors.New(`expected a line showing the child's process id (e.g. "pid 1234"), found none`)
 }
 
-var numberPattern = regexp.MustCompile(`-?\d+`)
+var numberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-?\d+`) })
 
 // DistinctNumbers checks that at least n lines each start with a different
 // number: the first number on each line is taken, lines without a number are
@@ -251,7 +254,7 @@ func DistinctNumbers(out string, n int) error {
 	seen := map[string]bool{}
 	var order []string
 	for _, l := range Lines(out) {
-		m := numberPattern.FindString(l)
+		m := numberPattern().FindString(l)
 		if m == "" || seen[m] {
 			continue
 		}
