@@ -520,8 +520,8 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 }
 
 // compiled makes integer loops (kernel/intproc) run compiled. A whole
-// integer procedure with a loop gets, right after the probe, on the same
-// line,
+// integer procedure that loops or calls itself gets, right after the probe,
+// on the same line,
 //
 //	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
 //
@@ -538,10 +538,7 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 // on the values of the variables it uses and returns their new values; on
 // false the interpreted loop runs from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
-	if !intproc.HasLoop(d) {
-		return
-	}
-	if r.compiledProc(u, d) {
+	if r.compiledProc(u, d) || !intproc.HasLoop(d) {
 		return
 	}
 	for _, l := range intproc.Loops(d) {
@@ -567,7 +564,7 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 // compiledProc inserts the RunInt call into a whole integer procedure, and
 // reports whether d is one.
 func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
-	if d.Recv != nil {
+	if d.Recv != nil || !intproc.Worthwhile(d) {
 		return false
 	}
 	if _, ok := intproc.Compile(d); !ok {

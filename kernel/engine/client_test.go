@@ -170,10 +170,11 @@ func TestClientInterrupt(t *testing.T) {
 // A notebook function that kernel/intproc compiles runs outside the
 // interpreter; interrupting it must still stop it, and leave nothing spinning.
 func TestClientInterruptsCompiledLoop(t *testing.T) {
-	// A whole integer procedure (RunInt), and a loop in a function that
-	// prints (RunLoop).
+	// A whole integer procedure (RunInt), a recursive one, and a loop in a
+	// function that prints (RunLoop).
 	for _, c := range []struct{ decl, call string }{
 		{"func spin(n int) int {\n\tfor {\n\t\tn++\n\t}\n}", "spin(1)"},
+		{"func fib(n int) int {\n\tif n < 2 {\n\t\treturn n\n\t}\n\treturn fib(n-1) + fib(n-2)\n}", "fib(90)"},
 		{"func spinThenPrint(n int) {\n\tfor n > 0 {\n\t\tn++\n\t}\n\tfmt.Println(n)\n}", "spinThenPrint(1)"},
 	} {
 		t.Run(c.call, func(t *testing.T) {

@@ -9,7 +9,8 @@
 // iteration. A top-level function whose parameters are all int, whose result
 // is one int or none, and whose body uses only its parameters, its own int
 // locals, integer literals, arithmetic, comparisons, if, for (three-clause,
-// condition only, or range over an int), break, continue and return
+// condition only, or range over an int), break, continue, return and calls
+// of itself (as fib(n-1) + fib(n-2) does)
 //
 //	func sumOfSquares(start, end int) int {
 //		total := 0
@@ -19,8 +20,8 @@
 //		return total
 //	}
 //
-// cannot observe how it is run: it reads no global, calls nothing and has no
-// effect but its result and the time it takes. Compile turns such a
+// cannot observe how it is run: it reads no global, calls nothing else and
+// has no effect but its result and the time it takes. Compile turns such a
 // declaration into a Proc, which computes with Go's own int arithmetic (it
 // wraps as the interpreter's does). Where the compiled code would panic
 // (division by zero, a negative shift count) Run stops and reports it, and
@@ -35,6 +36,7 @@ import (
 	"go/ast"
 	"go/token"
 	"strconv"
+	"sync/atomic"
 )
 
 // Proc is a compiled integer procedure.
@@ -43,13 +45,25 @@ type Proc struct {
 	Params    int
 	HasResult bool
 	run       func(done <-chan struct{}, args []int) (int, bool)
+	// broken is set once a run of a recursive p fails other than by being
+	// stopped: the interpreter runs p from then on. Its fallback calls p
+	// again at every level of the recursion, and each of those runs would
+	// fail the same way, after as many calls as the first.
+	broken atomic.Bool
+	// depthLimit bounds recursion (0: maxDepth).
+	depthLimit int
 }
 
 // Run runs p with args (len(args) == p.Params). It returns the result (0 if
 // p has none) and false if the interpreted function must run instead: where
 // Go panics, where the body ends without a return, or once done is closed
 // (nil: never), which a loop notices within a few thousand iterations.
-func (p *Proc) Run(done <-chan struct{}, args []int) (int, bool) { return p.run(done, args) }
+func (p *Proc) Run(done <-chan struct{}, args []int) (int, bool) {
+	if p.broken.Load() {
+		return 0, false
+	}
+	return p.run(done, args)
+}
 
 // flow is how a compiled statement ends.
 type flow uint8
@@ -61,23 +75,42 @@ const (
 	flowReturn
 )
 
-// frame is one run's state.
+// frame is one call's state.
 type frame struct {
-	v     []int           // slot 0: the result; then the parameters; then the locals
+	v    []int // slot 0: the result; then the parameters; then the locals
+	*run       // shared by the calls of one Run
+}
+
+// run is the state of one Run, shared by the recursive calls in it.
+type run struct {
 	done  <-chan struct{} // closed: stop (the cell was interrupted)
-	ticks uint32          // loop iterations, to look at done now and then
+	ticks uint32          // loop iterations and calls, to look at done now and then
+	depth int             // recursive calls in progress
+	limit int             // the most depth may be
 }
 
 // stopped is the panic that ends a run whose done channel was closed.
 type stopped struct{}
 
-// tick is called on every loop iteration; every 4096th it stops the run if
-// done is closed, so that an interrupted cell is not left spinning.
-func (f *frame) tick() {
-	f.ticks++
-	if f.ticks&4095 == 0 && f.done != nil {
+// tooDeep is the panic that ends a run whose recursion went deeper than
+// maxDepth.
+type tooDeep struct{}
+
+// maxDepth bounds recursion in compiled code: deeper, the interpreter takes
+// over. A compiled call takes less of the goroutine's stack than an
+// interpreted one, so a recursion the interpreter could finish does not get
+// here, and one it could not finish fails as it would have anyway (Go's
+// stack limit).
+const maxDepth = 1 << 20
+
+// tick is called on every loop iteration and call; every 4096th it stops
+// the run if done is closed, so that an interrupted cell is not left
+// spinning.
+func (r *run) tick() {
+	r.ticks++
+	if r.ticks&4095 == 0 && r.done != nil {
 		select {
-		case <-f.done:
+		case <-r.done:
 			panic(stopped{})
 		default:
 		}
@@ -97,6 +130,8 @@ type compiler struct {
 	hasResult bool
 	loops     int // enclosing for statements
 
+	self *selfRef // the procedure being compiled, which may call itself
+
 	// For a block (CompileBlock): slots 1..len(used) hold the variables
 	// of the function around it, and it may not return.
 	inBlock       bool
@@ -109,7 +144,7 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {
 		return nil, false
 	}
-	c := &compiler{slots: 1, scopes: []map[string]int{{}}}
+	c := &compiler{slots: 1, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
 	if res := d.Type.Results; res != nil && len(res.List) > 0 {
 		if len(res.List) != 1 || len(res.List[0].Names) > 0 || !isIntType(res.List[0].Type) {
 			return nil, false // named results are left to the interpreter
@@ -137,28 +172,68 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	for len(stmts) > 0 && IsKernelCheck(stmts[0]) {
 		stmts = stmts[1:]
 	}
+	c.self.params = params
 	body, ok := c.block(stmts, false)
 	if !ok {
 		return nil, false
 	}
 	slots, hasResult := c.slots, c.hasResult
-	return &Proc{Params: params, HasResult: hasResult, run: func(done <-chan struct{}, args []int) (r int, ok bool) {
+	c.self.body, c.self.slots = body, slots
+	p := &Proc{Params: params, HasResult: hasResult}
+	recursive := c.self.called
+	p.run = func(done <-chan struct{}, args []int) (r int, ok bool) {
 		defer func() {
-			if recover() != nil {
+			if rec := recover(); rec != nil {
+				if _, interrupted := rec.(stopped); recursive && !interrupted {
+					p.broken.Store(true)
+				}
 				r, ok = 0, false // the interpreter panics as Go does
 			}
 		}()
-		f := &frame{v: make([]int, slots), done: done}
+		limit := p.depthLimit
+		if limit == 0 {
+			limit = maxDepth
+		}
+		f := &frame{v: make([]int, slots), run: &run{done: done, limit: limit}}
 		copy(f.v[1:], args)
 		if body(f) != flowReturn && hasResult {
+			p.broken.Store(recursive)
 			return 0, false // no return: the interpreter decides
 		}
 		return f.v[0], true
-	}}, true
+	}
+	return p, true
 }
 
-// HasLoop reports whether d's body has a for statement: a function without
-// one is cheaper to interpret than to call out of the interpreter for.
+// selfRef is a procedure as its recursive calls see it: its body and frame
+// size are filled in once the body is compiled.
+type selfRef struct {
+	name   string
+	params int
+	body   stmtFunc
+	slots  int
+	called bool // the body calls it
+}
+
+// Worthwhile reports whether d loops or calls itself: a function that does
+// neither is cheaper to interpret than to call out of the interpreter for.
+func Worthwhile(d *ast.FuncDecl) bool { return HasLoop(d) || callsItself(d) }
+
+// callsItself reports whether d's body calls d by name.
+func callsItself(d *ast.FuncDecl) bool {
+	found := false
+	ast.Inspect(d.Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == d.Name.Name {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// HasLoop reports whether d's body has a for statement.
 func HasLoop(d *ast.FuncDecl) bool {
 	found := false
 	ast.Inspect(d.Body, func(n ast.Node) bool {
@@ -686,8 +761,48 @@ func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
 			return nil, false
 		}
 		return c.binary(e, apply)
+	case *ast.CallExpr:
+		return c.selfCall(e)
 	}
 	return nil, false
+}
+
+// selfCall compiles a call of the procedure being compiled by itself (as in
+// fib(n-1) + fib(n-2)): each call gets a frame of its own, and recursion
+// deeper than maxDepth stops the run.
+func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
+	id, ok := e.Fun.(*ast.Ident)
+	if !ok || c.self == nil || !c.hasResult || id.Name != c.self.name || e.Ellipsis.IsValid() || len(e.Args) != c.self.params {
+		return nil, false
+	}
+	if _, shadowed := c.lookup(id.Name); shadowed {
+		return nil, false
+	}
+	args := make([]intExpr, len(e.Args))
+	for i, a := range e.Args {
+		x, ok := c.intExpr(a)
+		if !ok {
+			return nil, false
+		}
+		args[i] = x
+	}
+	self := c.self
+	self.called = true
+	return func(f *frame) int {
+		callee := frame{v: make([]int, self.slots), run: f.run}
+		for i, a := range args {
+			callee.v[1+i] = a(f)
+		}
+		f.tick()
+		if f.depth++; f.depth > f.limit {
+			panic(tooDeep{})
+		}
+		if self.body(&callee) != flowReturn {
+			panic(tooDeep{}) // no return: the interpreter decides
+		}
+		f.depth--
+		return callee.v[0]
+	}, true
 }
 
 // binary compiles an int operation, with the common shapes (a local and a

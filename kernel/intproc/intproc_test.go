@@ -190,6 +190,25 @@ var procCases = []struct {
 		return s
 	}, [][]int{{0}, {-3}, {10}}},
 
+	// Recursion: each call has its own frame.
+	{`func f(n int) int {
+	if n < 2 {
+		return n
+	}
+	return f(n-1) + f(n-2)
+}`, fib, [][]int{{0}, {1}, {2}, {20}}},
+	{`func f(a, b int) int {
+	if b == 0 {
+		return a
+	}
+	return f(b, a%b)
+}`, func(a, b int) int {
+		for b != 0 {
+			a, b = b, a%b
+		}
+		return a
+	}, [][]int{{1071, 462}, {17, 5}, {0, 9}, {-24, 18}}},
+
 	// No result: runs to its end.
 	{`func f(num int) {
 	for i := 0; i < 1000; i++ {
@@ -200,6 +219,13 @@ var procCases = []struct {
 			num++
 		}
 	}, [][]int{{3}}},
+}
+
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	return fib(n-1) + fib(n-2)
 }
 
 func shadowNative(x, y int) int {
@@ -321,7 +347,8 @@ func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(x int) int { L: for { break L }; return x }`,            // a label
 		`func f(x int) int { switch x { case 1: return 2 }; return x }`, // a switch
 		`func f(x int) int { defer func() {}(); return x }`,             // defer
-		`func f(x int) int { return f(x - 1) }`,                         // recursion
+		`func f(n int) { if n > 0 { f(n - 1) } }`,                       // a call as a statement
+		`func f(n int) int { f := 3; return f(n) }`,                     // not the function any more
 		`func f(x int) int { y := 9223372036854775808; return x }`,      // does not fit
 		`func f(x int64) int64 { return x }`,
 		`func f(x int) string { return "" }`,
@@ -340,10 +367,31 @@ func BenchmarkCompiledSumOfSquares(b *testing.B) {
 	}
 }
 
+// Recursion deeper than its limit (maxDepth) is left to the interpreter.
+func TestDeepRecursionLeavesItToTheInterpreter(t *testing.T) {
+	proc := compile(t, `func f(n int) int { if n == 0 { return 0 }; return f(n-1) + 1 }`)
+	if proc == nil {
+		t.Fatal("not compiled")
+	}
+	proc.depthLimit = 5000
+	if got, ok := proc.Run(nil, []int{5000}); !ok || got != 5000 {
+		t.Errorf("f(5000) = %d %v, want 5000", got, ok)
+	}
+	if _, ok := proc.Run(nil, []int{5001}); ok {
+		t.Error("f(5001) ran compiled; want the interpreter to run it")
+	}
+	// The interpreter's fallback calls f(5000), f(4999), ...: each would
+	// fail again after as many calls, so f is not run compiled again.
+	if _, ok := proc.Run(nil, []int{1000}); ok {
+		t.Error("f(1000) ran compiled after a run too deep")
+	}
+}
+
 func TestRunStopsWhenDone(t *testing.T) {
 	for _, src := range []string{
 		`func f(n int) int { for { n++ } }`,
 		`func f(n int) int { for i := range n { n += i } ; return n }`,
+		`func f(n int) int { if n > 60 { n = 60 }; if n < 2 { return n }; return f(n-1) + f(n-2) }`, // fib(60): 2⁶⁰ calls, no loop
 	} {
 		proc := compile(t, src)
 		done := make(chan struct{})

@@ -70,7 +70,7 @@ func CompileBlock(list []ast.Stmt, vars []string) (*Block, bool) {
 				out, ok = nil, false // the interpreter panics as Go does
 			}
 		}()
-		f := &frame{v: make([]int, slots), done: done}
+		f := &frame{v: make([]int, slots), run: &run{done: done}}
 		copy(f.v[1:], vals)
 		body(f)
 		return f.v[1 : 1+n], true
