@@ -233,13 +233,124 @@ func callsItself(d *ast.FuncDecl) bool {
 	return found
 }
 
-// HasLoop reports whether d's body has a for statement.
+// HasLoop reports whether d's body has a loop that may run long: a call
+// out of the interpreter costs ~2 µs, about what yaegi takes for a loop of
+// ten iterations, so loops that count to a small constant (and have no
+// longer loop inside) are not counted.
 func HasLoop(d *ast.FuncDecl) bool {
 	found := false
 	ast.Inspect(d.Body, func(n ast.Node) bool {
-		switch n.(type) {
-		case *ast.ForStmt, *ast.RangeStmt:
+		if s, ok := n.(ast.Stmt); ok && mayRunLong(s) {
 			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// fewIterations is the most iterations a loop that counts to a constant
+// may have and still be left to the interpreter.
+const fewIterations = 64
+
+// mayRunLong reports whether s is a loop that does not count between two
+// constants at most fewIterations apart, or holds one.
+func mayRunLong(s ast.Stmt) bool {
+	var body *ast.BlockStmt
+	switch s := s.(type) {
+	case *ast.ForStmt:
+		if !countsToConstant(s) {
+			return true
+		}
+		body = s.Body
+	case *ast.RangeStmt:
+		n, ok := intLiteral(s.X)
+		if !ok || n > fewIterations {
+			return true
+		}
+		body = s.Body
+	default:
+		return false
+	}
+	long := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if inner, ok := n.(ast.Stmt); ok && inner != ast.Stmt(body) && mayRunLong(inner) {
+			long = true
+		}
+		return !long
+	})
+	return long
+}
+
+// countsToConstant reports whether s is for i := A; i < B; i++ (or <=,
+// or counting down with > and >=, --) with constants A and B at most
+// fewIterations apart, and a body that does not assign i.
+func countsToConstant(s *ast.ForStmt) bool {
+	init, ok := s.Init.(*ast.AssignStmt)
+	if !ok || init.Tok != token.DEFINE || len(init.Lhs) != 1 || len(init.Rhs) != 1 {
+		return false
+	}
+	i, ok := init.Lhs[0].(*ast.Ident)
+	if !ok {
+		return false
+	}
+	from, ok := intLiteral(init.Rhs[0])
+	if !ok {
+		return false
+	}
+	cond, ok := s.Cond.(*ast.BinaryExpr)
+	if !ok {
+		return false
+	}
+	if x, ok := cond.X.(*ast.Ident); !ok || x.Name != i.Name {
+		return false
+	}
+	to, ok := intLiteral(cond.Y)
+	if !ok {
+		return false
+	}
+	post, ok := s.Post.(*ast.IncDecStmt)
+	if !ok {
+		return false
+	}
+	if x, ok := post.X.(*ast.Ident); !ok || x.Name != i.Name {
+		return false
+	}
+	var n int
+	switch {
+	case post.Tok == token.INC && cond.Op == token.LSS:
+		n = to - from
+	case post.Tok == token.INC && cond.Op == token.LEQ:
+		n = to - from + 1
+	case post.Tok == token.DEC && cond.Op == token.GTR:
+		n = from - to
+	case post.Tok == token.DEC && cond.Op == token.GEQ:
+		n = from - to + 1
+	default:
+		return false
+	}
+	if n < 0 || n > fewIterations || assigns(s.Body, i.Name) {
+		return false
+	}
+	return true
+}
+
+// assigns reports whether n assigns to, or takes the address of, name.
+func assigns(n ast.Node, name string) bool {
+	found := false
+	is := func(e ast.Expr) bool {
+		id, ok := e.(*ast.Ident)
+		return ok && id.Name == name
+	}
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			for _, l := range n.Lhs {
+				found = found || is(l)
+			}
+		case *ast.IncDecStmt:
+			found = found || is(n.X)
+		case *ast.UnaryExpr:
+			found = found || n.Op == token.AND && is(n.X)
 		}
 		return !found
 	})

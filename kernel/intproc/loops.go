@@ -298,8 +298,12 @@ func (f *loopFinder) loop(s ast.Stmt) {
 	}
 }
 
-// try records s if it compiles, and reports whether it did.
+// try records s if it compiles and may run long, and reports whether it
+// did.
 func (f *loopFinder) try(s ast.Stmt) bool {
+	if !mayRunLong(s) {
+		return false
+	}
 	vars := f.ints()
 	b, ok := CompileBlock([]ast.Stmt{s}, vars)
 	if !ok {

@@ -150,6 +150,69 @@ outer:
 	}
 }
 
+// A loop that counts to a small constant costs the interpreter less than a
+// call out of it; one that holds a longer loop, or changes its counter, does
+// not count.
+func TestLoopsLeavesShortLoopsAlone(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []string
+	}{
+		{`func f(xs []int) {
+	s := 0
+	for i := 0; i < 10; i++ {
+		s += i
+	}
+	for range 5 {
+		s++
+	}
+	for i := 10; i >= 0; i-- {
+		s--
+	}
+	fmt.Println(s)
+}`, nil},
+		{`func f(xs []int, n int) {
+	s := 0
+	for i := 0; i < 3; i++ {
+		for j := 0; j < n; j++ {
+			s += j
+		}
+	}
+	for i := 0; i < 10; i++ {
+		i--
+	}
+	for i := 1000; i > 0; i-- {
+		s++
+	}
+	for i := 0; i < 65; i++ {
+		s++
+	}
+	fmt.Println(s)
+}`, []string{"3: n s (s)", "8:  ()", "11: s (s)", "14: s (s)"}},
+	} {
+		_, got := loopsOf(t, c.src)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s\ngot loops %q, want %q", c.src, got, c.want)
+		}
+	}
+	for src, want := range map[string]bool{
+		`func f(n int) int { s := 0; for i := 0; i < 64; i++ { s += n }; return s }`:   false,
+		`func f(n int) int { s := 0; for i := 64; i > 0; i-- { s += n }; return s }`:   false,
+		`func f(n int) int { s := 0; for i := 0; i < n; i++ { s += n }; return s }`:    true,
+		`func f(n int) int { s := 0; for i := 0; i <= 64; i++ { s += n }; return s }`:  true,
+		`func f(n int) int { s := 0; for i := 0; i < 9; i += 1 { s += n }; return s }`: true,
+		`func f(n int) int { for n > 1 { n /= 2 }; return n }`:                         true,
+	} {
+		file, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := HasLoop(file.Decls[0].(*ast.FuncDecl)); got != want {
+			t.Errorf("HasLoop(%s) = %v, want %v", src, got, want)
+		}
+	}
+}
+
 func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 	for _, src := range []string{
 		`func f(n int) { for i := 0; i < n; i++ { fmt.Println(i) } }`,                          // a call
@@ -259,7 +322,7 @@ func TestCompiledLoopsComputeWhatGoComputes(t *testing.T) {
 func TestCompiledLoopStopsWhereGoPanics(t *testing.T) {
 	loops, _ := loopsOf(t, `func f(a, b int) {
 	q := 0
-	for i := 0; i < 3; i++ {
+	for i := 0; i < a; i++ {
 		q += a / b
 	}
 	fmt.Println(q)
@@ -271,8 +334,8 @@ func TestCompiledLoopStopsWhereGoPanics(t *testing.T) {
 	if _, ok := b.Run(nil, []int{1, 0, 0}); ok {
 		t.Error("division by zero ran compiled; want the interpreter to run it")
 	}
-	if got, ok := b.Run(nil, []int{6, 2, 0}); !ok || got[2] != 9 {
-		t.Errorf("6/2 three times: %v %v", got, ok)
+	if got, ok := b.Run(nil, []int{6, 2, 0}); !ok || got[2] != 18 {
+		t.Errorf("6/2 six times: %v %v", got, ok)
 	}
 }
 
