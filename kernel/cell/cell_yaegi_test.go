@@ -64,7 +64,7 @@ func newNotebook(t *testing.T) *notebook {
 	// body always runs, as it does where RunInt reports false.
 	runInt := func(string, int, ...int) (int, bool) { return 0, false }
 	// RunLoop as the engine runs it, from the chunks evaluated so far.
-	runLoop := func(id, k int, vals ...int) ([]int, bool) {
+	runLoop := func(id, k int, types string, vals ...int) ([]int, bool) {
 		nb.loopCalls++
 		if !nb.compiledLoops {
 			return nil, false
@@ -576,11 +576,22 @@ func idle(n int) {
 	fmt.Println("idle", n)
 }
 
+func squares(start, end int) uint64 {
+	var acc uint64
+	i, n := uint64(start), uint64(end)
+	for i < n {
+		acc += i * i
+		i++
+	}
+	return acc - 1
+}
+
 report(1, 1001)
 fmt.Println(tally([]string{"a", "b"}, 10))
 triangle(5)
-idle(3)`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n"
+idle(3)
+fmt.Println(squares(1, 1001), squares(0, 0))`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -588,9 +599,10 @@ idle(3)`
 		if out != want {
 			t.Errorf("compiled %v: got %q, want %q", compiled, out, want)
 		}
-		// report, tally's first loop, triangle's inner loop (once a row), idle.
-		if nb.loopCalls != 1+1+5+1 {
-			t.Errorf("compiled %v: RunLoop called %d times, want 8", compiled, nb.loopCalls)
+		// report, tally's first loop, triangle's inner loop (once a row),
+		// idle, squares twice.
+		if nb.loopCalls != 1+1+5+1+2 {
+			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
 		}
 	}
 }

@@ -532,25 +532,31 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 // only with the function's int variables is wrapped, on its own first and
 // last lines, as
 //
-//	if __v, __ok := __mp.RunLoop(SEQ, K, a, b); __ok { b = __v[1] } else { LOOP }
+//	if __v, __ok := __mp.RunLoop(SEQ, K, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
 //
 // RunLoop finds the loop by SEQ and K (unique in the cell), runs it compiled
-// on the values of the variables it uses and returns their new values; on
-// false the interpreted loop runs from the values they had.
+// on the values of the variables it uses (of the types named, passed as
+// ints) and returns their new values; on false the interpreted loop runs
+// from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	if r.compiledProc(u, d) || !intproc.HasLoop(d) {
 		return
 	}
 	for _, l := range intproc.Loops(d) {
-		args := []string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next())}
-		var targets, values []string
+		var types, vals, targets, values []string
 		for i, v := range l.Vars {
-			args = append(args, v)
+			types = append(types, v.Type)
+			val, value := v.Name, "__v["+strconv.Itoa(i)+"]"
+			if v.Type != "int" {
+				val, value = "int("+v.Name+")", v.Type+"("+value+")"
+			}
+			vals = append(vals, val)
 			if l.Written[i] {
-				targets = append(targets, v)
-				values = append(values, "__v["+strconv.Itoa(i)+"]")
+				targets = append(targets, v.Name)
+				values = append(values, value)
 			}
 		}
+		args := append([]string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next()), strconv.Quote(strings.Join(types, " "))}, vals...)
 		call := "__mp.RunLoop(" + strings.Join(args, ", ") + ")"
 		head := "if _, __ok := " + call + "; !__ok { "
 		if len(targets) > 0 {

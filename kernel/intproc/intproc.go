@@ -7,10 +7,11 @@
 // of squares over a range, a counter bumped a hundred thousand times — in the
 // kernel and in child processes, and yaegi runs such a loop at ~70 ns an
 // iteration. A top-level function whose parameters are all int, whose result
-// is one int or none, and whose body uses only its parameters, its own int
-// locals, integer literals, arithmetic, comparisons, if, for (three-clause,
-// condition only, or range over an int), break, continue, return and calls
-// of itself (as fib(n-1) + fib(n-2) does)
+// is one int or none, and whose body uses only its parameters, its own
+// locals of type int, int64, uint or uint64, integer literals, conversions
+// between those types, arithmetic, comparisons, if, for (three-clause,
+// condition only, or range over an integer), break, continue, return and
+// calls of itself (as fib(n-1) + fib(n-2) does)
 //
 //	func sumOfSquares(start, end int) int {
 //		total := 0
@@ -22,14 +23,15 @@
 //
 // cannot observe how it is run: it reads no global, calls nothing else and
 // has no effect but its result and the time it takes. Compile turns such a
-// declaration into a Proc, which computes with Go's own int arithmetic (it
-// wraps as the interpreter's does). Where the compiled code would panic
+// declaration into a Proc, which computes with Go's own 64-bit arithmetic
+// (it wraps as the interpreter's does). Where the compiled code would panic
 // (division by zero, a negative shift count) Run stops and reports it, and
 // the caller runs the interpreted function from the start, so the panic and
 // its traceback are the interpreter's own; running such a function twice is
 // unobservable. Anything outside that subset — a call, a global or constant,
-// another type, a constant expression (exact in Go), a label, a switch —
-// is refused and stays interpreted.
+// another type (a narrower integer wraps at its own width), a constant
+// expression (exact in Go), a label, a switch — is refused and stays
+// interpreted.
 package intproc
 
 import (
@@ -127,6 +129,7 @@ type (
 type compiler struct {
 	scopes    []map[string]int // innermost last: name → slot
 	slots     int
+	kinds     []kind // of each slot
 	hasResult bool
 	loops     int // enclosing for statements
 
@@ -144,7 +147,7 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {
 		return nil, false
 	}
-	c := &compiler{slots: 1, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
+	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
 	if res := d.Type.Results; res != nil && len(res.List) > 0 {
 		if len(res.List) != 1 || len(res.List[0].Names) > 0 || !isIntType(res.List[0].Type) {
 			return nil, false // named results are left to the interpreter
@@ -157,14 +160,11 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 			return nil, false
 		}
 		if len(field.Names) == 0 {
-			c.slots++
+			c.declare("", signed)
 			params++
 		}
 		for _, n := range field.Names {
-			if n.Name != "_" {
-				c.scopes[0][n.Name] = c.slots
-			}
-			c.slots++
+			c.declare(n.Name, signed)
 			params++
 		}
 	}
@@ -387,6 +387,32 @@ func IsKernelCheck(s ast.Stmt) bool {
 	return ok && x.Name == "__mp"
 }
 
+// kind is how compiled code treats a 64-bit integer: as signed (int,
+// int64) or unsigned (uint, uint64). Values of both are held in an int:
+// + - * & | ^ &^ << and == give the same bits either way, and the
+// operations that differ (/ % >> < <= > >=) look at the kind.
+type kind uint8
+
+const (
+	signed kind = iota
+	unsigned
+)
+
+// intTypes are the types compiled code computes with.
+var intTypes = map[string]kind{"int": signed, "int64": signed, "uint": unsigned, "uint64": unsigned}
+
+// typeKind returns the kind of the type e names, if it is one of intTypes.
+func typeKind(e ast.Expr) (kind, bool) {
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return 0, false
+	}
+	k, ok := intTypes[id.Name]
+	return k, ok
+}
+
+// isIntType reports whether e is int, the type of a procedure's parameters
+// and result.
 func isIntType(e ast.Expr) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == "int"
@@ -412,9 +438,10 @@ func (c *compiler) write(slot int) {
 	}
 }
 
-func (c *compiler) declare(name string) int {
+func (c *compiler) declare(name string, k kind) int {
 	s := c.slots
 	c.slots++
+	c.kinds = append(c.kinds, k)
 	if name != "_" && name != "" {
 		c.scopes[len(c.scopes)-1][name] = s
 	}
@@ -494,7 +521,7 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 		if len(s.Results) != 1 {
 			return nil, false
 		}
-		e, ok := c.intExpr(s.Results[0])
+		e, ok := c.expr(s.Results[0], signed)
 		if !ok {
 			return nil, false
 		}
@@ -519,15 +546,8 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 		if len(s.Lhs) != len(s.Rhs) {
 			return nil, false
 		}
-		values := make([]intExpr, len(s.Rhs))
-		for i, r := range s.Rhs {
-			e, ok := c.intExpr(r)
-			if !ok {
-				return nil, false
-			}
-			values[i] = e
-		}
 		targets := make([]int, len(s.Lhs))
+		kinds := make([]kind, len(s.Lhs))
 		for i, l := range s.Lhs {
 			id, ok := l.(*ast.Ident)
 			if !ok || id.Name == "_" {
@@ -540,14 +560,27 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 					return nil, false
 				}
 				c.write(slot)
-			} else if !found {
-				slot = -1 // declared below, after the values are compiled
 			}
-			targets[i] = slot
+			if found {
+				targets[i], kinds[i] = slot, c.kinds[slot]
+			} else {
+				// Declared below, after the values are compiled; of the
+				// value's type, int for a constant.
+				targets[i] = -1
+				kinds[i], _ = c.typed(s.Rhs[i])
+			}
+		}
+		values := make([]intExpr, len(s.Rhs))
+		for i, r := range s.Rhs {
+			e, ok := c.expr(r, kinds[i])
+			if !ok {
+				return nil, false
+			}
+			values[i] = e
 		}
 		for i, l := range s.Lhs {
 			if targets[i] < 0 {
-				targets[i] = c.declare(l.(*ast.Ident).Name)
+				targets[i] = c.declare(l.(*ast.Ident).Name, kinds[i])
 			}
 		}
 		if len(values) == 1 {
@@ -578,22 +611,31 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 	if !ok {
 		return nil, false
 	}
+	k := c.kinds[slot]
 	if op == token.ADD || op == token.SUB {
 		if n, isLit := intLiteral(s.Rhs[0]); isLit {
 			if op == token.SUB {
-				n = -n
+				n = -n // the same bits for either kind
 			}
 			return func(f *frame) flow { f.v[slot] += n; return flowNext }, true
 		}
 	}
-	e, ok := c.intExpr(s.Rhs[0])
+	if op == token.SHL || op == token.SHR {
+		count, ok := c.shiftCount(s.Rhs[0])
+		if !ok {
+			return nil, false
+		}
+		shift := shiftOp(op, k)
+		return func(f *frame) flow { f.v[slot] = shift(f.v[slot], count(f)); return flowNext }, true
+	}
+	e, ok := c.expr(s.Rhs[0], k)
 	if !ok {
 		return nil, false
 	}
 	if op == token.ADD {
 		return func(f *frame) flow { f.v[slot] += e(f); return flowNext }, true
 	}
-	apply, ok := intOps[op]
+	apply, ok := opFor(op, k)
 	if !ok {
 		return nil, false
 	}
@@ -607,8 +649,8 @@ var assignOps = map[token.Token]token.Token{
 	token.SHR_ASSIGN: token.SHR, token.AND_NOT_ASSIGN: token.AND_NOT,
 }
 
-// intOps are Go's int operators; / and % by zero and a negative shift
-// count panic, as in Go.
+// intOps are Go's operators on signed integers (shifts aside: see
+// shiftOp); / and % by zero panic, as in Go.
 var intOps = map[token.Token]func(a, b int) int{
 	token.ADD:     func(a, b int) int { return a + b },
 	token.SUB:     func(a, b int) int { return a - b },
@@ -619,26 +661,98 @@ var intOps = map[token.Token]func(a, b int) int{
 	token.OR:      func(a, b int) int { return a | b },
 	token.XOR:     func(a, b int) int { return a ^ b },
 	token.AND_NOT: func(a, b int) int { return a &^ b },
-	token.SHL:     func(a, b int) int { return a << b },
-	token.SHR:     func(a, b int) int { return a >> b },
 }
 
-// varDecl compiles var x int, var x = e and var x int = e.
+// uintOps are the operators whose result differs for unsigned operands
+// (held in an int, as all values are): the others give the same bits.
+var uintOps = map[token.Token]func(a, b int) int{
+	token.QUO: func(a, b int) int { return int(uint64(a) / uint64(b)) },
+	token.REM: func(a, b int) int { return int(uint64(a) % uint64(b)) },
+}
+
+// opFor returns the operator op on operands of kind k (not a shift).
+func opFor(op token.Token, k kind) (func(a, b int) int, bool) {
+	if f, ok := uintOps[op]; ok && k == unsigned {
+		return f, true
+	}
+	f, ok := intOps[op]
+	return f, ok
+}
+
+// shiftOp returns << or >> on a value of kind k, by a count that
+// shiftCount has made non-negative.
+func shiftOp(op token.Token, k kind) func(a, n int) int {
+	switch {
+	case op == token.SHL:
+		return func(a, n int) int { return a << n }
+	case k == unsigned:
+		return func(a, n int) int { return int(uint64(a) >> n) }
+	}
+	return func(a, n int) int { return a >> n }
+}
+
+// shiftCount compiles a shift count: a negative signed count panics, as in
+// Go, and an unsigned one too large for an int shifts everything out.
+func (c *compiler) shiftCount(e ast.Expr) (intExpr, bool) {
+	k, _ := c.typed(e)
+	n, ok := c.expr(e, k)
+	if !ok {
+		return nil, false
+	}
+	if k == unsigned {
+		return func(f *frame) int {
+			if v := n(f); v >= 0 {
+				return v
+			}
+			return 64
+		}, true
+	}
+	return func(f *frame) int {
+		v := n(f)
+		if v < 0 {
+			panic("negative shift amount")
+		}
+		return v
+	}, true
+}
+
+// varDecl compiles var x T, var x = e and var x T = e, for the integer
+// types of intTypes.
 func (c *compiler) varDecl(s *ast.DeclStmt) (stmtFunc, bool) {
 	g, ok := s.Decl.(*ast.GenDecl)
 	if !ok || g.Tok != token.VAR {
 		return nil, false
 	}
-	var stmts []ast.Stmt
+	type init struct {
+		slot  int
+		value intExpr // nil: zero
+	}
+	var inits []init
 	for _, spec := range g.Specs {
 		v := spec.(*ast.ValueSpec)
-		if v.Type != nil && !isIntType(v.Type) || v.Type == nil && len(v.Values) == 0 {
+		if v.Type == nil && len(v.Values) == 0 || len(v.Values) != 0 && len(v.Values) != len(v.Names) {
 			return nil, false
 		}
-		if len(v.Values) != 0 && len(v.Values) != len(v.Names) {
-			return nil, false
+		var k kind
+		if v.Type != nil {
+			if k, ok = typeKind(v.Type); !ok {
+				return nil, false
+			}
 		}
-		a := &ast.AssignStmt{Tok: token.DEFINE}
+		values := make([]intExpr, len(v.Values))
+		kinds := make([]kind, len(v.Names))
+		for i := range v.Names {
+			kinds[i] = k
+			if len(v.Values) == 0 {
+				continue
+			}
+			if v.Type == nil {
+				kinds[i], _ = c.typed(v.Values[i])
+			}
+			if values[i], ok = c.expr(v.Values[i], kinds[i]); !ok {
+				return nil, false
+			}
+		}
 		for i, n := range v.Names {
 			if n.Name == "_" {
 				return nil, false
@@ -646,16 +760,23 @@ func (c *compiler) varDecl(s *ast.DeclStmt) (stmtFunc, bool) {
 			if _, dup := c.scopes[len(c.scopes)-1][n.Name]; dup {
 				return nil, false
 			}
-			a.Lhs = append(a.Lhs, n)
-			if len(v.Values) > 0 {
-				a.Rhs = append(a.Rhs, v.Values[i])
+			in := init{slot: c.declare(n.Name, kinds[i])}
+			if len(values) > 0 {
+				in.value = values[i]
+			}
+			inits = append(inits, in)
+		}
+	}
+	return func(f *frame) flow {
+		for _, in := range inits {
+			if in.value != nil {
+				f.v[in.slot] = in.value(f)
 			} else {
-				a.Rhs = append(a.Rhs, &ast.BasicLit{Kind: token.INT, Value: "0"})
+				f.v[in.slot] = 0
 			}
 		}
-		stmts = append(stmts, a)
-	}
-	return c.block(stmts, false)
+		return flowNext
+	}, true
 }
 
 func (c *compiler) ifStmt(s *ast.IfStmt) (stmtFunc, bool) {
@@ -747,22 +868,27 @@ func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
 	if s.Value != nil || s.Key != nil && s.Tok != token.DEFINE {
 		return nil, false
 	}
-	n, ok := c.intExpr(s.X)
+	k, _ := c.typed(s.X)
+	n, ok := c.expr(s.X, k)
 	if !ok {
 		return nil, false
 	}
 	c.push()
 	defer c.pop()
-	counter := c.declare("") // the hidden counter, copied to i each time
+	counter := c.declare("", k) // the hidden counter, copied to i each time
 	key := -1
 	if s.Key != nil {
 		id, ok := s.Key.(*ast.Ident)
 		if !ok {
 			return nil, false
 		}
-		key = c.declare(id.Name)
+		key = c.declare(id.Name, k)
 	}
-	limit := c.declare("")
+	limit := c.declare("", k)
+	below := func(a, b int) bool { return a < b }
+	if k == unsigned {
+		below = func(a, b int) bool { return uint64(a) < uint64(b) }
+	}
 	c.loops++
 	body, ok := c.block(s.Body.List, true)
 	c.loops--
@@ -771,7 +897,7 @@ func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
 	}
 	return func(f *frame) flow {
 		f.v[limit] = n(f)
-		for f.v[counter] = 0; f.v[counter] < f.v[limit]; f.v[counter]++ {
+		for f.v[counter] = 0; below(f.v[counter], f.v[limit]); f.v[counter]++ {
 			f.tick()
 			if key >= 0 {
 				f.v[key] = f.v[counter]
@@ -834,16 +960,50 @@ func intLiteral(e ast.Expr) (int, bool) {
 	}
 }
 
-func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
+// typed returns the kind of e's type, and false for an untyped constant
+// (whose kind is the context's; int where the context has none).
+func (c *compiler) typed(e ast.Expr) (kind, bool) {
+	switch e := e.(type) {
+	case *ast.Ident:
+		if slot, ok := c.lookup(e.Name); ok {
+			return c.kinds[slot], true
+		}
+	case *ast.ParenExpr:
+		return c.typed(e.X)
+	case *ast.UnaryExpr:
+		return c.typed(e.X)
+	case *ast.BinaryExpr:
+		if e.Op == token.SHL || e.Op == token.SHR {
+			return c.typed(e.X)
+		}
+		if k, ok := c.typed(e.X); ok {
+			return k, true
+		}
+		return c.typed(e.Y)
+	case *ast.CallExpr:
+		if k, ok := conversion(e); ok {
+			return k, true
+		}
+		if c.self != nil {
+			if id, ok := e.Fun.(*ast.Ident); ok && id.Name == c.self.name {
+				return signed, true
+			}
+		}
+	}
+	return signed, false
+}
+
+// expr compiles e, an expression of kind k.
+func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 	if n, ok := intLiteral(e); ok {
 		return func(*frame) int { return n }, true
 	}
 	switch e := e.(type) {
 	case *ast.ParenExpr:
-		return c.intExpr(e.X)
+		return c.expr(e.X, k)
 	case *ast.Ident:
 		slot, ok := c.lookup(e.Name)
-		if !ok {
+		if !ok || c.kinds[slot] != k {
 			return nil, false
 		}
 		return func(f *frame) int { return f.v[slot] }, true
@@ -851,7 +1011,7 @@ func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
 		if IsConst(e.X) {
 			return nil, false // constant arithmetic is exact in Go
 		}
-		x, ok := c.intExpr(e.X)
+		x, ok := c.expr(e.X, k)
 		if !ok {
 			return nil, false
 		}
@@ -867,15 +1027,51 @@ func (c *compiler) intExpr(e ast.Expr) (intExpr, bool) {
 		if IsConst(e.X) && IsConst(e.Y) {
 			return nil, false
 		}
-		apply, ok := intOps[e.Op]
+		if e.Op == token.SHL || e.Op == token.SHR {
+			x, ok := c.expr(e.X, k)
+			if !ok {
+				return nil, false
+			}
+			n, ok := c.shiftCount(e.Y)
+			if !ok {
+				return nil, false
+			}
+			shift := shiftOp(e.Op, k)
+			return func(f *frame) int { return shift(x(f), n(f)) }, true
+		}
+		apply, ok := opFor(e.Op, k)
 		if !ok {
 			return nil, false
 		}
-		return c.binary(e, apply)
+		return c.binary(e, k, apply)
 	case *ast.CallExpr:
+		if to, ok := conversion(e); ok {
+			// Between the integer types of intTypes a conversion keeps
+			// the bits.
+			if to != k {
+				return nil, false
+			}
+			from, typed := c.typed(e.Args[0])
+			if !typed {
+				from = to
+			}
+			return c.expr(e.Args[0], from)
+		}
+		if k != signed {
+			return nil, false
+		}
 		return c.selfCall(e)
 	}
 	return nil, false
+}
+
+// conversion reports whether e converts one value to a type of intTypes,
+// and returns that type's kind.
+func conversion(e *ast.CallExpr) (kind, bool) {
+	if len(e.Args) != 1 || e.Ellipsis.IsValid() {
+		return 0, false
+	}
+	return typeKind(e.Fun)
 }
 
 // selfCall compiles a call of the procedure being compiled by itself (as in
@@ -891,7 +1087,7 @@ func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
 	}
 	args := make([]intExpr, len(e.Args))
 	for i, a := range e.Args {
-		x, ok := c.intExpr(a)
+		x, ok := c.expr(a, signed)
 		if !ok {
 			return nil, false
 		}
@@ -916,11 +1112,14 @@ func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
 	}, true
 }
 
-// binary compiles an int operation, with the common shapes (a local and a
-// local or a literal) in closures of their own.
-func (c *compiler) binary(e *ast.BinaryExpr, apply func(a, b int) int) (intExpr, bool) {
+// binary compiles an operation (not a shift) on operands of kind k, with
+// the common shapes (a local and a local or a literal) in closures of their
+// own.
+func (c *compiler) binary(e *ast.BinaryExpr, k kind, apply func(a, b int) int) (intExpr, bool) {
 	xs, xLocal := c.localSlot(e.X)
 	ys, yLocal := c.localSlot(e.Y)
+	xLocal = xLocal && c.kinds[xs] == k
+	yLocal = yLocal && c.kinds[ys] == k
 	n, yLit := intLiteral(e.Y)
 	switch {
 	case xLocal && yLocal && e.Op == token.MUL:
@@ -931,14 +1130,14 @@ func (c *compiler) binary(e *ast.BinaryExpr, apply func(a, b int) int) (intExpr,
 		return func(f *frame) int { return f.v[xs] + n }, true
 	case xLocal && yLit && e.Op == token.MUL:
 		return func(f *frame) int { return f.v[xs] * n }, true
-	case xLocal && yLit && e.Op == token.REM && n != 0:
+	case xLocal && yLit && e.Op == token.REM && n != 0 && k == signed:
 		return func(f *frame) int { return f.v[xs] % n }, true
 	}
-	x, ok := c.intExpr(e.X)
+	x, ok := c.expr(e.X, k)
 	if !ok {
 		return nil, false
 	}
-	y, ok := c.intExpr(e.Y)
+	y, ok := c.expr(e.Y, k)
 	if !ok {
 		return nil, false
 	}
@@ -967,6 +1166,15 @@ func (c *compiler) localSlot(e ast.Expr) (int, bool) {
 		return 0, false
 	}
 	return c.lookup(id.Name)
+}
+
+// uintComparisons are the comparisons whose result differs for unsigned
+// operands.
+var uintComparisons = map[token.Token]func(a, b int) bool{
+	token.LSS: func(a, b int) bool { return uint64(a) < uint64(b) },
+	token.LEQ: func(a, b int) bool { return uint64(a) <= uint64(b) },
+	token.GTR: func(a, b int) bool { return uint64(a) > uint64(b) },
+	token.GEQ: func(a, b int) bool { return uint64(a) >= uint64(b) },
 }
 
 var intComparisons = map[token.Token]func(a, b int) bool{
@@ -1011,19 +1219,29 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 		if !ok || IsConst(e.X) && IsConst(e.Y) {
 			return nil, false
 		}
-		xs, xLocal := c.localSlot(e.X)
-		ys, yLocal := c.localSlot(e.Y)
-		if xLocal && yLocal && e.Op == token.LSS {
-			return func(f *frame) bool { return f.v[xs] < f.v[ys] }, true
+		k, typed := c.typed(e.X)
+		if !typed {
+			k, _ = c.typed(e.Y)
 		}
-		if n, yLit := intLiteral(e.Y); xLocal && yLit && e.Op == token.LSS {
-			return func(f *frame) bool { return f.v[xs] < n }, true
+		if k == unsigned {
+			if ucmp, differs := uintComparisons[e.Op]; differs {
+				cmp = ucmp
+			}
+		} else {
+			xs, xLocal := c.localSlot(e.X)
+			ys, yLocal := c.localSlot(e.Y)
+			if xLocal && yLocal && e.Op == token.LSS {
+				return func(f *frame) bool { return f.v[xs] < f.v[ys] }, true
+			}
+			if n, yLit := intLiteral(e.Y); xLocal && yLit && e.Op == token.LSS {
+				return func(f *frame) bool { return f.v[xs] < n }, true
+			}
 		}
-		x, ok := c.intExpr(e.X)
+		x, ok := c.expr(e.X, k)
 		if !ok {
 			return nil, false
 		}
-		y, ok := c.intExpr(e.Y)
+		y, ok := c.expr(e.Y, k)
 		if !ok {
 			return nil, false
 		}

@@ -209,6 +209,64 @@ var procCases = []struct {
 		return a
 	}, [][]int{{1071, 462}, {17, 5}, {0, 9}, {-24, 18}}},
 
+	// Unsigned and int64 locals: / % >> and comparisons as unsigned,
+	// conversions keep the bits, shifts by an unsigned count.
+	{`func f(a, b int) int {
+	x := uint64(a)
+	y := uint64(b)
+	var q uint64 = x / y
+	r := x % y
+	s := x >> 3
+	c := 0
+	if x > y {
+		c = 1
+	}
+	if x <= y || x > 9223372036854775807 {
+		c += 2
+	}
+	for i := uint64(0); i < 5; i++ {
+		s += i << 60
+		s ^= i >> 1
+	}
+	for i := range uint64(3) {
+		s += i
+	}
+	var k int64 = int64(a) >> 2
+	k /= 3
+	s <<= uint(b & 7)
+	s >>= y & 7
+	var u uint = 7
+	u -= 9
+	return int(q) + int(r)*3 + int(s) + c + int(k) + int(u) + int(x<<y)
+}`, func(a, b int) int {
+		x := uint64(a)
+		y := uint64(b)
+		var q uint64 = x / y
+		r := x % y
+		s := x >> 3
+		c := 0
+		if x > y {
+			c = 1
+		}
+		if x <= y || x > 9223372036854775807 {
+			c += 2
+		}
+		for i := uint64(0); i < 5; i++ {
+			s += i << 60
+			s ^= i >> 1
+		}
+		for i := range uint64(3) {
+			s += i
+		}
+		var k int64 = int64(a) >> 2
+		k /= 3
+		s <<= uint(b & 7)
+		s >>= y & 7
+		var u uint = 7
+		u -= 9
+		return int(q) + int(r)*3 + int(s) + c + int(k) + int(u) + int(x<<y)
+	}, [][]int{{-1, 7}, {math.MinInt64, 3}, {12, 5}, {5, 12}, {-8, -3}, {1 << 40, 65}}},
+
 	// No result: runs to its end.
 	{`func f(num int) {
 	for i := 0; i < 1000; i++ {
@@ -336,11 +394,12 @@ func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(x int) int { return x + g }`,                            // a global
 		`func f(x int) int { return abs(x) }`,                           // a call
 		`func f(x int) int { fmt.Println(x); return x }`,                // an effect
-		`func f(x int) int { return int(x) }`,                           // a conversion
+		`func f(x int) int { return int(float64(x)) }`,                  // a float conversion
 		`func f(x int) int { return x + 2*3 }`,                          // constant arithmetic
 		`func f(x int) int { y := 'a'; return x + y }`,                  // a rune
 		`func f(x int) int { y := 1.5; return x }`,                      // a float
-		`func f(x int) int { var y int64; return x }`,                   // another type
+		`func f(x int) int { var y int32; return x }`,                   // another type
+		`func f(x int) int { y := uint8(x); return int(y) }`,            // a narrow type wraps early
 		`func f(x int) int { var s []int; return x }`,                   // another type
 		`func f(x int) int { y := x > 1; if y { return 1 }; return x }`, // a bool local
 		`func f(x int) (r int) { r = x; return }`,                       // a named result

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // A function that does more than integer arithmetic — it prints its total,
@@ -27,7 +28,11 @@ import (
 // panic, or the cell was interrupted), runs the interpreted loop from the
 // values it had, as if the compiled run had never happened.
 
-// Block is a compiled statement list over int variables of the function
+// Var is a variable of the function around a loop: its name and its type,
+// one of intTypes.
+type Var struct{ Name, Type string }
+
+// Block is a compiled statement list over integer variables of the function
 // around it.
 type Block struct {
 	// Used and Written tell, for each variable given to CompileBlock,
@@ -42,19 +47,20 @@ type Block struct {
 func (b *Block) Run(done <-chan struct{}, vals []int) ([]int, bool) { return b.run(done, vals) }
 
 // CompileBlock compiles list, in a scope of its own, as integer code over
-// vars, int variables of the enclosing function. It refuses what Compile
+// vars, variables of the enclosing function. It refuses what Compile
 // refuses, and a return.
-func CompileBlock(list []ast.Stmt, vars []string) (*Block, bool) {
+func CompileBlock(list []ast.Stmt, vars []Var) (*Block, bool) {
 	if strconv.IntSize != 64 {
 		return nil, false
 	}
-	c := &compiler{slots: 1, scopes: []map[string]int{{}}, inBlock: true,
+	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, inBlock: true,
 		used: make([]bool, len(vars)), written: make([]bool, len(vars))}
 	for _, v := range vars {
-		if _, dup := c.scopes[0][v]; dup || v == "_" {
+		k, ok := intTypes[v.Type]
+		if _, dup := c.scopes[0][v.Name]; dup || !ok || v.Name == "_" {
 			return nil, false
 		}
-		c.declare(v)
+		c.declare(v.Name, k)
 	}
 	body, ok := c.block(list, true)
 	if !ok {
@@ -80,19 +86,20 @@ func CompileBlock(list []ast.Stmt, vars []string) (*Block, bool) {
 // Loop is a loop of a function that CompileBlock compiles.
 type Loop struct {
 	Stmt ast.Stmt // a *ast.ForStmt or *ast.RangeStmt
-	// Vars are the int variables of the function the loop reads or
+	// Vars are the integer variables of the function the loop reads or
 	// assigns; Written tells which of them it assigns.
-	Vars    []string
+	Vars    []Var
 	Written []bool
 }
 
 // Loops returns the loops of d's body that compile as integer code over the
-// function's int variables in scope there, outermost first (a loop inside
-// one it returns is not returned). It does not look inside function
-// literals, nor at labeled loops. A variable counts as int when it is an int
-// parameter or result, is declared `var x int`, or is declared with := or
-// var from an expression of int variables and integer literals; anything
-// else in scope with the same name hides it.
+// function's integer variables in scope there, outermost first (a loop
+// inside one it returns is not returned). It does not look inside function
+// literals, nor at labeled loops. A variable counts when its type is one of
+// int, int64, uint and uint64, as a parameter or result, declared `var x T`,
+// or declared with := or var from an expression whose type the declaration
+// shows (integer variables, integer literals, conversions to those types);
+// anything else in scope with the same name hides it.
 func Loops(d *ast.FuncDecl) []Loop {
 	if d.Body == nil || strconv.IntSize != 64 {
 		return nil
@@ -105,7 +112,7 @@ func Loops(d *ast.FuncDecl) []Loop {
 		}
 		for _, field := range list.List {
 			for _, n := range field.Names {
-				f.declare(n.Name, isIntType(field.Type))
+				f.declare(n.Name, intTypeName(field.Type))
 			}
 		}
 	}
@@ -113,50 +120,112 @@ func Loops(d *ast.FuncDecl) []Loop {
 	return f.loops
 }
 
-// loopFinder walks a function body, keeping the names in scope and whether
-// each is an int variable.
+// loopFinder walks a function body, keeping the names in scope and the type
+// of each integer variable ("": some other name).
 type loopFinder struct {
-	scopes []map[string]bool
+	scopes []map[string]string
 	loops  []Loop
 }
 
-func (f *loopFinder) push() { f.scopes = append(f.scopes, map[string]bool{}) }
+func (f *loopFinder) push() { f.scopes = append(f.scopes, map[string]string{}) }
 func (f *loopFinder) pop()  { f.scopes = f.scopes[:len(f.scopes)-1] }
 
-func (f *loopFinder) declare(name string, isInt bool) {
+func (f *loopFinder) declare(name, typ string) {
 	if name != "_" {
-		f.scopes[len(f.scopes)-1][name] = isInt
+		f.scopes[len(f.scopes)-1][name] = typ
 	}
 }
 
-// ints returns the int variables in scope, innermost declaration winning.
-func (f *loopFinder) ints() []string {
+// vars returns the integer variables in scope, innermost declaration
+// winning, by name.
+func (f *loopFinder) vars() []Var {
 	seen := map[string]bool{}
-	var names []string
+	var vars []Var
 	for i := len(f.scopes) - 1; i >= 0; i-- {
-		for name, isInt := range f.scopes[i] {
+		for name, typ := range f.scopes[i] {
 			if seen[name] {
 				continue
 			}
 			seen[name] = true
-			if isInt {
-				names = append(names, name)
+			if typ != "" {
+				vars = append(vars, Var{name, typ})
 			}
 		}
 	}
-	sort.Strings(names) // the kernel's rewrite of a cell must not vary
-	return names
+	// the kernel's rewrite of a cell must not vary
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	return vars
 }
 
-// isInt reports whether e is an int expression of the int variables in
-// scope.
-func (f *loopFinder) isInt(e ast.Expr) bool {
-	c := &compiler{slots: 1, scopes: []map[string]int{{}}}
-	for _, name := range f.ints() {
-		c.declare(name)
+// lookup returns the type of the integer variable name ("": none).
+func (f *loopFinder) lookup(name string) string {
+	for i := len(f.scopes) - 1; i >= 0; i-- {
+		if typ, ok := f.scopes[i][name]; ok {
+			return typ
+		}
 	}
-	_, ok := c.intExpr(e)
-	return ok
+	return ""
+}
+
+// typeOf returns the type of e, one of intTypes, if the expression shows
+// it ("" and true for an untyped integer constant).
+func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
+	if _, ok := intLiteral(e); ok {
+		return "", true
+	}
+	switch e := e.(type) {
+	case *ast.Ident:
+		typ := f.lookup(e.Name)
+		return typ, typ != ""
+	case *ast.ParenExpr:
+		return f.typeOf(e.X)
+	case *ast.UnaryExpr:
+		if e.Op == token.ADD || e.Op == token.SUB || e.Op == token.XOR {
+			return f.typeOf(e.X)
+		}
+	case *ast.BinaryExpr:
+		if e.Op == token.SHL || e.Op == token.SHR {
+			return f.typeOf(e.X)
+		}
+		if _, arithmetic := intOps[e.Op]; !arithmetic {
+			return "", false
+		}
+		tx, okx := f.typeOf(e.X)
+		ty, oky := f.typeOf(e.Y)
+		switch {
+		case !okx || !oky:
+			return "", false
+		case tx != "":
+			return tx, true
+		}
+		return ty, true
+	case *ast.CallExpr:
+		if _, ok := conversion(e); ok {
+			return e.Fun.(*ast.Ident).Name, true
+		}
+	}
+	return "", false
+}
+
+// declaredType is the type a variable declared from e without a type gets
+// ("" if it is not an integer variable): int for an untyped constant.
+func (f *loopFinder) declaredType(e ast.Expr) string {
+	typ, ok := f.typeOf(e)
+	switch {
+	case !ok:
+		return ""
+	case typ == "":
+		return "int"
+	}
+	return typ
+}
+
+// intTypeName returns the name of e if it names one of intTypes, or "".
+func intTypeName(e ast.Expr) string {
+	if _, ok := typeKind(e); ok {
+		return e.(*ast.Ident).Name
+	}
+	return ""
 }
 
 func (f *loopFinder) list(list []ast.Stmt) {
@@ -221,7 +290,7 @@ func (f *loopFinder) stmt(s ast.Stmt) {
 		for _, cc := range s.Body.List {
 			f.push()
 			if bound != "" {
-				f.declare(bound, false)
+				f.declare(bound, "")
 			}
 			f.list(cc.(*ast.CaseClause).Body)
 			f.pop()
@@ -241,9 +310,11 @@ func (f *loopFinder) stmt(s ast.Stmt) {
 		if s.Tok != token.DEFINE {
 			return
 		}
-		ints := make([]bool, len(s.Lhs))
+		types := make([]string, len(s.Lhs))
 		for i := range s.Lhs {
-			ints[i] = len(s.Rhs) == len(s.Lhs) && f.isInt(s.Rhs[i])
+			if len(s.Rhs) == len(s.Lhs) {
+				types[i] = f.declaredType(s.Rhs[i])
+			}
 		}
 		top := f.scopes[len(f.scopes)-1]
 		for i, e := range s.Lhs {
@@ -252,7 +323,7 @@ func (f *loopFinder) stmt(s ast.Stmt) {
 				continue
 			}
 			if _, redeclared := top[id.Name]; !redeclared {
-				f.declare(id.Name, ints[i])
+				f.declare(id.Name, types[i])
 			}
 		}
 	case *ast.DeclStmt:
@@ -264,12 +335,18 @@ func (f *loopFinder) stmt(s ast.Stmt) {
 			switch spec := spec.(type) {
 			case *ast.ValueSpec:
 				for i, n := range spec.Names {
-					isInt := g.Tok == token.VAR && (spec.Type != nil && isIntType(spec.Type) ||
-						spec.Type == nil && len(spec.Values) == len(spec.Names) && f.isInt(spec.Values[i]))
-					f.declare(n.Name, isInt)
+					typ := ""
+					switch {
+					case g.Tok != token.VAR:
+					case spec.Type != nil:
+						typ = intTypeName(spec.Type)
+					case len(spec.Values) == len(spec.Names):
+						typ = f.declaredType(spec.Values[i])
+					}
+					f.declare(n.Name, typ)
 				}
 			case *ast.TypeSpec:
-				f.declare(spec.Name.Name, false)
+				f.declare(spec.Name.Name, "")
 			}
 		}
 	}
@@ -287,10 +364,14 @@ func (f *loopFinder) loop(s ast.Stmt) {
 		f.block(s.Body.List)
 	case *ast.RangeStmt:
 		if s.Tok == token.DEFINE {
-			keyInt := f.isInt(s.X) // range over an int counts in ints
+			key := f.declaredType(s.X) // range over an integer counts in its type
 			for i, e := range []ast.Expr{s.Key, s.Value} {
 				if id, ok := e.(*ast.Ident); ok {
-					f.declare(id.Name, i == 0 && keyInt)
+					if i == 0 {
+						f.declare(id.Name, key)
+					} else {
+						f.declare(id.Name, "")
+					}
 				}
 			}
 		}
@@ -304,7 +385,7 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 	if !mayRunLong(s) {
 		return false
 	}
-	vars := f.ints()
+	vars := f.vars()
 	b, ok := CompileBlock([]ast.Stmt{s}, vars)
 	if !ok {
 		return false
@@ -322,10 +403,11 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 
 // WrappedLoop finds, in n, the loop that the kernel wrapped with the
 // RunLoop call for loop k of the cell with sequence number id (see
-// kernel/cell), and compiles it:
+// kernel/cell), and compiles it. The call names the types of the variables
+// it passes, and passes those that are not ints converted to int:
 //
-//	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1] } else { LOOP }
-//	if _, __ok := __mp.RunLoop(id, k, a, b); !__ok { LOOP }
+//	if __v, __ok := __mp.RunLoop(id, k, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
+//	if _, __ok := __mp.RunLoop(id, k, "int", a); !__ok { LOOP }
 func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
 	var found *Block
 	ast.Inspect(n, func(n ast.Node) bool {
@@ -336,7 +418,7 @@ func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
 		if !ok {
 			return true
 		}
-		names, ok := loopCall(is, id, k)
+		vars, ok := loopCall(is, id, k)
 		if !ok {
 			return true
 		}
@@ -344,21 +426,21 @@ func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
 		if e, ok := is.Else.(*ast.BlockStmt); ok {
 			loop = e
 		}
-		found, _ = CompileBlock(loop.List, names)
+		found, _ = CompileBlock(loop.List, vars)
 		return false
 	})
 	return found, found != nil
 }
 
 // loopCall reports whether is is the wrap of loop k of cell id, and
-// returns the names of the variables its RunLoop call passes.
-func loopCall(is *ast.IfStmt, id, k int) ([]string, bool) {
+// returns the variables its RunLoop call passes.
+func loopCall(is *ast.IfStmt, id, k int) ([]Var, bool) {
 	init, ok := is.Init.(*ast.AssignStmt)
 	if !ok || len(init.Rhs) != 1 {
 		return nil, false
 	}
 	call, ok := init.Rhs[0].(*ast.CallExpr)
-	if !ok || len(call.Args) < 2 {
+	if !ok || len(call.Args) < 3 {
 		return nil, false
 	}
 	sel, ok := call.Fun.(*ast.SelectorExpr)
@@ -374,13 +456,30 @@ func loopCall(is *ast.IfStmt, id, k int) ([]string, bool) {
 			return nil, false
 		}
 	}
-	var names []string
-	for _, a := range call.Args[2:] {
+	lit, ok := call.Args[2].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return nil, false
+	}
+	list, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		return nil, false
+	}
+	types := strings.Fields(list)
+	if len(types) != len(call.Args)-3 {
+		return nil, false
+	}
+	var vars []Var
+	for i, a := range call.Args[3:] {
+		if conv, ok := a.(*ast.CallExpr); ok && len(conv.Args) == 1 {
+			if fn, ok := conv.Fun.(*ast.Ident); ok && fn.Name == "int" {
+				a = conv.Args[0] // int(b): b's own type is in types
+			}
+		}
 		id, ok := a.(*ast.Ident)
 		if !ok {
 			return nil, false
 		}
-		names = append(names, id.Name)
+		vars = append(vars, Var{id.Name, types[i]})
 	}
-	return names, true
+	return vars, true
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // loopsOf returns the loops Loops finds in the function f declared in src,
-// each as "line: vars (written)".
+// each as "line: vars (written)", a variable's type after it unless int.
 func loopsOf(t *testing.T, src string) ([]Loop, []string) {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -24,14 +24,19 @@ func loopsOf(t *testing.T, src string) ([]Loop, []string) {
 			loops := Loops(fd)
 			var desc []string
 			for _, l := range loops {
-				var written []string
+				var vars, written []string
 				for i, v := range l.Vars {
+					name := v.Name
+					if v.Type != "int" {
+						name += ":" + v.Type
+					}
+					vars = append(vars, name)
 					if l.Written[i] {
-						written = append(written, v)
+						written = append(written, v.Name)
 					}
 				}
 				desc = append(desc, fmt.Sprintf("%d: %s (%s)", fset.Position(l.Stmt.Pos()).Line-1,
-					strings.Join(l.Vars, " "), strings.Join(written, " ")))
+					strings.Join(vars, " "), strings.Join(written, " ")))
 			}
 			return loops, desc
 		}
@@ -221,7 +226,9 @@ func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(n int) { s := 0; { s := 1.5; for i := 0; i < n; i++ { s += 1 } } }`,            // a float hides the int
 		`func f(xs []int) { n := len(xs); s := 0; for i := 0; i < n; i++ { s += i } }`,         // n's type is not known
 		`func f(n int) { const k = 3; s := 0; for i := 0; i < n; i++ { s += k } }`,             // a constant
-		`func f(n int) { var s int64; for i := 0; i < n; i++ { s += 1 } }`,                     // an int64
+		`func f(n int) { var s int32; for i := 0; i < n; i++ { s += 1 } }`,                     // an int32
+		`func f(n int) { s := uint8(0); for i := 0; i < n; i++ { s++ } }`,                      // a uint8
+		`func f(n int) { s := 0.5; for i := 0; i < n; i++ { s *= 2 } }`,                        // a float
 		`func f(n int) { g := func() { s := 0; for i := 0; i < n; i++ { s += i } }; g() }`,     // in a function literal
 		`func f(n int) { s := 0; L: for i := 0; i < n; i++ { s += i; if s > 9 { break L } } }`, // a labeled loop
 		`func f(xs []int) { s := 0; for _, x := range xs { s += x } }`,                         // range over a slice
@@ -232,6 +239,32 @@ func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 		if _, got := loopsOf(t, src); len(got) != 0 {
 			t.Errorf("%s\nfound %q, want none", src, got)
 		}
+	}
+}
+
+// The loop of the sum of squares in uint64 blocks (notebooks/sum_of_squares)
+// is found with its variables' types.
+func TestLoopsFindsUnsignedLoops(t *testing.T) {
+	_, got := loopsOf(t, `func f(start, end int) *big.Int {
+	total := new(big.Int)
+	for lo := start; lo < end; lo += 1000 {
+		hi := lo + 1000
+		if hi > end {
+			hi = end
+		}
+		var acc uint64
+		i, n := uint64(lo), uint64(hi)
+		for i < n {
+			acc += i * i
+			i++
+		}
+		total.Add(total, new(big.Int).SetUint64(acc))
+	}
+	return total
+}`)
+	want := []string{"10: acc:uint64 i:uint64 n:uint64 (acc i)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got loops %q, want %q", got, want)
 	}
 }
 
@@ -345,10 +378,10 @@ func TestWrappedLoop(t *testing.T) {
 	src := `package main
 func f(start, end int) {
 	total := 0
-	if __v, __ok := __mp.RunLoop(7, 2, end, start, total); __ok { total = __v[2] } else { for i := start; i < end; i++ {
+	if __v, __ok := __mp.RunLoop(7, 2, "int int int", end, start, total); __ok { total = __v[2] } else { for i := start; i < end; i++ {
 		total += i
 	} }
-	if _, __ok := __mp.RunLoop(7, 3, end); !__ok { for i := 0; i < end; i++ {
+	if _, __ok := __mp.RunLoop(7, 3, "int", end); !__ok { for i := 0; i < end; i++ {
 	} }
 	fmt.Println(total)
 }`

@@ -78,15 +78,16 @@ func findProc(name string, id int) *intproc.Proc {
 }
 
 // RunLoop runs the compiled form of a loop of the notebook (kernel/intproc)
-// on the values of the int variables it uses, and returns their values
+// on the values of the integer variables it uses, and returns their values
 // afterwards, or false if the interpreted loop must run instead. The kernel
 // wraps such a loop, on its own lines, as
 //
-//	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1] } else { LOOP }
+//	if __v, __ok := __mp.RunLoop(id, k, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
 //
-// where id is the cell's sequence number and k numbers the loop in the cell.
-// Notebooks never call it.
-func RunLoop(id, k int, vals ...int) ([]int, bool) {
+// where id is the cell's sequence number, k numbers the loop in the cell,
+// and types names the variables' types (the loop is found, and its types
+// read, in the source). Notebooks never call it.
+func RunLoop(id, k int, types string, vals ...int) ([]int, bool) {
 	block := cached(&loops, loopKey{id, k}, func() *intproc.Block { return findLoop(id, k) })
 	if block == nil {
 		return nil, false
