@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"reflect"
@@ -27,13 +28,13 @@ type notebook struct {
 	probed   string
 	seen     map[cell.Import]bool
 	srcs     []string // the chunks evaluated, for runLoop
-	// loopCalls counts the calls of RunLoop; compiledLoops makes it run the
-	// compiled loop as the engine does (otherwise it reports false and the
-	// interpreted loop runs).
-	loopCalls     int
-	compiledLoops bool
-	n             int
-	mu            sync.Mutex
+	// loopCalls and procCalls count the calls of RunLoop and RunInt;
+	// compiledLoops makes them run the compiled code as the engine does
+	// (otherwise they report false and the interpreted code runs).
+	loopCalls, procCalls int
+	compiledLoops        bool
+	n                    int
+	mu                   sync.Mutex
 }
 
 func newNotebook(t *testing.T) *notebook {
@@ -60,21 +61,37 @@ func newNotebook(t *testing.T) *notebook {
 		}
 	}
 	probe := func(name string) bool { nb.probed = name; return true }
-	// The engine's RunInt runs the compiled procedure; here the interpreted
-	// body always runs, as it does where RunInt reports false.
-	runInt := func(string, int, ...int) (int, bool) { return 0, false }
-	// RunLoop as the engine runs it, from the chunks evaluated so far.
+	// RunInt and RunLoop as the engine runs them, from the chunks evaluated
+	// so far.
+	runInt := func(name string, id int, args ...int) (int, bool) {
+		nb.procCalls++
+		if !nb.compiledLoops {
+			return 0, false
+		}
+		for i := len(nb.srcs) - 1; i >= 0; i-- {
+			f := parseChunk(nb.srcs[i])
+			if f == nil {
+				continue
+			}
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name {
+					if p, ok := intproc.Compile(fd); ok {
+						return p.Run(nil, args)
+					}
+				}
+			}
+		}
+		t.Errorf("RunInt(%q, %d): no such procedure in the chunks", name, id)
+		return 0, false
+	}
 	runLoop := func(id, k int, types string, vals ...int) ([]int, bool) {
 		nb.loopCalls++
 		if !nb.compiledLoops {
 			return nil, false
 		}
 		for i := len(nb.srcs) - 1; i >= 0; i-- {
-			f, err := parser.ParseFile(token.NewFileSet(), "", nb.srcs[i], 0)
-			if err != nil {
-				f, err = parser.ParseFile(token.NewFileSet(), "", "package main\n"+nb.srcs[i], 0)
-			}
-			if err != nil {
+			f := parseChunk(nb.srcs[i])
+			if f == nil {
 				continue
 			}
 			if b, ok := intproc.WrappedLoop(f, id, k); ok {
@@ -102,6 +119,18 @@ func newNotebook(t *testing.T) *notebook {
 		}
 	}
 	return nb
+}
+
+// parseChunk parses an evaluated chunk (nil if it does not parse).
+func parseChunk(src string) *ast.File {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
+	if err != nil {
+		f, err = parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, 0)
+	}
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // cellError is a failed cell, with the position mapped to the cell.
@@ -586,12 +615,30 @@ func squares(start, end int) uint64 {
 	return acc - 1
 }
 
+func blockSquares(start, end int) {
+	var acc uint64
+	i, n := uint64(start), uint64(end)
+	for i < n {
+		acc += i * i
+		i++
+	}
+	fmt.Println(acc - 1)
+}
+
+func halvings(n uint64, k int64) int64 {
+	if n < 2 {
+		return k
+	}
+	return halvings(n/2, k+1)
+}
+
 report(1, 1001)
 fmt.Println(tally([]string{"a", "b"}, 10))
 triangle(5)
 idle(3)
-fmt.Println(squares(1, 1001), squares(0, 0))`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615\n"
+fmt.Println(squares(1, 1001), squares(0, 0), halvings(1<<40, 3))
+blockSquares(1, 1001)`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -600,9 +647,14 @@ fmt.Println(squares(1, 1001), squares(0, 0))`
 			t.Errorf("compiled %v: got %q, want %q", compiled, out, want)
 		}
 		// report, tally's first loop, triangle's inner loop (once a row),
-		// idle, squares twice.
-		if nb.loopCalls != 1+1+5+1+2 {
-			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
+		// idle, blockSquares.
+		if nb.loopCalls != 1+1+5+1+1 {
+			t.Errorf("compiled %v: RunLoop called %d times, want 9", compiled, nb.loopCalls)
+		}
+		// squares twice and halvings: once compiled (it recurses inside),
+		// at every level interpreted.
+		if want := map[bool]int{true: 3, false: 2 + 41}[compiled]; nb.procCalls != want {
+			t.Errorf("compiled %v: RunInt called %d times, want %d", compiled, nb.procCalls, want)
 		}
 	}
 }

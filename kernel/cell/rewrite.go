@@ -525,7 +525,9 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 //
 //	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
 //
-// (if _, __ok := ...; __ok { return }; for a procedure without result).
+// (if _, __ok := ...; __ok { return }; for a procedure without result;
+// int(a) for a parameter of another integer type, and T(__r) for a result
+// of type T).
 // RunInt finds this declaration by its name and the cell's sequence number,
 // in the kernel and in child processes alike, and reports false where the
 // interpreted body must run. In any other function, each loop that computes
@@ -585,15 +587,26 @@ func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
 			if n.Name == "_" {
 				return false
 			}
-			args = append(args, n.Name)
+			args = append(args, asInt(n.Name, f.Type))
 		}
 	}
 	result, ret := "_", "return"
-	if d.Type.Results != nil && len(d.Type.Results.List) > 0 {
+	if res := d.Type.Results; res != nil && len(res.List) > 0 {
 		result, ret = "__r", "return __r"
+		if t := types.ExprString(res.List[0].Type); t != "int" {
+			ret = "return " + t + "(__r)"
+		}
 	}
 	r.ed.insert(u.off(d.Body.Lbrace)+1, "if "+result+", __ok := __mp.RunInt("+strings.Join(args, ", ")+"); __ok { "+ret+" }; ")
 	return true
+}
+
+// asInt is the expression that passes name, of type typ, to RunInt.
+func asInt(name string, typ ast.Expr) string {
+	if t := types.ExprString(typ); t != "int" {
+		return "int(" + name + ")"
+	}
+	return name
 }
 
 // commaOK rewrites a two-value assignment from a map index or a type

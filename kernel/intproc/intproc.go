@@ -43,7 +43,8 @@ import (
 
 // Proc is a compiled integer procedure.
 type Proc struct {
-	// Params is the number of parameters; HasResult whether it returns an int.
+	// Params is the number of parameters; HasResult whether it returns a
+	// value. Both travel as ints (see kind).
 	Params    int
 	HasResult bool
 	run       func(done <-chan struct{}, args []int) (int, bool)
@@ -149,22 +150,29 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	}
 	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
 	if res := d.Type.Results; res != nil && len(res.List) > 0 {
-		if len(res.List) != 1 || len(res.List[0].Names) > 0 || !isIntType(res.List[0].Type) {
+		if len(res.List) != 1 || len(res.List[0].Names) > 0 {
 			return nil, false // named results are left to the interpreter
 		}
-		c.hasResult = true
+		k, ok := typeKind(res.List[0].Type)
+		if !ok {
+			return nil, false
+		}
+		c.hasResult, c.kinds[0] = true, k
 	}
 	params := 0
 	for _, field := range d.Type.Params.List {
-		if !isIntType(field.Type) {
+		k, ok := typeKind(field.Type)
+		if !ok {
 			return nil, false
 		}
 		if len(field.Names) == 0 {
-			c.declare("", signed)
+			c.declare("", k)
+			c.self.kinds = append(c.self.kinds, k)
 			params++
 		}
 		for _, n := range field.Names {
-			c.declare(n.Name, signed)
+			c.declare(n.Name, k)
+			c.self.kinds = append(c.self.kinds, k)
 			params++
 		}
 	}
@@ -210,6 +218,7 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 type selfRef struct {
 	name   string
 	params int
+	kinds  []kind // of the parameters
 	body   stmtFunc
 	slots  int
 	called bool // the body calls it
@@ -521,7 +530,7 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 		if len(s.Results) != 1 {
 			return nil, false
 		}
-		e, ok := c.expr(s.Results[0], signed)
+		e, ok := c.expr(s.Results[0], c.kinds[0])
 		if !ok {
 			return nil, false
 		}
@@ -986,7 +995,7 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 		}
 		if c.self != nil {
 			if id, ok := e.Fun.(*ast.Ident); ok && id.Name == c.self.name {
-				return signed, true
+				return c.kinds[0], true
 			}
 		}
 	}
@@ -1057,7 +1066,7 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 			}
 			return c.expr(e.Args[0], from)
 		}
-		if k != signed {
+		if k != c.kinds[0] {
 			return nil, false
 		}
 		return c.selfCall(e)
@@ -1087,7 +1096,7 @@ func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
 	}
 	args := make([]intExpr, len(e.Args))
 	for i, a := range e.Args {
-		x, ok := c.expr(a, signed)
+		x, ok := c.expr(a, c.self.kinds[i])
 		if !ok {
 			return nil, false
 		}

@@ -267,6 +267,29 @@ var procCases = []struct {
 		return int(q) + int(r)*3 + int(s) + c + int(k) + int(u) + int(x<<y)
 	}, [][]int{{-1, 7}, {math.MinInt64, 3}, {12, 5}, {5, 12}, {-8, -3}, {1 << 40, 65}}},
 
+	// Parameters and result of other integer types (passed as ints).
+	{`func f(n uint64, k int64) uint64 {
+	if n < 2 {
+		return n
+	}
+	if k > 0 {
+		return f(n>>1, k-1) + f(n/3, k-1)
+	}
+	return n % 7
+}`, func(n uint64, k int64) uint64 {
+		var g func(n uint64, k int64) uint64
+		g = func(n uint64, k int64) uint64 {
+			if n < 2 {
+				return n
+			}
+			if k > 0 {
+				return g(n>>1, k-1) + g(n/3, k-1)
+			}
+			return n % 7
+		}
+		return g(n, k)
+	}, [][]int{{100, 3}, {-1, 5}, {math.MinInt64, 4}, {1, 9}}},
+
 	// No result: runs to its end.
 	{`func f(num int) {
 	for i := 0; i < 1000; i++ {
@@ -352,11 +375,11 @@ func TestCompiledComputesWhatGoComputes(t *testing.T) {
 			for _, args := range c.args {
 				in := make([]reflect.Value, len(args))
 				for i, a := range args {
-					in[i] = reflect.ValueOf(a)
+					in[i] = reflect.ValueOf(a).Convert(fv.Type().In(i))
 				}
 				want := 0
 				if out := fv.Call(in); len(out) == 1 {
-					want = int(out[0].Int())
+					want = int(out[0].Convert(reflect.TypeOf(0)).Int())
 				}
 				if got, ok := proc.Run(nil, args); !ok || got != want {
 					t.Errorf("%s\nf%v = %d %v, want %d", s, args, got, ok, want)
@@ -409,7 +432,7 @@ func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(n int) { if n > 0 { f(n - 1) } }`,                       // a call as a statement
 		`func f(n int) int { f := 3; return f(n) }`,                     // not the function any more
 		`func f(x int) int { y := 9223372036854775808; return x }`,      // does not fit
-		`func f(x int64) int64 { return x }`,
+		`func f(x int32) int32 { return x }`,
 		`func f(x int) string { return "" }`,
 		`func f(xs ...int) int { return 0 }`,
 	} {
