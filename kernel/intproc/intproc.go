@@ -1007,6 +1007,12 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 	if n, ok := intLiteral(e); ok {
 		return func(*frame) int { return n }, true
 	}
+	if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.INT && k == unsigned {
+		// A constant above the largest int (a hash's multiplier).
+		if n, err := strconv.ParseUint(lit.Value, 0, 64); err == nil {
+			return func(*frame) int { return int(n) }, true
+		}
+	}
 	switch e := e.(type) {
 	case *ast.ParenExpr:
 		return c.expr(e.X, k)

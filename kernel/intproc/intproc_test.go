@@ -290,6 +290,23 @@ var procCases = []struct {
 		return g(n, k)
 	}, [][]int{{100, 3}, {-1, 5}, {math.MinInt64, 4}, {1, 9}}},
 
+	// A multiplier above the largest int.
+	{`func f(x uint64, rounds int) uint64 {
+	for i := 0; i < rounds; i++ {
+		x ^= x >> 33
+		x *= 0xff51afd7ed558ccd
+		x ^= x >> 33
+	}
+	return x
+}`, func(x uint64, rounds int) uint64 {
+		for i := 0; i < rounds; i++ {
+			x ^= x >> 33
+			x *= 0xff51afd7ed558ccd
+			x ^= x >> 33
+		}
+		return x
+	}, [][]int{{12345, 1000}, {math.MinInt64, 3}, {-1, 1}}},
+
 	// No result: runs to its end.
 	{`func f(num int) {
 	for i := 0; i < 1000; i++ {
