@@ -28,7 +28,7 @@ type notebook struct {
 	probed   string
 	seen     map[cell.Import]bool
 	srcs     []string // the chunks evaluated, for runLoop
-	// loopCalls and procCalls count the calls of RunLoop and RunInt;
+	// loopCalls and procCalls count the calls of RunLoop and RunProc;
 	// compiledLoops makes them run the compiled code as the engine does
 	// (otherwise they report false and the interpreted code runs).
 	loopCalls, procCalls int
@@ -61,12 +61,12 @@ func newNotebook(t *testing.T) *notebook {
 		}
 	}
 	probe := func(name string) bool { nb.probed = name; return true }
-	// RunInt and RunLoop as the engine runs them, from the chunks evaluated
+	// RunProc and RunLoop as the engine runs them, from the chunks evaluated
 	// so far.
-	runInt := func(name string, id int, args ...int) (int, bool) {
+	runProc := func(name string, id int, args ...any) (any, bool) {
 		nb.procCalls++
 		if !nb.compiledLoops {
-			return 0, false
+			return nil, false
 		}
 		for i := len(nb.srcs) - 1; i >= 0; i-- {
 			f := parseChunk(nb.srcs[i])
@@ -76,26 +76,27 @@ func newNotebook(t *testing.T) *notebook {
 			for _, d := range f.Decls {
 				if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name {
 					if p, ok := intproc.Compile(fd); ok {
-						return p.Run(nil, args)
+						return p.Call(nil, args)
 					}
 				}
 			}
 		}
-		t.Errorf("RunInt(%q, %d): no such procedure in the chunks", name, id)
-		return 0, false
+		t.Errorf("RunProc(%q, %d): no such procedure in the chunks", name, id)
+		return nil, false
 	}
-	runLoop := func(id, k int, types string, vals ...int) ([]int, bool) {
+	runLoop := func(id, k int, vals ...any) ([]any, bool) {
 		nb.loopCalls++
 		if !nb.compiledLoops {
 			return nil, false
 		}
+		types, _ := intproc.TypesOf(vals)
 		for i := len(nb.srcs) - 1; i >= 0; i-- {
 			f := parseChunk(nb.srcs[i])
 			if f == nil {
 				continue
 			}
-			if b, ok := intproc.WrappedLoop(f, id, k); ok {
-				return b.Run(nil, vals)
+			if b, ok := intproc.WrappedLoop(f, id, k, types); ok {
+				return b.Call(nil, vals)
 			}
 		}
 		t.Errorf("RunLoop(%d, %d): no such loop in the chunks", id, k)
@@ -108,7 +109,7 @@ func newNotebook(t *testing.T) *notebook {
 			}
 			return true
 		})},
-		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe), "RunInt": reflect.ValueOf(runInt), "RunLoop": reflect.ValueOf(runLoop)},
+		"goproctest/mp/mp": {"Probe": reflect.ValueOf(probe), "RunProc": reflect.ValueOf(runProc), "RunLoop": reflect.ValueOf(runLoop)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -625,6 +626,25 @@ func blockSquares(start, end int) {
 	fmt.Println(acc - 1)
 }
 
+func pi(n int) float64 {
+	sum := 0.0
+	h := 1.0 / float64(n)
+	for i := 0; i < n; i++ {
+		x := (float64(i) + 0.5) * h
+		sum += 4 / (1 + x*x)
+	}
+	return sum * h
+}
+
+func piReport(n int) {
+	sum, h := 0.0, 1.0/float64(n)
+	for i := 0; i < n; i++ {
+		x := (float64(i) + 0.5) * h
+		sum += 4 / (1 + x*x)
+	}
+	fmt.Printf("%.15f\n", sum*h)
+}
+
 func halvings(n uint64, k int64) int64 {
 	if n < 2 {
 		return k
@@ -637,8 +657,10 @@ fmt.Println(tally([]string{"a", "b"}, 10))
 triangle(5)
 idle(3)
 fmt.Println(squares(1, 1001), squares(0, 0), halvings(1<<40, 3))
-blockSquares(1, 1001)`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n"
+blockSquares(1, 1001)
+fmt.Printf("%.15f\n", pi(1000))
+piReport(1000)`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -647,14 +669,14 @@ blockSquares(1, 1001)`
 			t.Errorf("compiled %v: got %q, want %q", compiled, out, want)
 		}
 		// report, tally's first loop, triangle's inner loop (once a row),
-		// idle, blockSquares.
-		if nb.loopCalls != 1+1+5+1+1 {
-			t.Errorf("compiled %v: RunLoop called %d times, want 9", compiled, nb.loopCalls)
+		// idle, blockSquares, piReport.
+		if nb.loopCalls != 1+1+5+1+1+1 {
+			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
 		}
-		// squares twice and halvings: once compiled (it recurses inside),
-		// at every level interpreted.
-		if want := map[bool]int{true: 3, false: 2 + 41}[compiled]; nb.procCalls != want {
-			t.Errorf("compiled %v: RunInt called %d times, want %d", compiled, nb.procCalls, want)
+		// squares twice, pi, and halvings: once compiled (it recurses
+		// inside), at every level interpreted.
+		if want := map[bool]int{true: 4, false: 3 + 41}[compiled]; nb.procCalls != want {
+			t.Errorf("compiled %v: RunProc called %d times, want %d", compiled, nb.procCalls, want)
 		}
 	}
 }

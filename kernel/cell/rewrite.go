@@ -519,46 +519,38 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }
 
-// compiled makes integer loops (kernel/intproc) run compiled. A whole
-// integer procedure that loops or calls itself gets, right after the probe,
-// on the same line,
+// compiled makes numeric loops (kernel/intproc) run compiled. A whole
+// numeric procedure that loops or calls itself gets, right after the
+// probe, on the same line,
 //
-//	if __r, __ok := __mp.RunInt("NAME", SEQ, a, b); __ok { return __r };
+//	if __r, __ok := __mp.RunProc("NAME", SEQ, a, b); __ok { return __r.(T) };
 //
-// (if _, __ok := ...; __ok { return }; for a procedure without result;
-// int(a) for a parameter of another integer type, and T(__r) for a result
-// of type T).
-// RunInt finds this declaration by its name and the cell's sequence number,
+// (if _, __ok := ...; __ok { return }; for a procedure without result).
+// RunProc finds this declaration by its name and the cell's sequence number,
 // in the kernel and in child processes alike, and reports false where the
 // interpreted body must run. In any other function, each loop that computes
-// only with the function's int variables is wrapped, on its own first and
-// last lines, as
+// only with the function's numeric variables is wrapped, on its own first
+// and last lines, as
 //
-//	if __v, __ok := __mp.RunLoop(SEQ, K, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
+//	if __v, __ok := __mp.RunLoop(SEQ, K, a, b); __ok { b = __v[1].(uint64) } else { LOOP }
 //
 // RunLoop finds the loop by SEQ and K (unique in the cell), runs it compiled
-// on the values of the variables it uses (of the types named, passed as
-// ints) and returns their new values; on false the interpreted loop runs
-// from the values they had.
+// on the values of the variables it uses and returns their new values; on
+// false the interpreted loop runs from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	if r.compiledProc(u, d) || !intproc.HasLoop(d) {
 		return
 	}
 	for _, l := range intproc.Loops(d) {
-		var types, vals, targets, values []string
+		args := []string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next())}
+		var targets, values []string
 		for i, v := range l.Vars {
-			types = append(types, v.Type)
-			val, value := v.Name, "__v["+strconv.Itoa(i)+"]"
-			if v.Type != "int" {
-				val, value = "int("+v.Name+")", v.Type+"("+value+")"
-			}
-			vals = append(vals, val)
+			args = append(args, v.Name)
 			if l.Written[i] {
 				targets = append(targets, v.Name)
-				values = append(values, value)
+				values = append(values, "__v["+strconv.Itoa(i)+"].("+v.Type+")")
 			}
 		}
-		args := append([]string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next()), strconv.Quote(strings.Join(types, " "))}, vals...)
 		call := "__mp.RunLoop(" + strings.Join(args, ", ") + ")"
 		head := "if _, __ok := " + call + "; !__ok { "
 		if len(targets) > 0 {
@@ -569,7 +561,7 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	}
 }
 
-// compiledProc inserts the RunInt call into a whole integer procedure, and
+// compiledProc inserts the RunProc call into a whole integer procedure, and
 // reports whether d is one.
 func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
 	if d.Recv != nil || !intproc.Worthwhile(d) {
@@ -587,26 +579,15 @@ func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
 			if n.Name == "_" {
 				return false
 			}
-			args = append(args, asInt(n.Name, f.Type))
+			args = append(args, n.Name)
 		}
 	}
 	result, ret := "_", "return"
 	if res := d.Type.Results; res != nil && len(res.List) > 0 {
-		result, ret = "__r", "return __r"
-		if t := types.ExprString(res.List[0].Type); t != "int" {
-			ret = "return " + t + "(__r)"
-		}
+		result, ret = "__r", "return __r.("+types.ExprString(res.List[0].Type)+")"
 	}
-	r.ed.insert(u.off(d.Body.Lbrace)+1, "if "+result+", __ok := __mp.RunInt("+strings.Join(args, ", ")+"); __ok { "+ret+" }; ")
+	r.ed.insert(u.off(d.Body.Lbrace)+1, "if "+result+", __ok := __mp.RunProc("+strings.Join(args, ", ")+"); __ok { "+ret+" }; ")
 	return true
-}
-
-// asInt is the expression that passes name, of type typ, to RunInt.
-func asInt(name string, typ ast.Expr) string {
-	if t := types.ExprString(typ); t != "int" {
-		return "int(" + name + ")"
-	}
-	return name
 }
 
 // commaOK rewrites a two-value assignment from a map index or a type

@@ -1,17 +1,17 @@
-// Package intproc compiles pure integer functions of a notebook, and loops
-// over ints in any function (Loops, CompileBlock), into trees of Go
-// closures, so that those loops run several times faster than yaegi runs
-// them.
+// Package intproc compiles the numeric code of a notebook — whole
+// functions of integers and floats, and loops over such variables in any
+// function (Loops, CompileBlock) — into trees of Go closures, so that those
+// loops run several times faster than yaegi runs them.
 //
-// The exercises goproc exists for time loops of integer arithmetic — a sum
-// of squares over a range, a counter bumped a hundred thousand times — in the
-// kernel and in child processes, and yaegi runs such a loop at ~70 ns an
-// iteration. A top-level function whose parameters are all int, whose result
-// is one int or none, and whose body uses only its parameters, its own
-// locals of type int, int64, uint or uint64, integer literals, conversions
-// between those types, arithmetic, comparisons, if, for (three-clause,
-// condition only, or range over an integer), break, continue, return and
-// calls of itself (as fib(n-1) + fib(n-2) does)
+// The exercises goproc exists for time loops of arithmetic — a sum of
+// squares over a range, a counter bumped a hundred thousand times, π by the
+// midpoint rule — in the kernel and in child processes, and yaegi runs such
+// a loop at ~70 ns an iteration. A top-level function whose parameters,
+// result (one or none) and locals are of types int, int64, uint, uint64 or
+// float64, and whose body uses only those variables, numeric literals,
+// conversions between those types, arithmetic, comparisons, if, for
+// (three-clause, condition only, or range over an integer), break,
+// continue, return and calls of itself (as fib(n-1) + fib(n-2) does)
 //
 //	func sumOfSquares(start, end int) int {
 //		total := 0
@@ -24,19 +24,20 @@
 // cannot observe how it is run: it reads no global, calls nothing else and
 // has no effect but its result and the time it takes. Compile turns such a
 // declaration into a Proc, which computes with Go's own 64-bit arithmetic
-// (it wraps as the interpreter's does). Where the compiled code would panic
-// (division by zero, a negative shift count) Run stops and reports it, and
-// the caller runs the interpreted function from the start, so the panic and
-// its traceback are the interpreter's own; running such a function twice is
-// unobservable. Anything outside that subset — a call, a global or constant,
-// another type (a narrower integer wraps at its own width), a constant
-// expression (exact in Go), a label, a switch — is refused and stays
-// interpreted.
+// (it wraps, rounds and divides by zero as the interpreter's does). Where
+// the compiled code would panic (integer division by zero, a negative shift
+// count) Run stops and reports it, and the caller runs the interpreted
+// function from the start, so the panic and its traceback are the
+// interpreter's own; running such a function twice is unobservable.
+// Anything outside that subset — a call, a global or constant, another type
+// (a narrower integer wraps at its own width), a constant expression (exact
+// in Go), a label, a switch — is refused and stays interpreted.
 package intproc
 
 import (
 	"go/ast"
 	"go/token"
+	"math"
 	"strconv"
 	"sync/atomic"
 )
@@ -44,9 +45,12 @@ import (
 // Proc is a compiled integer procedure.
 type Proc struct {
 	// Params is the number of parameters; HasResult whether it returns a
-	// value. Both travel as ints (see kind).
+	// value. Both travel as ints (see kind); Types and Result name their
+	// types.
 	Params    int
 	HasResult bool
+	Types     []string
+	Result    string
 	run       func(done <-chan struct{}, args []int) (int, bool)
 	// broken is set once a run of a recursive p fails other than by being
 	// stopped: the interpreter runs p from then on. Its fallback calls p
@@ -149,6 +153,7 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 		return nil, false
 	}
 	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
+	result := ""
 	if res := d.Type.Results; res != nil && len(res.List) > 0 {
 		if len(res.List) != 1 || len(res.List[0].Names) > 0 {
 			return nil, false // named results are left to the interpreter
@@ -158,21 +163,26 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 			return nil, false
 		}
 		c.hasResult, c.kinds[0] = true, k
+		result = res.List[0].Type.(*ast.Ident).Name
 	}
 	params := 0
+	var types []string
 	for _, field := range d.Type.Params.List {
 		k, ok := typeKind(field.Type)
 		if !ok {
 			return nil, false
 		}
-		if len(field.Names) == 0 {
+		names := len(field.Names)
+		if names == 0 {
 			c.declare("", k)
-			c.self.kinds = append(c.self.kinds, k)
-			params++
+			names = 1
 		}
 		for _, n := range field.Names {
 			c.declare(n.Name, k)
+		}
+		for range names {
 			c.self.kinds = append(c.self.kinds, k)
+			types = append(types, field.Type.(*ast.Ident).Name)
 			params++
 		}
 	}
@@ -187,7 +197,7 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	}
 	slots, hasResult := c.slots, c.hasResult
 	c.self.body, c.self.slots = body, slots
-	p := &Proc{Params: params, HasResult: hasResult}
+	p := &Proc{Params: params, HasResult: hasResult, Types: types, Result: result}
 	recursive := c.self.called
 	p.run = func(done <-chan struct{}, args []int) (r int, ok bool) {
 		defer func() {
@@ -369,7 +379,7 @@ func assigns(n ast.Node, name string) bool {
 // IsKernelCheck reports whether s is one of the statements the kernel
 // inserts at the top of a function body: the identity probe
 // (if __goprocProbing && ... {...}) or the call of the compiled procedure
-// (if __r, __ok := __mp.RunInt(...); __ok {...}).
+// (if __r, __ok := __mp.RunProc(...); __ok {...}).
 func IsKernelCheck(s ast.Stmt) bool {
 	is, ok := s.(*ast.IfStmt)
 	if !ok || is.Else != nil {
@@ -389,34 +399,110 @@ func IsKernelCheck(s ast.Stmt) bool {
 		return false
 	}
 	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || sel.Sel.Name != "RunInt" {
+	if !ok || sel.Sel.Name != "RunProc" {
 		return false
 	}
 	x, ok := sel.X.(*ast.Ident)
 	return ok && x.Name == "__mp"
 }
 
-// kind is how compiled code treats a 64-bit integer: as signed (int,
-// int64) or unsigned (uint, uint64). Values of both are held in an int:
-// + - * & | ^ &^ << and == give the same bits either way, and the
-// operations that differ (/ % >> < <= > >=) look at the kind.
+// kind is how compiled code treats a 64-bit value: as a signed integer
+// (int, int64), an unsigned one (uint, uint64) or a float64. Values of all
+// three are held in an int, a float64 as its bits: for integers + - * & | ^
+// &^ << and == give the same bits either way, and the operations that
+// differ (/ % >> < <= > >=) look at the kind.
 type kind uint8
 
 const (
 	signed kind = iota
 	unsigned
+	float
 )
 
-// intTypes are the types compiled code computes with.
-var intTypes = map[string]kind{"int": signed, "int64": signed, "uint": unsigned, "uint64": unsigned}
+// numTypes are the types compiled code computes with.
+var numTypes = map[string]kind{"int": signed, "int64": signed, "uint": unsigned, "uint64": unsigned, "float64": float}
 
-// typeKind returns the kind of the type e names, if it is one of intTypes.
+func bitsOf(f float64) int  { return int(math.Float64bits(f)) }
+func floatOf(v int) float64 { return math.Float64frombits(uint64(v)) }
+
+// constKind is the kind an untyped constant gets where the context gives
+// none: float64 for a floating-point literal, int otherwise.
+func constKind(e ast.Expr) kind {
+	if lit, _, ok := literal(e); ok && lit.Kind == token.FLOAT {
+		return float
+	}
+	return signed
+}
+
+// kindOf returns the kind of e's type, or the kind an untyped constant
+// gets by default.
+func (c *compiler) kindOf(e ast.Expr) kind {
+	if k, ok := c.typed(e); ok {
+		return k
+	}
+	return constKind(e)
+}
+
+// floatLiteral returns the value of a numeric literal, possibly negated or
+// in parentheses, as a float64 (a constant: never -0).
+func floatLiteral(e ast.Expr) (float64, bool) {
+	lit, neg, ok := literal(e)
+	if !ok {
+		return 0, false
+	}
+	var v float64
+	switch lit.Kind {
+	case token.INT:
+		n, err := strconv.ParseInt(lit.Value, 0, 64)
+		if err != nil {
+			return 0, false
+		}
+		v = float64(n)
+	case token.FLOAT:
+		f, err := strconv.ParseFloat(lit.Value, 64)
+		if err != nil {
+			return 0, false
+		}
+		v = f
+	default:
+		return 0, false
+	}
+	if neg && v != 0 {
+		v = -v
+	}
+	return v, true
+}
+
+// literal returns the literal e is, in parentheses and under unary + and -
+// (neg: an odd number of -).
+func literal(e ast.Expr) (lit *ast.BasicLit, neg, ok bool) {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.UnaryExpr:
+			if x.Op != token.SUB && x.Op != token.ADD {
+				return nil, false, false
+			}
+			if x.Op == token.SUB {
+				neg = !neg
+			}
+			e = x.X
+		case *ast.BasicLit:
+			return x, neg, true
+		default:
+			return nil, false, false
+		}
+	}
+}
+
+// typeKind returns the kind of the type e names, if it is one of numTypes.
 func typeKind(e ast.Expr) (kind, bool) {
 	id, ok := e.(*ast.Ident)
 	if !ok {
 		return 0, false
 	}
-	k, ok := intTypes[id.Name]
+	k, ok := numTypes[id.Name]
 	return k, ok
 }
 
@@ -505,10 +591,15 @@ func (c *compiler) stmt(s ast.Stmt) (stmtFunc, bool) {
 			return nil, false
 		}
 		c.write(slot)
-		if s.Tok == token.INC {
-			return func(f *frame) flow { f.v[slot]++; return flowNext }, true
+		step := 1
+		if s.Tok == token.DEC {
+			step = -1
 		}
-		return func(f *frame) flow { f.v[slot]--; return flowNext }, true
+		if c.kinds[slot] == float {
+			d := float64(step)
+			return func(f *frame) flow { f.v[slot] = bitsOf(floatOf(f.v[slot]) + d); return flowNext }, true
+		}
+		return func(f *frame) flow { f.v[slot] += step; return flowNext }, true
 	case *ast.DeclStmt:
 		return c.varDecl(s)
 	case *ast.IfStmt:
@@ -576,7 +667,7 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 				// Declared below, after the values are compiled; of the
 				// value's type, int for a constant.
 				targets[i] = -1
-				kinds[i], _ = c.typed(s.Rhs[i])
+				kinds[i] = c.kindOf(s.Rhs[i])
 			}
 		}
 		values := make([]intExpr, len(s.Rhs))
@@ -621,6 +712,17 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 		return nil, false
 	}
 	k := c.kinds[slot]
+	if k == float {
+		apply, ok := floatOps[op]
+		if !ok {
+			return nil, false
+		}
+		e, ok := c.expr(s.Rhs[0], float)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) flow { f.v[slot] = apply(f.v[slot], e(f)); return flowNext }, true
+	}
 	if op == token.ADD || op == token.SUB {
 		if n, isLit := intLiteral(s.Rhs[0]); isLit {
 			if op == token.SUB {
@@ -672,6 +774,24 @@ var intOps = map[token.Token]func(a, b int) int{
 	token.AND_NOT: func(a, b int) int { return a &^ b },
 }
 
+// floatOps are Go's float64 operators, on bits.
+var floatOps = map[token.Token]func(a, b int) int{
+	token.ADD: func(a, b int) int { return bitsOf(floatOf(a) + floatOf(b)) },
+	token.SUB: func(a, b int) int { return bitsOf(floatOf(a) - floatOf(b)) },
+	token.MUL: func(a, b int) int { return bitsOf(floatOf(a) * floatOf(b)) },
+	token.QUO: func(a, b int) int { return bitsOf(floatOf(a) / floatOf(b)) },
+}
+
+// floatComparisons are Go's comparisons of float64s, on bits.
+var floatComparisons = map[token.Token]func(a, b int) bool{
+	token.EQL: func(a, b int) bool { return floatOf(a) == floatOf(b) },
+	token.NEQ: func(a, b int) bool { return floatOf(a) != floatOf(b) },
+	token.LSS: func(a, b int) bool { return floatOf(a) < floatOf(b) },
+	token.LEQ: func(a, b int) bool { return floatOf(a) <= floatOf(b) },
+	token.GTR: func(a, b int) bool { return floatOf(a) > floatOf(b) },
+	token.GEQ: func(a, b int) bool { return floatOf(a) >= floatOf(b) },
+}
+
 // uintOps are the operators whose result differs for unsigned operands
 // (held in an int, as all values are): the others give the same bits.
 var uintOps = map[token.Token]func(a, b int) int{
@@ -704,6 +824,9 @@ func shiftOp(op token.Token, k kind) func(a, n int) int {
 // Go, and an unsigned one too large for an int shifts everything out.
 func (c *compiler) shiftCount(e ast.Expr) (intExpr, bool) {
 	k, _ := c.typed(e)
+	if k == float {
+		return nil, false
+	}
 	n, ok := c.expr(e, k)
 	if !ok {
 		return nil, false
@@ -726,7 +849,7 @@ func (c *compiler) shiftCount(e ast.Expr) (intExpr, bool) {
 }
 
 // varDecl compiles var x T, var x = e and var x T = e, for the integer
-// types of intTypes.
+// types of numTypes.
 func (c *compiler) varDecl(s *ast.DeclStmt) (stmtFunc, bool) {
 	g, ok := s.Decl.(*ast.GenDecl)
 	if !ok || g.Tok != token.VAR {
@@ -756,7 +879,7 @@ func (c *compiler) varDecl(s *ast.DeclStmt) (stmtFunc, bool) {
 				continue
 			}
 			if v.Type == nil {
-				kinds[i], _ = c.typed(v.Values[i])
+				kinds[i] = c.kindOf(v.Values[i])
 			}
 			if values[i], ok = c.expr(v.Values[i], kinds[i]); !ok {
 				return nil, false
@@ -877,7 +1000,10 @@ func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
 	if s.Value != nil || s.Key != nil && s.Tok != token.DEFINE {
 		return nil, false
 	}
-	k, _ := c.typed(s.X)
+	k := c.kindOf(s.X)
+	if k == float {
+		return nil, false
+	}
 	n, ok := c.expr(s.X, k)
 	if !ok {
 		return nil, false
@@ -939,34 +1065,16 @@ func IsConst(e ast.Expr) bool {
 // intLiteral returns the value of an int literal, possibly negated or in
 // parentheses, that fits an int.
 func intLiteral(e ast.Expr) (int, bool) {
-	neg := false
-	for {
-		switch x := e.(type) {
-		case *ast.ParenExpr:
-			e = x.X
-			continue
-		case *ast.UnaryExpr:
-			if x.Op != token.SUB && x.Op != token.ADD {
-				return 0, false
-			}
-			if x.Op == token.SUB {
-				neg = !neg
-			}
-			e = x.X
-			continue
-		case *ast.BasicLit:
-			if x.Kind != token.INT {
-				return 0, false
-			}
-			v := x.Value
-			if neg {
-				v = "-" + v
-			}
-			n, err := strconv.ParseInt(v, 0, 64)
-			return int(n), err == nil
-		}
+	lit, neg, ok := literal(e)
+	if !ok || lit.Kind != token.INT {
 		return 0, false
 	}
+	v := lit.Value
+	if neg {
+		v = "-" + v
+	}
+	n, err := strconv.ParseInt(v, 0, 64)
+	return int(n), err == nil
 }
 
 // typed returns the kind of e's type, and false for an untyped constant
@@ -1004,6 +1112,13 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 
 // expr compiles e, an expression of kind k.
 func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
+	if k == float {
+		if v, ok := floatLiteral(e); ok {
+			bits := bitsOf(v)
+			return func(*frame) int { return bits }, true
+		}
+		return c.floatExpr(e)
+	}
 	if n, ok := intLiteral(e); ok {
 		return func(*frame) int { return n }, true
 	}
@@ -1060,17 +1175,8 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 		}
 		return c.binary(e, k, apply)
 	case *ast.CallExpr:
-		if to, ok := conversion(e); ok {
-			// Between the integer types of intTypes a conversion keeps
-			// the bits.
-			if to != k {
-				return nil, false
-			}
-			from, typed := c.typed(e.Args[0])
-			if !typed {
-				from = to
-			}
-			return c.expr(e.Args[0], from)
+		if to, ok := conversion(e); ok && to == k {
+			return c.convert(e.Args[0], to)
 		}
 		if k != c.kinds[0] {
 			return nil, false
@@ -1080,7 +1186,83 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 	return nil, false
 }
 
-// conversion reports whether e converts one value to a type of intTypes,
+// convert compiles the conversion of x to kind to.
+func (c *compiler) convert(x ast.Expr, to kind) (intExpr, bool) {
+	from, typed := c.typed(x)
+	if !typed {
+		from = to // a constant becomes a value of the type
+	}
+	v, ok := c.expr(x, from)
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case from == to || from != float && to != float:
+		return v, true // between integers, the bits stay
+	case from == signed:
+		return func(f *frame) int { return bitsOf(float64(v(f))) }, true
+	case from == unsigned:
+		return func(f *frame) int { return bitsOf(float64(uint64(v(f)))) }, true
+	case to == signed:
+		return func(f *frame) int { return int(floatOf(v(f))) }, true
+	}
+	return func(f *frame) int { return int(uint64(floatOf(v(f)))) }, true
+}
+
+// floatExpr compiles e, a float64 expression that is not a literal.
+func (c *compiler) floatExpr(e ast.Expr) (intExpr, bool) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return c.expr(e.X, float)
+	case *ast.Ident:
+		slot, ok := c.lookup(e.Name)
+		if !ok || c.kinds[slot] != float {
+			return nil, false
+		}
+		return func(f *frame) int { return f.v[slot] }, true
+	case *ast.UnaryExpr:
+		x, ok := c.expr(e.X, float)
+		if !ok || IsConst(e.X) {
+			return nil, false
+		}
+		switch e.Op {
+		case token.ADD:
+			return x, true
+		case token.SUB:
+			return func(f *frame) int { return bitsOf(-floatOf(x(f))) }, true
+		}
+	case *ast.BinaryExpr:
+		apply, ok := floatOps[e.Op]
+		if !ok || IsConst(e.X) && IsConst(e.Y) {
+			return nil, false
+		}
+		x, ok := c.expr(e.X, float)
+		if !ok {
+			return nil, false
+		}
+		y, ok := c.expr(e.Y, float)
+		if !ok {
+			return nil, false
+		}
+		switch e.Op {
+		case token.ADD:
+			return func(f *frame) int { return bitsOf(floatOf(x(f)) + floatOf(y(f))) }, true
+		case token.MUL:
+			return func(f *frame) int { return bitsOf(floatOf(x(f)) * floatOf(y(f))) }, true
+		}
+		return func(f *frame) int { return apply(x(f), y(f)) }, true
+	case *ast.CallExpr:
+		if to, ok := conversion(e); ok && to == float {
+			return c.convert(e.Args[0], float)
+		}
+		if c.kinds[0] == float {
+			return c.selfCall(e)
+		}
+	}
+	return nil, false
+}
+
+// conversion reports whether e converts one value to a type of numTypes,
 // and returns that type's kind.
 func conversion(e *ast.CallExpr) (kind, bool) {
 	if len(e.Args) != 1 || e.Ellipsis.IsValid() {
@@ -1238,7 +1420,9 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 		if !typed {
 			k, _ = c.typed(e.Y)
 		}
-		if k == unsigned {
+		if k == float {
+			cmp = floatComparisons[e.Op]
+		} else if k == unsigned {
 			if ucmp, differs := uintComparisons[e.Op]; differs {
 				cmp = ucmp
 			}
@@ -1263,4 +1447,59 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 		return func(f *frame) bool { return cmp(x(f), y(f)) }, true
 	}
 	return nil, false
+}
+
+// Bits returns the value v, of one of the types of numTypes, as compiled
+// code holds it, and the name of its type.
+func Bits(v any) (int, string, bool) {
+	switch v := v.(type) {
+	case int:
+		return v, "int", true
+	case int64:
+		return int(v), "int64", true
+	case uint:
+		return int(v), "uint", true
+	case uint64:
+		return int(v), "uint64", true
+	case float64:
+		return bitsOf(v), "float64", true
+	}
+	return 0, "", false
+}
+
+// Value returns the value of type typ (one of numTypes) that compiled code
+// holds as bits.
+func Value(bits int, typ string) any {
+	switch typ {
+	case "int64":
+		return int64(bits)
+	case "uint":
+		return uint(bits)
+	case "uint64":
+		return uint64(bits)
+	case "float64":
+		return floatOf(bits)
+	}
+	return bits
+}
+
+// Call runs p on args of its parameters' types, and returns its result
+// (nil if it has none), or false as Run does.
+func (p *Proc) Call(done <-chan struct{}, args []any) (any, bool) {
+	if len(args) != p.Params {
+		return nil, false
+	}
+	in := make([]int, len(args))
+	for i, a := range args {
+		bits, typ, ok := Bits(a)
+		if !ok || typ != p.Types[i] {
+			return nil, false
+		}
+		in[i] = bits
+	}
+	r, ok := p.Run(done, in)
+	if !ok || !p.HasResult {
+		return nil, ok
+	}
+	return Value(r, p.Result), true
 }

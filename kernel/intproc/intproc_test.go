@@ -290,6 +290,25 @@ var procCases = []struct {
 		return g(n, k)
 	}, [][]int{{100, 3}, {-1, 5}, {math.MinInt64, 4}, {1, 9}}},
 
+	// A float64 result: the midpoint rule for π.
+	{`func f(n int) float64 {
+	sum := 0.0
+	h := 1.0 / float64(n)
+	for i := 0; i < n; i++ {
+		x := (float64(i) + 0.5) * h
+		sum += 4 / (1 + x*x)
+	}
+	return sum * h
+}`, func(n int) float64 {
+		sum := 0.0
+		h := 1.0 / float64(n)
+		for i := 0; i < n; i++ {
+			x := (float64(i) + 0.5) * h
+			sum += 4 / (1 + x*x)
+		}
+		return sum * h
+	}, [][]int{{1}, {10}, {100_000}, {0}}},
+
 	// A multiplier above the largest int.
 	{`func f(x uint64, rounds int) uint64 {
 	for i := 0; i < rounds; i++ {
@@ -381,7 +400,7 @@ func TestCompiledComputesWhatGoComputes(t *testing.T) {
 		}
 		fv := reflect.ValueOf(native)
 		probe := "\tif __goprocProbing && __mp.Probe(\"f\") {\n\t\treturn\n\t}\n" +
-			"\tif __r, __ok := __mp.RunInt(\"f\", 3); __ok {\n\t\treturn __r\n\t}\n"
+			"\tif __r, __ok := __mp.RunProc(\"f\", 3); __ok {\n\t\treturn __r\n\t}\n"
 		i := strings.Index(src, "{")
 		withProbe := src[:i+1] + "\n" + probe + src[i+1:]
 		for _, s := range []string{src, withProbe} {
@@ -396,7 +415,11 @@ func TestCompiledComputesWhatGoComputes(t *testing.T) {
 				}
 				want := 0
 				if out := fv.Call(in); len(out) == 1 {
-					want = int(out[0].Convert(reflect.TypeOf(0)).Int())
+					if out[0].Kind() == reflect.Float64 {
+						want = int(math.Float64bits(out[0].Float())) // a float64 travels as its bits
+					} else {
+						want = int(out[0].Convert(reflect.TypeOf(0)).Int())
+					}
 				}
 				if got, ok := proc.Run(nil, args); !ok || got != want {
 					t.Errorf("%s\nf%v = %d %v, want %d", s, args, got, ok, want)
@@ -434,10 +457,11 @@ func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(x int) int { return x + g }`,                            // a global
 		`func f(x int) int { return abs(x) }`,                           // a call
 		`func f(x int) int { fmt.Println(x); return x }`,                // an effect
-		`func f(x int) int { return int(float64(x)) }`,                  // a float conversion
+		`func f(x int) int { return int(float32(x)) }`,                  // a float32 conversion
 		`func f(x int) int { return x + 2*3 }`,                          // constant arithmetic
 		`func f(x int) int { y := 'a'; return x + y }`,                  // a rune
-		`func f(x int) int { y := 1.5; return x }`,                      // a float
+		`func f(x int) int { y := float32(1.5); return x }`,             // a float32
+		`func f(x int) int { y := 1.5; return x % y }`,                  // % of a float
 		`func f(x int) int { var y int32; return x }`,                   // another type
 		`func f(x int) int { y := uint8(x); return int(y) }`,            // a narrow type wraps early
 		`func f(x int) int { var s []int; return x }`,                   // another type

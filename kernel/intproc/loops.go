@@ -5,7 +5,6 @@ import (
 	"go/token"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // A function that does more than integer arithmetic — it prints its total,
@@ -29,7 +28,7 @@ import (
 // values it had, as if the compiled run had never happened.
 
 // Var is a variable of the function around a loop: its name and its type,
-// one of intTypes.
+// one of numTypes.
 type Var struct{ Name, Type string }
 
 // Block is a compiled statement list over integer variables of the function
@@ -56,7 +55,7 @@ func CompileBlock(list []ast.Stmt, vars []Var) (*Block, bool) {
 	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, inBlock: true,
 		used: make([]bool, len(vars)), written: make([]bool, len(vars))}
 	for _, v := range vars {
-		k, ok := intTypes[v.Type]
+		k, ok := numTypes[v.Type]
 		if _, dup := c.scopes[0][v.Name]; dup || !ok || v.Name == "_" {
 			return nil, false
 		}
@@ -167,11 +166,15 @@ func (f *loopFinder) lookup(name string) string {
 	return ""
 }
 
-// typeOf returns the type of e, one of intTypes, if the expression shows
-// it ("" and true for an untyped integer constant).
+// typeOf returns the type of e, one of numTypes, if the expression shows
+// it ("" and true for an untyped integer constant, untypedFloat for a
+// floating-point one).
 func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 	if _, ok := intLiteral(e); ok {
 		return "", true
+	}
+	if _, ok := floatLiteral(e); ok {
+		return untypedFloat, true
 	}
 	switch e := e.(type) {
 	case *ast.Ident:
@@ -195,10 +198,14 @@ func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 		switch {
 		case !okx || !oky:
 			return "", false
-		case tx != "":
+		case tx != "" && tx != untypedFloat:
 			return tx, true
+		case ty != "" && ty != untypedFloat:
+			return ty, true
+		case tx == untypedFloat || ty == untypedFloat:
+			return untypedFloat, true
 		}
-		return ty, true
+		return "", true
 	case *ast.CallExpr:
 		if _, ok := conversion(e); ok {
 			return e.Fun.(*ast.Ident).Name, true
@@ -207,8 +214,12 @@ func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 	return "", false
 }
 
+// untypedFloat is typeOf's name for an untyped floating-point constant.
+const untypedFloat = "untyped float"
+
 // declaredType is the type a variable declared from e without a type gets
-// ("" if it is not an integer variable): int for an untyped constant.
+// ("" if it is not one of numTypes): int or float64 for an untyped
+// constant.
 func (f *loopFinder) declaredType(e ast.Expr) string {
 	typ, ok := f.typeOf(e)
 	switch {
@@ -216,11 +227,13 @@ func (f *loopFinder) declaredType(e ast.Expr) string {
 		return ""
 	case typ == "":
 		return "int"
+	case typ == untypedFloat:
+		return "float64"
 	}
 	return typ
 }
 
-// intTypeName returns the name of e if it names one of intTypes, or "".
+// intTypeName returns the name of e if it names one of numTypes, or "".
 func intTypeName(e ast.Expr) string {
 	if _, ok := typeKind(e); ok {
 		return e.(*ast.Ident).Name
@@ -403,12 +416,12 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 
 // WrappedLoop finds, in n, the loop that the kernel wrapped with the
 // RunLoop call for loop k of the cell with sequence number id (see
-// kernel/cell), and compiles it. The call names the types of the variables
-// it passes, and passes those that are not ints converted to int:
+// kernel/cell), and compiles it over the variables the call passes, of the
+// types given:
 //
-//	if __v, __ok := __mp.RunLoop(id, k, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
-//	if _, __ok := __mp.RunLoop(id, k, "int", a); !__ok { LOOP }
-func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
+//	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1].(uint64) } else { LOOP }
+//	if _, __ok := __mp.RunLoop(id, k, a); !__ok { LOOP }
+func WrappedLoop(n ast.Node, id, k int, types []string) (*Block, bool) {
 	var found *Block
 	ast.Inspect(n, func(n ast.Node) bool {
 		if found != nil {
@@ -418,9 +431,16 @@ func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
 		if !ok {
 			return true
 		}
-		vars, ok := loopCall(is, id, k)
+		names, ok := loopCall(is, id, k)
 		if !ok {
 			return true
+		}
+		if len(names) != len(types) {
+			return false
+		}
+		vars := make([]Var, len(names))
+		for i, name := range names {
+			vars[i] = Var{name, types[i]}
 		}
 		loop := is.Body
 		if e, ok := is.Else.(*ast.BlockStmt); ok {
@@ -433,14 +453,14 @@ func WrappedLoop(n ast.Node, id, k int) (*Block, bool) {
 }
 
 // loopCall reports whether is is the wrap of loop k of cell id, and
-// returns the variables its RunLoop call passes.
-func loopCall(is *ast.IfStmt, id, k int) ([]Var, bool) {
+// returns the names of the variables its RunLoop call passes.
+func loopCall(is *ast.IfStmt, id, k int) ([]string, bool) {
 	init, ok := is.Init.(*ast.AssignStmt)
 	if !ok || len(init.Rhs) != 1 {
 		return nil, false
 	}
 	call, ok := init.Rhs[0].(*ast.CallExpr)
-	if !ok || len(call.Args) < 3 {
+	if !ok || len(call.Args) < 2 {
 		return nil, false
 	}
 	sel, ok := call.Fun.(*ast.SelectorExpr)
@@ -456,30 +476,45 @@ func loopCall(is *ast.IfStmt, id, k int) ([]Var, bool) {
 			return nil, false
 		}
 	}
-	lit, ok := call.Args[2].(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return nil, false
-	}
-	list, err := strconv.Unquote(lit.Value)
-	if err != nil {
-		return nil, false
-	}
-	types := strings.Fields(list)
-	if len(types) != len(call.Args)-3 {
-		return nil, false
-	}
-	var vars []Var
-	for i, a := range call.Args[3:] {
-		if conv, ok := a.(*ast.CallExpr); ok && len(conv.Args) == 1 {
-			if fn, ok := conv.Fun.(*ast.Ident); ok && fn.Name == "int" {
-				a = conv.Args[0] // int(b): b's own type is in types
-			}
-		}
+	var names []string
+	for _, a := range call.Args[2:] {
 		id, ok := a.(*ast.Ident)
 		if !ok {
 			return nil, false
 		}
-		vars = append(vars, Var{id.Name, types[i]})
+		names = append(names, id.Name)
 	}
-	return vars, true
+	return names, true
+}
+
+// TypesOf returns the types of vals, if each is of one of numTypes.
+func TypesOf(vals []any) ([]string, bool) {
+	types := make([]string, len(vals))
+	for i, v := range vals {
+		_, typ, ok := Bits(v)
+		if !ok {
+			return nil, false
+		}
+		types[i] = typ
+	}
+	return types, true
+}
+
+// Call runs b on vals, the values of its variables (of the types it was
+// compiled for), and returns their values afterwards, or false as Run does.
+func (b *Block) Call(done <-chan struct{}, vals []any) ([]any, bool) {
+	in := make([]int, len(vals))
+	types := make([]string, len(vals))
+	for i, v := range vals {
+		in[i], types[i], _ = Bits(v)
+	}
+	out, ok := b.Run(done, in)
+	if !ok {
+		return nil, false
+	}
+	res := make([]any, len(out))
+	for i, bits := range out {
+		res[i] = Value(bits, types[i])
+	}
+	return res, true
 }

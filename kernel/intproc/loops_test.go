@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -223,17 +224,17 @@ func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(n int) { for i := 0; i < n; i++ { fmt.Println(i) } }`,                          // a call
 		`func f(n int) { for i := 0; i < n; i++ { total += i } }`,                              // a global
 		`func f(n int) { for i := 0; i < n; i++ { if i > 3 { return } } }`,                     // a return
-		`func f(n int) { s := 0; { s := 1.5; for i := 0; i < n; i++ { s += 1 } } }`,            // a float hides the int
 		`func f(xs []int) { n := len(xs); s := 0; for i := 0; i < n; i++ { s += i } }`,         // n's type is not known
 		`func f(n int) { const k = 3; s := 0; for i := 0; i < n; i++ { s += k } }`,             // a constant
 		`func f(n int) { var s int32; for i := 0; i < n; i++ { s += 1 } }`,                     // an int32
+		`func f(n int) { s := 0; { s := "x"; for i := 0; i < n; i++ { s += "y" } } }`,          // a string hides the int
+		`func f(n int) { var s float32; for i := 0; i < n; i++ { s += 1 } }`,                   // a float32
+		`func f(n int) { s := 0.5; for i := 0; i < n; i++ { s = math.Sqrt(s) } }`,              // a call
 		`func f(n int) { s := uint8(0); for i := 0; i < n; i++ { s++ } }`,                      // a uint8
-		`func f(n int) { s := 0.5; for i := 0; i < n; i++ { s *= 2 } }`,                        // a float
 		`func f(n int) { g := func() { s := 0; for i := 0; i < n; i++ { s += i } }; g() }`,     // in a function literal
 		`func f(n int) { s := 0; L: for i := 0; i < n; i++ { s += i; if s > 9 { break L } } }`, // a labeled loop
 		`func f(xs []int) { s := 0; for _, x := range xs { s += x } }`,                         // range over a slice
 		`func f(n int) { for i := 0; i < n; i++ { var s string; _ = s } }`,                     // another type
-		`func f(x float64, n int) { for i := 0; i < n; i++ { x *= 2 } }`,                       // a float parameter
 		`func f(xs []int) { c := 0; for i := range xs { c += i } }`,                            // range over a slice parameter
 	} {
 		if _, got := loopsOf(t, src); len(got) != 0 {
@@ -352,6 +353,57 @@ func TestCompiledLoopsComputeWhatGoComputes(t *testing.T) {
 	}
 }
 
+// Loops over float64 variables, as a numerical integration has, compute
+// what Go computes, bit for bit.
+func TestCompiledFloatLoops(t *testing.T) {
+	loops, desc := loopsOf(t, `func f(start, end, n int) {
+	sum := 0.0
+	h := 1.0 / float64(n)
+	for i := start; i < end; i++ {
+		x := (float64(i) + 0.5) * h
+		sum += 4.0 / (1.0 + x*x)
+		if x > 0.5 && -x < -0.75 {
+			sum -= 1e-9 * x
+		}
+		y := 2 * x
+		y /= 3
+		y++
+		sum += float64(int(y*1000)%7) - float64(uint64(x*10))
+	}
+	fmt.Println(sum * h)
+}`)
+	want := []string{"4: end h:float64 start sum:float64 (sum)"}
+	if !reflect.DeepEqual(desc, want) {
+		t.Fatalf("got loops %q, want %q", desc, want)
+	}
+	native := func(end int, h float64, start int, sum float64) float64 {
+		for i := start; i < end; i++ {
+			x := (float64(i) + 0.5) * h
+			sum += 4.0 / (1.0 + x*x)
+			if x > 0.5 && -x < -0.75 {
+				sum -= 1e-9 * x
+			}
+			y := 2 * x
+			y /= 3
+			y++
+			sum += float64(int(y*1000)%7) - float64(uint64(x*10))
+		}
+		return sum
+	}
+	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+	if !ok {
+		t.Fatal("the loop does not compile")
+	}
+	for _, n := range []int{1, 7, 1000, 100_000} {
+		h := 1.0 / float64(n)
+		got, ok := b.Run(nil, []int{n, int(math.Float64bits(h)), 0, 0})
+		want := native(n, h, 0, 0)
+		if !ok || math.Float64frombits(uint64(got[3])) != want {
+			t.Errorf("n=%d: got %v %v, want %v", n, math.Float64frombits(uint64(got[3])), ok, want)
+		}
+	}
+}
+
 func TestCompiledLoopStopsWhereGoPanics(t *testing.T) {
 	loops, _ := loopsOf(t, `func f(a, b int) {
 	q := 0
@@ -378,10 +430,10 @@ func TestWrappedLoop(t *testing.T) {
 	src := `package main
 func f(start, end int) {
 	total := 0
-	if __v, __ok := __mp.RunLoop(7, 2, "int int int", end, start, total); __ok { total = __v[2] } else { for i := start; i < end; i++ {
+	if __v, __ok := __mp.RunLoop(7, 2, end, start, total); __ok { total = __v[2].(int) } else { for i := start; i < end; i++ {
 		total += i
 	} }
-	if _, __ok := __mp.RunLoop(7, 3, "int", end); !__ok { for i := 0; i < end; i++ {
+	if _, __ok := __mp.RunLoop(7, 3, end); !__ok { for i := 0; i < end; i++ {
 	} }
 	fmt.Println(total)
 }`
@@ -389,18 +441,18 @@ func f(start, end int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, ok := WrappedLoop(file, 7, 2)
+	b, ok := WrappedLoop(file, 7, 2, []string{"int", "int", "int"})
 	if !ok {
 		t.Fatal("loop 2 of cell 7 not found")
 	}
 	if got, ok := b.Run(nil, []int{5, 1, 100}); !ok || !reflect.DeepEqual(got, []int{5, 1, 110}) {
 		t.Errorf("got %v %v, want [5 1 110]", got, ok)
 	}
-	if _, ok := WrappedLoop(file, 7, 3); !ok {
+	if _, ok := WrappedLoop(file, 7, 3, []string{"int"}); !ok {
 		t.Error("loop 3 of cell 7 (no variable written) not found")
 	}
 	for _, k := range [][2]int{{7, 4}, {8, 2}} {
-		if _, ok := WrappedLoop(file, k[0], k[1]); ok {
+		if _, ok := WrappedLoop(file, k[0], k[1], []string{"int", "int", "int"}); ok {
 			t.Errorf("found loop %d of cell %d, which is not there", k[1], k[0])
 		}
 	}

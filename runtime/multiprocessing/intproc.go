@@ -9,21 +9,21 @@ import (
 	"github.com/goproc/goproc/kernel/intproc"
 )
 
-// RunInt runs the compiled form of the notebook's integer procedure name
+// RunProc runs the compiled form of the notebook's numeric procedure name
 // (kernel/intproc), declared in the cell with sequence number id, and
 // reports false if the interpreted body must run instead. The kernel inserts
 // the call at the top of such a function, after its probe:
 //
-//	if __r, __ok := __mp.RunInt("name", id, a, b); __ok { return __r };
+//	if __r, __ok := __mp.RunProc("name", id, a, b); __ok { return __r.(T) };
 //
 // so the compiled code serves the kernel and every child process alike (a
 // child replays the same declaration). Notebooks never call it.
-func RunInt(name string, id int, args ...int) (int, bool) {
+func RunProc(name string, id int, args ...any) (any, bool) {
 	proc := cached(&procs, procKey{name, id}, func() *intproc.Proc { return findProc(name, id) })
-	if proc == nil || len(args) != proc.Params {
-		return 0, false
+	if proc == nil {
+		return nil, false
 	}
-	return proc.Run(hostContext().Done(), args)
+	return proc.Call(hostContext().Done(), args)
 }
 
 // cached returns what m holds for key, or stores and returns what find
@@ -46,7 +46,7 @@ type procKey struct {
 // procs caches the compiled procedures by declaration (nil: none).
 var procs sync.Map // procKey → *intproc.Proc
 
-// findProc compiles the declaration of name whose RunInt call carries id,
+// findProc compiles the declaration of name whose RunProc call carries id,
 // from the Program of this process (nil if there is none, or it does not
 // compile).
 func findProc(name string, id int) *intproc.Proc {
@@ -54,11 +54,11 @@ func findProc(name string, id int) *intproc.Proc {
 	if h == nil {
 		return nil
 	}
-	marker := "__mp.RunInt(" + strconv.Quote(name) + ", " + strconv.Itoa(id) + ","
+	marker := "__mp.RunProc(" + strconv.Quote(name) + ", " + strconv.Itoa(id)
 	chunks := h.Program().Chunks
 	for i := len(chunks) - 1; i >= 0; i-- {
 		src := chunks[i]
-		if !strings.Contains(src, marker) {
+		if !strings.Contains(src, marker+",") && !strings.Contains(src, marker+")") {
 			continue
 		}
 		f, err := parseChunk(src)
@@ -78,21 +78,26 @@ func findProc(name string, id int) *intproc.Proc {
 }
 
 // RunLoop runs the compiled form of a loop of the notebook (kernel/intproc)
-// on the values of the integer variables it uses, and returns their values
+// on the values of the numeric variables it uses, and returns their values
 // afterwards, or false if the interpreted loop must run instead. The kernel
 // wraps such a loop, on its own lines, as
 //
-//	if __v, __ok := __mp.RunLoop(id, k, "int uint64", a, int(b)); __ok { b = uint64(__v[1]) } else { LOOP }
+//	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1].(uint64) } else { LOOP }
 //
-// where id is the cell's sequence number, k numbers the loop in the cell,
-// and types names the variables' types (the loop is found, and its types
-// read, in the source). Notebooks never call it.
-func RunLoop(id, k int, types string, vals ...int) ([]int, bool) {
-	block := cached(&loops, loopKey{id, k}, func() *intproc.Block { return findLoop(id, k) })
+// where id is the cell's sequence number and k numbers the loop in the
+// cell. Notebooks never call it.
+func RunLoop(id, k int, vals ...any) ([]any, bool) {
+	types, ok := intproc.TypesOf(vals)
+	if !ok {
+		return nil, false
+	}
+	// A loop's variables have the same types every time: the first call's
+	// compile serves the rest.
+	block := cached(&loops, loopKey{id, k}, func() *intproc.Block { return findLoop(id, k, types) })
 	if block == nil {
 		return nil, false
 	}
-	return block.Run(hostContext().Done(), vals)
+	return block.Call(hostContext().Done(), vals)
 }
 
 type loopKey struct{ id, k int }
@@ -100,10 +105,10 @@ type loopKey struct{ id, k int }
 // loops caches the compiled loops (nil: none).
 var loops sync.Map // loopKey → *intproc.Block
 
-// findLoop compiles the loop that the RunLoop call with id and k wraps,
-// from the Program of this process (nil if there is none, or it does not
-// compile).
-func findLoop(id, k int) *intproc.Block {
+// findLoop compiles the loop that the RunLoop call with id and k wraps, over
+// variables of the types given, from the Program of this process (nil if
+// there is none, or it does not compile).
+func findLoop(id, k int, types []string) *intproc.Block {
 	h := currentHost()
 	if h == nil {
 		return nil
@@ -119,7 +124,7 @@ func findLoop(id, k int) *intproc.Block {
 		if err != nil {
 			return nil
 		}
-		b, _ := intproc.WrappedLoop(f, id, k)
+		b, _ := intproc.WrappedLoop(f, id, k, types)
 		return b
 	}
 	return nil
