@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/goproc/goproc/kernel/cell"
-	"github.com/goproc/goproc/kernel/intproc"
+	"github.com/goproc/goproc/kernel/numcode"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -75,7 +75,7 @@ func newNotebook(t *testing.T) *notebook {
 			}
 			for _, d := range f.Decls {
 				if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name {
-					if p, ok := intproc.Compile(fd); ok {
+					if p, ok := numcode.Compile(fd); ok {
 						return p.Call(nil, args)
 					}
 				}
@@ -89,13 +89,13 @@ func newNotebook(t *testing.T) *notebook {
 		if !nb.compiledLoops {
 			return nil, false
 		}
-		types, _ := intproc.TypesOf(vals)
+		types, _ := numcode.TypesOf(vals)
 		for i := len(nb.srcs) - 1; i >= 0; i-- {
 			f := parseChunk(nb.srcs[i])
 			if f == nil {
 				continue
 			}
-			if b, ok := intproc.WrappedLoop(f, id, k, types); ok {
+			if b, ok := numcode.WrappedLoop(f, id, k, types); ok {
 				return b.Call(nil, vals)
 			}
 		}

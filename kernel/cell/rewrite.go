@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goproc/goproc/kernel/intproc"
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 func (r *rewriter) next() int { r.n++; return r.n }
@@ -519,7 +519,7 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }
 
-// compiled makes numeric loops (kernel/intproc) run compiled. A whole
+// compiled makes numeric loops (kernel/numcode) run compiled. A whole
 // numeric procedure that loops or calls itself gets, right after the
 // probe, on the same line,
 //
@@ -538,10 +538,10 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 // on the values of the variables it uses and returns their new values; on
 // false the interpreted loop runs from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
-	if r.compiledProc(u, d) || !intproc.HasLoop(d) {
+	if r.compiledProc(u, d) || !numcode.HasLoop(d) {
 		return
 	}
-	for _, l := range intproc.Loops(d) {
+	for _, l := range numcode.Loops(d) {
 		args := []string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next())}
 		var targets, values []string
 		for i, v := range l.Vars {
@@ -564,10 +564,10 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 // compiledProc inserts the RunProc call into a whole integer procedure, and
 // reports whether d is one.
 func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
-	if d.Recv != nil || !intproc.Worthwhile(d) {
+	if d.Recv != nil || !numcode.Worthwhile(d) {
 		return false
 	}
-	if _, ok := intproc.Compile(d); !ok {
+	if _, ok := numcode.Compile(d); !ok {
 		return false
 	}
 	args := []string{strconv.Quote(r.funcName(d)), strconv.Itoa(r.opts.Seq)}

@@ -167,7 +167,7 @@ func TestClientInterrupt(t *testing.T) {
 	}
 }
 
-// A notebook function that kernel/intproc compiles runs outside the
+// A notebook function that kernel/numcode compiles runs outside the
 // interpreter; interrupting it must still stop it, and leave nothing spinning.
 func TestClientInterruptsCompiledLoop(t *testing.T) {
 	// A whole integer procedure (RunProc), a recursive one, and a loop in a

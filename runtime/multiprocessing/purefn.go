@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goproc/goproc/kernel/intproc"
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 // Arithmetic pool functions. yaegi calls an interpreted function from Go
@@ -106,7 +106,7 @@ func pureBody(d *ast.FuncDecl) (string, ast.Expr, error) {
 		param = names[0].Name
 	}
 	stmts := d.Body.List
-	if len(stmts) == 2 && intproc.IsKernelCheck(stmts[0]) {
+	if len(stmts) == 2 && numcode.IsKernelCheck(stmts[0]) {
 		stmts = stmts[1:]
 	}
 	if len(stmts) != 1 {
@@ -135,7 +135,7 @@ func compile[T int64 | float64](e ast.Expr, x string) (pureExpr[T], error) {
 		if lit, ok := e.X.(*ast.BasicLit); ok && e.Op == token.SUB {
 			return literal[T](lit, true)
 		}
-		if intproc.IsConst(e.X) {
+		if numcode.IsConst(e.X) {
 			return nil, errNotPure // constant arithmetic is exact in Go; leave it to the interpreter
 		}
 		a, err := compile[T](e.X, x)
@@ -154,7 +154,7 @@ func compile[T int64 | float64](e ast.Expr, x string) (pureExpr[T], error) {
 		}
 		return nil, errNotPure
 	case *ast.BinaryExpr:
-		if intproc.IsConst(e.X) && intproc.IsConst(e.Y) {
+		if numcode.IsConst(e.X) && numcode.IsConst(e.Y) {
 			return nil, errNotPure
 		}
 		a, err := compile[T](e.X, x)

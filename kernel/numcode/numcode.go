@@ -1,4 +1,4 @@
-// Package intproc compiles the numeric code of a notebook — whole
+// Package numcode compiles the numeric code of a notebook — whole
 // functions of integers and floats, and loops over such variables in any
 // function (Loops, CompileBlock) — into trees of Go closures, so that those
 // loops run several times faster than yaegi runs them.
@@ -32,7 +32,7 @@
 // Anything outside that subset — a call, a global or constant, another type
 // (a narrower integer wraps at its own width), a constant expression (exact
 // in Go), a label, a switch — is refused and stays interpreted.
-package intproc
+package numcode
 
 import (
 	"go/ast"

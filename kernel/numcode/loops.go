@@ -1,4 +1,4 @@
-package intproc
+package numcode
 
 import (
 	"go/ast"

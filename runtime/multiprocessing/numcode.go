@@ -6,11 +6,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/goproc/goproc/kernel/intproc"
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 // RunProc runs the compiled form of the notebook's numeric procedure name
-// (kernel/intproc), declared in the cell with sequence number id, and
+// (kernel/numcode), declared in the cell with sequence number id, and
 // reports false if the interpreted body must run instead. The kernel inserts
 // the call at the top of such a function, after its probe:
 //
@@ -19,7 +19,7 @@ import (
 // so the compiled code serves the kernel and every child process alike (a
 // child replays the same declaration). Notebooks never call it.
 func RunProc(name string, id int, args ...any) (any, bool) {
-	proc := cached(&procs, procKey{name, id}, func() *intproc.Proc { return findProc(name, id) })
+	proc := cached(&procs, procKey{name, id}, func() *numcode.Proc { return findProc(name, id) })
 	if proc == nil {
 		return nil, false
 	}
@@ -44,12 +44,12 @@ type procKey struct {
 }
 
 // procs caches the compiled procedures by declaration (nil: none).
-var procs sync.Map // procKey → *intproc.Proc
+var procs sync.Map // procKey → *numcode.Proc
 
 // findProc compiles the declaration of name whose RunProc call carries id,
 // from the Program of this process (nil if there is none, or it does not
 // compile).
-func findProc(name string, id int) *intproc.Proc {
+func findProc(name string, id int) *numcode.Proc {
 	h := currentHost()
 	if h == nil {
 		return nil
@@ -67,7 +67,7 @@ func findProc(name string, id int) *intproc.Proc {
 		}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {
-				if p, ok := intproc.Compile(fd); ok {
+				if p, ok := numcode.Compile(fd); ok {
 					return p
 				}
 				return nil
@@ -77,7 +77,7 @@ func findProc(name string, id int) *intproc.Proc {
 	return nil
 }
 
-// RunLoop runs the compiled form of a loop of the notebook (kernel/intproc)
+// RunLoop runs the compiled form of a loop of the notebook (kernel/numcode)
 // on the values of the numeric variables it uses, and returns their values
 // afterwards, or false if the interpreted loop must run instead. The kernel
 // wraps such a loop, on its own lines, as
@@ -87,13 +87,13 @@ func findProc(name string, id int) *intproc.Proc {
 // where id is the cell's sequence number and k numbers the loop in the
 // cell. Notebooks never call it.
 func RunLoop(id, k int, vals ...any) ([]any, bool) {
-	types, ok := intproc.TypesOf(vals)
+	types, ok := numcode.TypesOf(vals)
 	if !ok {
 		return nil, false
 	}
 	// A loop's variables have the same types every time: the first call's
 	// compile serves the rest.
-	block := cached(&loops, loopKey{id, k}, func() *intproc.Block { return findLoop(id, k, types) })
+	block := cached(&loops, loopKey{id, k}, func() *numcode.Block { return findLoop(id, k, types) })
 	if block == nil {
 		return nil, false
 	}
@@ -103,12 +103,12 @@ func RunLoop(id, k int, vals ...any) ([]any, bool) {
 type loopKey struct{ id, k int }
 
 // loops caches the compiled loops (nil: none).
-var loops sync.Map // loopKey → *intproc.Block
+var loops sync.Map // loopKey → *numcode.Block
 
 // findLoop compiles the loop that the RunLoop call with id and k wraps, over
 // variables of the types given, from the Program of this process (nil if
 // there is none, or it does not compile).
-func findLoop(id, k int, types []string) *intproc.Block {
+func findLoop(id, k int, types []string) *numcode.Block {
 	h := currentHost()
 	if h == nil {
 		return nil
@@ -124,7 +124,7 @@ func findLoop(id, k int, types []string) *intproc.Block {
 		if err != nil {
 			return nil
 		}
-		b, _ := intproc.WrappedLoop(f, id, k, types)
+		b, _ := numcode.WrappedLoop(f, id, k, types)
 		return b
 	}
 	return nil
