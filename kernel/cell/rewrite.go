@@ -561,7 +561,7 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	}
 }
 
-// compiledProc inserts the RunProc call into a whole integer procedure, and
+// compiledProc inserts the RunProc call into a whole numeric procedure, and
 // reports whether d is one.
 func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
 	if d.Recv != nil || !numcode.Worthwhile(d) {

@@ -170,7 +170,7 @@ func TestClientInterrupt(t *testing.T) {
 // A notebook function that kernel/numcode compiles runs outside the
 // interpreter; interrupting it must still stop it, and leave nothing spinning.
 func TestClientInterruptsCompiledLoop(t *testing.T) {
-	// A whole integer procedure (RunProc), a recursive one, and a loop in a
+	// A whole numeric procedure (RunProc), a recursive one, and a loop in a
 	// function that prints (RunLoop).
 	for _, c := range []struct{ decl, call string }{
 		{"func spin(n int) int {\n\tfor {\n\t\tn++\n\t}\n}", "spin(1)"},

@@ -42,7 +42,7 @@ import (
 	"sync/atomic"
 )
 
-// Proc is a compiled integer procedure.
+// Proc is a compiled numeric procedure.
 type Proc struct {
 	// Params is the number of parameters; HasResult whether it returns a
 	// value. Both travel as ints (see kind); Types and Result name their
@@ -146,7 +146,7 @@ type compiler struct {
 	used, written []bool
 }
 
-// Compile compiles d if it is an integer procedure. The statements the
+// Compile compiles d if it is a numeric procedure. The statements the
 // kernel inserts at the top of a body (see IsKernelCheck) are skipped.
 func Compile(d *ast.FuncDecl) (*Proc, bool) {
 	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {

@@ -28,7 +28,7 @@ func compile(t testing.TB, src string) *Proc {
 	return nil
 }
 
-// The integer procedures below are written twice: as notebook source for
+// The numeric procedures below are written twice: as notebook source for
 // compileProc and as Go, which is the reference for what the compiled
 // closures must compute.
 var procCases = []struct {
