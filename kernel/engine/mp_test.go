@@ -405,3 +405,63 @@ p.Join()`)
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestCompiledCodeInChildren runs numeric code that the kernel compiles
+// (kernel/numcode) in child processes, which find it in the notebook they
+// rebuild: a loop in a target that prints, a recursive function mapped by
+// a pool, and a float64 procedure. The results are Go's.
+func TestCompiledCodeInChildren(t *testing.T) {
+	c := startClient(t)
+	mustRun := func(code string) string {
+		t.Helper()
+		res, r := run(t, c, code)
+		if res.Status != "ok" {
+			t.Fatalf("%q: %+v\nstderr: %s", code, res.Error, r.text("stderr"))
+		}
+		return r.text("stdout")
+	}
+	mustRun(`import ("fmt"; "multiprocessing")
+
+func report(start, end int) {
+	var total uint64
+	for i := uint64(start); i < uint64(end); i++ {
+		total += i * i
+	}
+	fmt.Println("child", total)
+}
+
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	return fib(n-1) + fib(n-2)
+}
+
+func piPart(start, end, n int) float64 {
+	h := 1.0 / float64(n)
+	sum := 0.0
+	for i := start; i < end; i++ {
+		x := (float64(i) + 0.5) * h
+		sum += 4 / (1 + x*x)
+	}
+	return sum * h
+}`)
+	out := mustRun("p := &multiprocessing.Process{Target: report, Args: []any{1, 1_000_000}}\np.Start()\np.Join()")
+	if out != "child 333332833333500000\n" {
+		t.Fatalf("a compiled loop in a child: %q", out)
+	}
+	out = mustRun(`pool := multiprocessing.NewPool(2)
+fibs, err := pool.Map(fib, []int{10, 20, 25})
+parts, err2 := pool.StarMap(piPart, [][]any{{0, 500, 1000}, {500, 1000, 1000}})
+pool.Close()
+sum := 0.0
+for _, p := range parts.([]float64) {
+	sum += p
+}
+fmt.Println(fibs, err, err2)
+fmt.Printf("%.15f %.15f\n", sum, piPart(0, 1000, 1000))`)
+	// What Go gives for the halves added up, and for the whole.
+	if out != "[55 6765 75025] <nil> <nil>\n3.141592736923127 3.141592736923123\n" {
+		t.Fatalf("compiled functions in pool workers: %q", out)
+	}
+}
