@@ -559,7 +559,7 @@ func TestYaegiRuntimeErrorPosition(t *testing.T) {
 // compiled through RunLoop and gives what the interpreted loop gives; where
 // RunLoop reports false, the interpreted loop runs from the same values.
 func TestYaegiCompiledLoops(t *testing.T) {
-	const src = `import "fmt"
+	const src = `import ("fmt"; "math")
 
 func report(start, end int) {
 	total := 0
@@ -645,6 +645,18 @@ func piReport(n int) {
 	fmt.Printf("%.15f\n", sum*h)
 }
 
+func isPrime(n int) bool {
+	if n < 2 {
+		return false
+	}
+	for d := 2; d <= int(math.Sqrt(float64(n))); d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func halvings(n uint64, k int64) int64 {
 	if n < 2 {
 		return k
@@ -659,8 +671,9 @@ idle(3)
 fmt.Println(squares(1, 1001), squares(0, 0), halvings(1<<40, 3))
 blockSquares(1, 1001)
 fmt.Printf("%.15f\n", pi(1000))
-piReport(1000)`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\n"
+piReport(1000)
+fmt.Println(isPrime(1_000_003), isPrime(1_000_001))`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\ntrue false\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -673,9 +686,9 @@ piReport(1000)`
 		if nb.loopCalls != 1+1+5+1+1+1 {
 			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
 		}
-		// squares twice, pi, and halvings: once compiled (it recurses
-		// inside), at every level interpreted.
-		if want := map[bool]int{true: 4, false: 3 + 41}[compiled]; nb.procCalls != want {
+		// squares twice, pi, isPrime twice, and halvings: once compiled
+		// (it recurses inside), at every level interpreted.
+		if want := map[bool]int{true: 6, false: 5 + 41}[compiled]; nb.procCalls != want {
 			t.Errorf("compiled %v: RunProc called %d times, want %d", compiled, nb.procCalls, want)
 		}
 	}

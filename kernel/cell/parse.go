@@ -230,6 +230,9 @@ type rewriter struct {
 	done  map[*ast.CallExpr]bool  // min/max calls already rewritten
 	loops map[ast.Stmt]bool       // loops already rewritten
 	label map[ast.Stmt]*ast.Ident // label of a labelled loop
+	// otherMath: the cell imports a package named math that is not the
+	// standard library's (compiled code calls the standard one).
+	otherMath bool
 }
 
 func (r *rewriter) run(units []*unit) error {
@@ -241,6 +244,9 @@ func (r *rewriter) run(units []*unit) error {
 	r.ints = ints{globals: map[string]bool{}, types: map[string]bool{}, known: r.opts.KnownInts}
 	for _, u := range units {
 		r.collect(u)
+		if u.kind == segImport {
+			r.otherMath = r.otherMath || importsOtherMath(u.decls)
+		}
 	}
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
 	for _, u := range units {
@@ -582,6 +588,32 @@ func (r *rewriter) nest(u *unit, call *ast.CallExpr, first []piece, rest []ast.E
 		ps = append(ps, txt(", "), span(u.off(a.Pos()), u.off(a.End())), txt(")"))
 	}
 	return ps
+}
+
+// importsOtherMath reports whether decls import a package named math
+// other than the standard library's.
+func importsOtherMath(decls []ast.Decl) bool {
+	for _, d := range decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok {
+			continue
+		}
+		for _, sp := range gd.Specs {
+			is, ok := sp.(*ast.ImportSpec)
+			if !ok {
+				continue
+			}
+			path, _ := strconv.Unquote(is.Path.Value)
+			name := path[strings.LastIndex(path, "/")+1:]
+			if is.Name != nil {
+				name = is.Name.Name
+			}
+			if name == "math" && path != "math" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // imports applies Options.SeenImport and records the imports kept.

@@ -538,6 +538,9 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 // on the values of the variables it uses and returns their new values; on
 // false the interpreted loop runs from the values they had.
 func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
+	if r.otherMath && numcode.UsesMath(d) {
+		return // compiled code would call the standard library's math
+	}
 	if r.compiledProc(u, d) || !numcode.HasLoop(d) {
 		return
 	}

@@ -156,14 +156,15 @@ func (f *loopFinder) vars() []Var {
 	return vars
 }
 
-// lookup returns the type of the integer variable name ("": none).
-func (f *loopFinder) lookup(name string) string {
+// declared returns the type of the variable name ("": not one of
+// numTypes), and false if nothing in the function declares name.
+func (f *loopFinder) declared(name string) (string, bool) {
 	for i := len(f.scopes) - 1; i >= 0; i-- {
 		if typ, ok := f.scopes[i][name]; ok {
-			return typ
+			return typ, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // typeOf returns the type of e, one of numTypes, if the expression shows
@@ -178,15 +179,25 @@ func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 	}
 	switch e := e.(type) {
 	case *ast.Ident:
-		typ := f.lookup(e.Name)
-		return typ, typ != ""
+		if typ, declared := f.declared(e.Name); declared {
+			return typ, typ != ""
+		}
+		if _, ok := boolConstant(e); ok {
+			return "bool", true
+		}
 	case *ast.ParenExpr:
 		return f.typeOf(e.X)
 	case *ast.UnaryExpr:
-		if e.Op == token.ADD || e.Op == token.SUB || e.Op == token.XOR {
+		switch e.Op {
+		case token.ADD, token.SUB, token.XOR:
 			return f.typeOf(e.X)
+		case token.NOT:
+			return "bool", true
 		}
 	case *ast.BinaryExpr:
+		if _, ok := intComparisons[e.Op]; ok || e.Op == token.LAND || e.Op == token.LOR {
+			return "bool", true
+		}
 		if e.Op == token.SHL || e.Op == token.SHR {
 			return f.typeOf(e.X)
 		}
@@ -206,9 +217,26 @@ func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 			return untypedFloat, true
 		}
 		return "", true
+	case *ast.SelectorExpr:
+		if name, ok := mathName(e); ok {
+			if _, isFloat := mathFloatConsts[name]; isFloat {
+				return untypedFloat, true
+			}
+			if _, isInt := mathIntConsts[name]; isInt {
+				return "", true
+			}
+		}
 	case *ast.CallExpr:
 		if _, ok := conversion(e); ok {
 			return e.Fun.(*ast.Ident).Name, true
+		}
+		if name, ok := mathName(e.Fun); ok {
+			switch {
+			case mathFloat1[name] != nil, mathFloat2[name] != nil:
+				return "float64", true
+			case mathBool1[name] != nil:
+				return "bool", true
+			}
 		}
 	}
 	return "", false
@@ -398,6 +426,9 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 	if !mayRunLong(s) {
 		return false
 	}
+	if _, shadowed := f.declared("math"); shadowed && UsesMath(s) {
+		return false // math is not the package here
+	}
 	vars := f.vars()
 	b, ok := CompileBlock([]ast.Stmt{s}, vars)
 	if !ok {
@@ -517,4 +548,19 @@ func (b *Block) Call(done <-chan struct{}, vals []any) ([]any, bool) {
 		res[i] = Value(bits, types[i])
 	}
 	return res, true
+}
+
+// UsesMath reports whether n selects anything from a name math (compiled
+// code takes it for the standard library's package).
+func UsesMath(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if e, ok := n.(ast.Expr); ok {
+			if _, ok := mathName(e); ok {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }

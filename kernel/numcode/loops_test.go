@@ -229,7 +229,8 @@ func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(n int) { var s int32; for i := 0; i < n; i++ { s += 1 } }`,                     // an int32
 		`func f(n int) { s := 0; { s := "x"; for i := 0; i < n; i++ { s += "y" } } }`,          // a string hides the int
 		`func f(n int) { var s float32; for i := 0; i < n; i++ { s += 1 } }`,                   // a float32
-		`func f(n int) { s := 0.5; for i := 0; i < n; i++ { s = math.Sqrt(s) } }`,              // a call
+		`func f(n int) { s := 0.5; for i := 0; i < n; i++ { s = sqrt(s) } }`,                   // a call
+		`func f(n int, math T) { s := 0.5; for i := 0; i < n; i++ { s = math.Sqrt(s) } }`,      // math is not the package
 		`func f(n int) { s := uint8(0); for i := 0; i < n; i++ { s++ } }`,                      // a uint8
 		`func f(n int) { g := func() { s := 0; for i := 0; i < n; i++ { s += i } }; g() }`,     // in a function literal
 		`func f(n int) { s := 0; L: for i := 0; i < n; i++ { s += i; if s > 9 { break L } } }`, // a labeled loop

@@ -7,9 +7,10 @@
 // squares over a range, a counter bumped a hundred thousand times, π by the
 // midpoint rule — in the kernel and in child processes, and yaegi runs such
 // a loop at ~70 ns an iteration. A top-level function whose parameters,
-// result (one or none) and locals are of types int, int64, uint, uint64 or
-// float64, and whose body uses only those variables, numeric literals,
-// conversions between those types, arithmetic, comparisons, if, for
+// result (one or none) and locals are of types int, int64, uint, uint64,
+// float64 or bool, and whose body uses only those variables, numeric
+// literals, conversions between those types, arithmetic, comparisons, && ||
+// !, the math package's pure functions and constants (mathpkg.go), if, for
 // (three-clause, condition only, or range over an integer), break,
 // continue, return and calls of itself (as fib(n-1) + fib(n-2) does)
 //
@@ -417,10 +418,11 @@ const (
 	signed kind = iota
 	unsigned
 	float
+	boolean // 0 or 1
 )
 
 // numTypes are the types compiled code computes with.
-var numTypes = map[string]kind{"int": signed, "int64": signed, "uint": unsigned, "uint64": unsigned, "float64": float}
+var numTypes = map[string]kind{"int": signed, "int64": signed, "uint": unsigned, "uint64": unsigned, "float64": float, "bool": boolean}
 
 func bitsOf(f float64) int  { return int(math.Float64bits(f)) }
 func floatOf(v int) float64 { return math.Float64frombits(uint64(v)) }
@@ -430,6 +432,11 @@ func floatOf(v int) float64 { return math.Float64frombits(uint64(v)) }
 func constKind(e ast.Expr) kind {
 	if lit, _, ok := literal(e); ok && lit.Kind == token.FLOAT {
 		return float
+	}
+	if name, ok := mathName(e); ok {
+		if _, isFloat := mathFloatConsts[name]; isFloat {
+			return float
+		}
 	}
 	return signed
 }
@@ -441,6 +448,18 @@ func (c *compiler) kindOf(e ast.Expr) kind {
 		return k
 	}
 	return constKind(e)
+}
+
+// boolConstant returns the value of true or false (which a notebook's own
+// declarations could hide, but not among the variables compiled code sees).
+func boolConstant(e *ast.Ident) (bool, bool) {
+	switch e.Name {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 // floatLiteral returns the value of a numeric literal, possibly negated or
@@ -1054,6 +1073,8 @@ func IsConst(e ast.Expr) bool {
 	switch e := e.(type) {
 	case *ast.BasicLit:
 		return true
+	case *ast.SelectorExpr:
+		return isMathConst(e)
 	case *ast.ParenExpr:
 		return IsConst(e.X)
 	case *ast.UnaryExpr:
@@ -1085,11 +1106,20 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 		if slot, ok := c.lookup(e.Name); ok {
 			return c.kinds[slot], true
 		}
+		if _, ok := boolConstant(e); ok {
+			return boolean, true
+		}
 	case *ast.ParenExpr:
 		return c.typed(e.X)
 	case *ast.UnaryExpr:
+		if e.Op == token.NOT {
+			return boolean, true
+		}
 		return c.typed(e.X)
 	case *ast.BinaryExpr:
+		if _, ok := intComparisons[e.Op]; ok || e.Op == token.LAND || e.Op == token.LOR {
+			return boolean, true
+		}
 		if e.Op == token.SHL || e.Op == token.SHR {
 			return c.typed(e.X)
 		}
@@ -1099,6 +1129,9 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 		return c.typed(e.Y)
 	case *ast.CallExpr:
 		if k, ok := conversion(e); ok {
+			return k, true
+		}
+		if k, ok := c.mathCallKind(e); ok {
 			return k, true
 		}
 		if c.self != nil {
@@ -1112,6 +1145,18 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 
 // expr compiles e, an expression of kind k.
 func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
+	if k == boolean {
+		b, ok := c.boolExpr(e)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) int {
+			if b(f) {
+				return 1
+			}
+			return 0
+		}, true
+	}
 	if k == float {
 		if v, ok := floatLiteral(e); ok {
 			bits := bitsOf(v)
@@ -1174,9 +1219,17 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 			return nil, false
 		}
 		return c.binary(e, k, apply)
+	case *ast.SelectorExpr:
+		return c.mathConst(e, k)
 	case *ast.CallExpr:
 		if to, ok := conversion(e); ok && to == k {
 			return c.convert(e.Args[0], to)
+		}
+		if mk, ok := c.mathCallKind(e); ok {
+			if mk != k {
+				return nil, false
+			}
+			return c.mathCall(e)
 		}
 		if k != c.kinds[0] {
 			return nil, false
@@ -1251,9 +1304,17 @@ func (c *compiler) floatExpr(e ast.Expr) (intExpr, bool) {
 			return func(f *frame) int { return bitsOf(floatOf(x(f)) * floatOf(y(f))) }, true
 		}
 		return func(f *frame) int { return apply(x(f), y(f)) }, true
+	case *ast.SelectorExpr:
+		return c.mathConst(e, float)
 	case *ast.CallExpr:
 		if to, ok := conversion(e); ok && to == float {
 			return c.convert(e.Args[0], float)
+		}
+		if k, ok := c.mathCallKind(e); ok {
+			if k != float {
+				return nil, false
+			}
+			return c.mathCall(e)
 		}
 		if c.kinds[0] == float {
 			return c.selfCall(e)
@@ -1385,6 +1446,33 @@ var intComparisons = map[token.Token]func(a, b int) bool{
 
 func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 	switch e := e.(type) {
+	case *ast.Ident:
+		if slot, ok := c.lookup(e.Name); ok {
+			if c.kinds[slot] != boolean {
+				return nil, false
+			}
+			return func(f *frame) bool { return f.v[slot] != 0 }, true
+		}
+		if v, ok := boolConstant(e); ok {
+			return func(*frame) bool { return v }, true
+		}
+		return nil, false
+	case *ast.CallExpr:
+		if k, ok := c.mathCallKind(e); ok {
+			if k != boolean {
+				return nil, false
+			}
+			call, _ := c.mathCall(e)
+			return func(f *frame) bool { return call(f) != 0 }, call != nil
+		}
+		if c.kinds[0] != boolean {
+			return nil, false
+		}
+		call, ok := c.selfCall(e)
+		if !ok {
+			return nil, false
+		}
+		return func(f *frame) bool { return call(f) != 0 }, true
 	case *ast.ParenExpr:
 		return c.boolExpr(e.X)
 	case *ast.UnaryExpr:
@@ -1419,6 +1507,9 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 		k, typed := c.typed(e.X)
 		if !typed {
 			k, _ = c.typed(e.Y)
+		}
+		if k == boolean && e.Op != token.EQL && e.Op != token.NEQ {
+			return nil, false
 		}
 		if k == float {
 			cmp = floatComparisons[e.Op]
@@ -1463,6 +1554,11 @@ func Bits(v any) (int, string, bool) {
 		return int(v), "uint64", true
 	case float64:
 		return bitsOf(v), "float64", true
+	case bool:
+		if v {
+			return 1, "bool", true
+		}
+		return 0, "bool", true
 	}
 	return 0, "", false
 }
@@ -1479,6 +1575,8 @@ func Value(bits int, typ string) any {
 		return uint64(bits)
 	case "float64":
 		return floatOf(bits)
+	case "bool":
+		return bits != 0
 	}
 	return bits
 }

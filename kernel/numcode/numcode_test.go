@@ -309,6 +309,124 @@ var procCases = []struct {
 		return sum * h
 	}, [][]int{{1}, {10}, {100_000}, {0}}},
 
+	// Bools: a result, locals, && || ! and == on them.
+	{`func f(n int) bool {
+	if n < 2 {
+		return false
+	}
+	for i := 2; i*i <= n; i++ {
+		if n%i == 0 {
+			return false
+		}
+	}
+	return true
+}`, func(n int) bool {
+		if n < 2 {
+			return false
+		}
+		for i := 2; i*i <= n; i++ {
+			if n%i == 0 {
+				return false
+			}
+		}
+		return true
+	}, [][]int{{0}, {1}, {2}, {97}, {91}, {1_000_003}, {-7}}},
+	{`func f(n int) int {
+	count := 0
+	for k := 2; k < n; k++ {
+		prime, seen := true, false
+		for d := 2; d*d <= k && prime; d++ {
+			prime = k%d != 0
+		}
+		var odd bool = k%2 == 1
+		if prime && !(odd == false) || k == 2 {
+			seen = true
+		}
+		if seen != false {
+			count++
+		}
+	}
+	return count
+}`, func(n int) int {
+		count := 0
+		for k := 2; k < n; k++ {
+			prime, seen := true, false
+			for d := 2; d*d <= k && prime; d++ {
+				prime = k%d != 0
+			}
+			var odd bool = k%2 == 1
+			if prime && !(odd == false) || k == 2 {
+				seen = true
+			}
+			if seen != false {
+				count++
+			}
+		}
+		return count
+	}, [][]int{{2}, {100}, {10_000}}},
+
+	// The math package's pure functions and constants.
+	{`func f(n int) int {
+	count := 0
+	for k := 2; k < n; k++ {
+		prime := true
+		for d := 2; d <= int(math.Sqrt(float64(k))); d++ {
+			if k%d == 0 {
+				prime = false
+				break
+			}
+		}
+		if prime {
+			count++
+		}
+	}
+	return count
+}`, func(n int) int {
+		count := 0
+		for k := 2; k < n; k++ {
+			prime := true
+			for d := 2; d <= int(math.Sqrt(float64(k))); d++ {
+				if k%d == 0 {
+					prime = false
+					break
+				}
+			}
+			if prime {
+				count++
+			}
+		}
+		return count
+	}, [][]int{{2}, {100}, {20_000}}},
+	{`func f(n int) float64 {
+	if n > math.MaxInt32 {
+		return -1
+	}
+	s := 0.0
+	for i := 1; i <= n; i++ {
+		x := float64(i) * math.Pi / 7
+		s += math.Sin(x)*math.Pow(x, 0.5) - math.Abs(math.Cos(x)) + math.Hypot(x, 1)
+		s = math.Max(s, -1e9) + math.Floor(x)/100 - math.Mod(x, math.E)
+		if math.IsNaN(s) || math.Signbit(s) {
+			s = math.Sqrt2
+		}
+	}
+	return s
+}`, func(n int) float64 {
+		if n > math.MaxInt32 {
+			return -1
+		}
+		s := 0.0
+		for i := 1; i <= n; i++ {
+			x := float64(i) * math.Pi / 7
+			s += math.Sin(x)*math.Pow(x, 0.5) - math.Abs(math.Cos(x)) + math.Hypot(x, 1)
+			s = math.Max(s, -1e9) + math.Floor(x)/100 - math.Mod(x, math.E)
+			if math.IsNaN(s) || math.Signbit(s) {
+				s = math.Sqrt2
+			}
+		}
+		return s
+	}, [][]int{{0}, {1}, {1000}, {math.MaxInt32 + 1}}},
+
 	// A multiplier above the largest int.
 	{`func f(x uint64, rounds int) uint64 {
 	for i := 0; i < rounds; i++ {
@@ -415,9 +533,14 @@ func TestCompiledComputesWhatGoComputes(t *testing.T) {
 				}
 				want := 0
 				if out := fv.Call(in); len(out) == 1 {
-					if out[0].Kind() == reflect.Float64 {
+					switch out[0].Kind() {
+					case reflect.Float64:
 						want = int(math.Float64bits(out[0].Float())) // a float64 travels as its bits
-					} else {
+					case reflect.Bool:
+						if out[0].Bool() {
+							want = 1
+						}
+					default:
 						want = int(out[0].Convert(reflect.TypeOf(0)).Int())
 					}
 				}
@@ -459,13 +582,15 @@ func TestCompileLeavesTheRestToTheInterpreter(t *testing.T) {
 		`func f(x int) int { fmt.Println(x); return x }`,                // an effect
 		`func f(x int) int { return int(float32(x)) }`,                  // a float32 conversion
 		`func f(x int) int { return x + 2*3 }`,                          // constant arithmetic
+		`func f(x float64) float64 { return x + math.Pi/3 }`,            // constant arithmetic
+		`func f(x float64) float64 { return math.Float64frombits(1) }`,  // not a function of float64s
 		`func f(x int) int { y := 'a'; return x + y }`,                  // a rune
 		`func f(x int) int { y := float32(1.5); return x }`,             // a float32
 		`func f(x int) int { y := 1.5; return x % y }`,                  // % of a float
 		`func f(x int) int { var y int32; return x }`,                   // another type
 		`func f(x int) int { y := uint8(x); return int(y) }`,            // a narrow type wraps early
 		`func f(x int) int { var s []int; return x }`,                   // another type
-		`func f(x int) int { y := x > 1; if y { return 1 }; return x }`, // a bool local
+		`func f(x int) int { y := "s"; return x + len(y) }`,             // a string local
 		`func f(x int) (r int) { r = x; return }`,                       // a named result
 		`func f(x int) int { L: for { break L }; return x }`,            // a label
 		`func f(x int) int { switch x { case 1: return 2 }; return x }`, // a switch
