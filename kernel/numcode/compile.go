@@ -692,21 +692,30 @@ func (c *compiler) expr(e ast.Expr, k kind) (intExpr, bool) {
 	case *ast.SelectorExpr:
 		return c.mathConst(e, k)
 	case *ast.CallExpr:
-		if to, ok := conversion(e); ok && to == k {
-			return c.convert(e.Args[0], to)
-		}
-		if mk, ok := c.mathCallKind(e); ok {
-			if mk != k {
-				return nil, false
-			}
-			return c.mathCall(e)
-		}
-		if k != c.kinds[0] {
-			return nil, false
-		}
-		return c.selfCall(e)
+		return c.call(e, k)
 	}
 	return nil, false
+}
+
+// call compiles a call in an expression of kind k: a conversion, a math
+// function, or the procedure calling itself.
+func (c *compiler) call(e *ast.CallExpr, k kind) (intExpr, bool) {
+	if to, ok := conversion(e); ok {
+		if to != k {
+			return nil, false
+		}
+		return c.convert(e.Args[0], to)
+	}
+	if mk, ok := c.mathCallKind(e); ok {
+		if mk != k {
+			return nil, false
+		}
+		return c.mathCall(e)
+	}
+	if k != c.kinds[0] {
+		return nil, false
+	}
+	return c.selfCall(e)
 }
 
 // convert compiles the conversion of x to kind to.
@@ -777,18 +786,7 @@ func (c *compiler) floatExpr(e ast.Expr) (intExpr, bool) {
 	case *ast.SelectorExpr:
 		return c.mathConst(e, float)
 	case *ast.CallExpr:
-		if to, ok := conversion(e); ok && to == float {
-			return c.convert(e.Args[0], float)
-		}
-		if k, ok := c.mathCallKind(e); ok {
-			if k != float {
-				return nil, false
-			}
-			return c.mathCall(e)
-		}
-		if c.kinds[0] == float {
-			return c.selfCall(e)
-		}
+		return c.call(e, float)
 	}
 	return nil, false
 }
@@ -901,17 +899,7 @@ func (c *compiler) boolExpr(e ast.Expr) (boolExpr, bool) {
 		}
 		return nil, false
 	case *ast.CallExpr:
-		if k, ok := c.mathCallKind(e); ok {
-			if k != boolean {
-				return nil, false
-			}
-			call, _ := c.mathCall(e)
-			return func(f *frame) bool { return call(f) != 0 }, call != nil
-		}
-		if c.kinds[0] != boolean {
-			return nil, false
-		}
-		call, ok := c.selfCall(e)
+		call, ok := c.call(e, boolean)
 		if !ok {
 			return nil, false
 		}
