@@ -326,6 +326,16 @@ func (c *compiler) assign(s *ast.AssignStmt) (stmtFunc, bool) {
 		shift := shiftOp(op, k)
 		return func(f *frame) flow { f.v[slot] = shift(f.v[slot], count(f)); return flowNext }, true
 	}
+	if op == token.ADD {
+		if m, ok := s.Rhs[0].(*ast.BinaryExpr); ok && m.Op == token.MUL {
+			a, aLocal := c.localSlot(m.X)
+			b, bLocal := c.localSlot(m.Y)
+			if aLocal && bLocal && c.kinds[a] == k && c.kinds[b] == k {
+				// total += i * i, in one step
+				return func(f *frame) flow { f.v[slot] += f.v[a] * f.v[b]; return flowNext }, true
+			}
+		}
+	}
 	e, ok := c.expr(s.Rhs[0], k)
 	if !ok {
 		return nil, false
@@ -496,6 +506,32 @@ func (c *compiler) forStmt(s *ast.ForStmt) (stmtFunc, bool) {
 	if post == nil {
 		post = func(*frame) flow { return flowNext }
 	}
+	if i, n, limit, ok := c.countingLoop(s); ok {
+		// for i := A; i < N; i++ with N a variable or a literal, the
+		// shape of most loops, without a call for the test or the step.
+		return func(f *frame) flow {
+			if init != nil {
+				init(f)
+			}
+			for {
+				bound := limit
+				if n >= 0 {
+					bound = f.v[n]
+				}
+				if f.v[i] >= bound {
+					return flowNext
+				}
+				f.tick()
+				switch body(f) {
+				case flowBreak:
+					return flowNext
+				case flowReturn:
+					return flowReturn
+				}
+				f.v[i]++
+			}
+		}, true
+	}
 	return func(f *frame) flow {
 		if init != nil {
 			init(f)
@@ -512,6 +548,34 @@ func (c *compiler) forStmt(s *ast.ForStmt) (stmtFunc, bool) {
 		}
 		return flowNext
 	}, true
+}
+
+// countingLoop reports whether s counts a signed integer variable up by one
+// while it is below a variable or a literal (for i := A; i < n; i++), and
+// returns their slots (n: -1 for a literal, whose value limit is).
+func (c *compiler) countingLoop(s *ast.ForStmt) (i, n, limit int, ok bool) {
+	cond, ok := s.Cond.(*ast.BinaryExpr)
+	if !ok || cond.Op != token.LSS {
+		return 0, 0, 0, false
+	}
+	post, ok := s.Post.(*ast.IncDecStmt)
+	if !ok || post.Tok != token.INC {
+		return 0, 0, 0, false
+	}
+	i, ok = c.localSlot(cond.X)
+	if !ok || c.kinds[i] != signed {
+		return 0, 0, 0, false
+	}
+	if p, ok := c.localSlot(post.X); !ok || p != i {
+		return 0, 0, 0, false
+	}
+	if n, ok = c.localSlot(cond.Y); ok {
+		return i, n, 0, c.kinds[n] == signed
+	}
+	if limit, ok = intLiteral(cond.Y); ok {
+		return i, -1, limit, true
+	}
+	return 0, 0, 0, false
 }
 
 // rangeStmt compiles for i := range n and for range n over an int: n is
