@@ -283,6 +283,9 @@ type Options struct {
 	// Seq makes generated names unique across cells (the renamed main is
 	// __goproc_main_<Seq>); pass the execution count.
 	Seq int
-	// Instrument inserts the identity probe at the top of every function.
-	Instrument bool
+	// Instrument inserts the identity probe at the top of every function,
+	// and the calls that run numeric code compiled (kernel/numcode) unless
+	// Interpreted is set.
+	Instrument  bool
+	Interpreted bool
 }

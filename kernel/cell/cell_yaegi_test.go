@@ -33,6 +33,7 @@ type notebook struct {
 	// (otherwise they report false and the interpreted code runs).
 	loopCalls, procCalls int
 	compiledLoops        bool
+	interpreted          bool // Options.Interpreted
 	n                    int
 	mu                   sync.Mutex
 }
@@ -146,9 +147,10 @@ func (nb *notebook) opts() cell.Options {
 	nb.n++
 	g := nb.globals()
 	return cell.Options{
-		Instrument: true,
-		Seq:        nb.n,
-		SeenImport: func(im cell.Import) bool { return nb.seen[im] },
+		Instrument:  true,
+		Interpreted: nb.interpreted,
+		Seq:         nb.n,
+		SeenImport:  func(im cell.Import) bool { return nb.seen[im] },
 		KnownInts: func(name string) bool {
 			v, ok := g[name]
 			if !ok {
@@ -691,5 +693,12 @@ fmt.Println(isPrime(1_000_003), isPrime(1_000_001))`
 		if want := map[bool]int{true: 6, false: 5 + 41}[compiled]; nb.procCalls != want {
 			t.Errorf("compiled %v: RunProc called %d times, want %d", compiled, nb.procCalls, want)
 		}
+	}
+	// With Options.Interpreted (GOPROC_COMPILE=0) nothing is compiled, and
+	// the output is the same.
+	nb := newNotebook(t)
+	nb.interpreted, nb.compiledLoops = true, true
+	if out, _ := nb.mustRun(src); out != want || nb.loopCalls+nb.procCalls != 0 {
+		t.Errorf("interpreted: %d RunLoop and %d RunProc calls, output %q", nb.loopCalls, nb.procCalls, out)
 	}
 }

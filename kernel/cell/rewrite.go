@@ -147,7 +147,9 @@ func (r *rewriter) inspect(u *unit) {
 		case *ast.FuncDecl:
 			if n.Body != nil && r.opts.Instrument && !(u.kind == segStmt && n.Name.Name == "_") {
 				r.probe(u, n.Body, r.funcName(n), n.Type)
-				r.compiled(u, n)
+				if !r.opts.Interpreted {
+					r.compiled(u, n)
+				}
 			}
 		case *ast.FuncLit:
 			if r.opts.Instrument {

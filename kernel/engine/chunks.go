@@ -46,8 +46,9 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 			defer in.mu.Unlock()
 			return in.imports[importKey(imp)]
 		},
-		Seq:        seq,
-		Instrument: true,
+		Seq:         seq,
+		Instrument:  true,
+		Interpreted: in.interpretOnly,
 	})
 	return chunks, err
 }

@@ -42,6 +42,9 @@ const (
 type Interpreter struct {
 	yi  *interp.Interpreter
 	std *stdLoader
+	// interpretOnly leaves numeric code to yaegi (GOPROC_COMPILE=0), to
+	// compare, or to rule kernel/numcode out when something looks wrong.
+	interpretOnly bool
 
 	stdin  *stdinReader
 	stderr *stderrFilter
@@ -85,11 +88,12 @@ type Config struct {
 // runtime packages and the kernel's support names loaded.
 func NewInterpreter(cfg Config) (*Interpreter, error) {
 	in := &Interpreter{
-		imports: map[string]bool{},
-		types:   map[string]string{},
-		decls:   map[string]declInfo{},
-		wrapped: map[int]bool{},
-		cellCtx: context.Background(),
+		interpretOnly: os.Getenv(compileEnv) == "0",
+		imports:       map[string]bool{},
+		types:         map[string]string{},
+		decls:         map[string]declInfo{},
+		wrapped:       map[int]bool{},
+		cellCtx:       context.Background(),
 	}
 	in.stdin = &stdinReader{ask: cfg.Input}
 	in.stderr = &stderrFilter{w: cfg.Stderr}
@@ -149,6 +153,10 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	}
 	return in, nil
 }
+
+// compileEnv, set to 0, makes the kernel leave numeric code to the
+// interpreter (kernel/numcode compiles it otherwise).
+const compileEnv = "GOPROC_COMPILE"
 
 func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
