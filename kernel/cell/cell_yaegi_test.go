@@ -69,14 +69,16 @@ func newNotebook(t *testing.T) *notebook {
 		if !nb.compiledLoops {
 			return nil, false
 		}
-		for i := len(nb.srcs) - 1; i >= 0; i-- {
-			f := parseChunk(nb.srcs[i])
-			if f == nil {
-				continue
+		var files []*ast.File
+		for _, src := range nb.srcs {
+			if f := parseChunk(src); f != nil {
+				files = append(files, f)
 			}
-			for _, d := range f.Decls {
+		}
+		for i := len(files) - 1; i >= 0; i-- {
+			for _, d := range files[i].Decls {
 				if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name {
-					if p, ok := numcode.Compile(fd); ok {
+					if p, ok := numcode.CompileWith(fd, numcode.Declarations(files...)); ok {
 						return p.Call(nil, args)
 					}
 				}
@@ -659,6 +661,16 @@ func isPrime(n int) bool {
 	return true
 }
 
+func countPrimes(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
+}
+
 func halvings(n uint64, k int64) int64 {
 	if n < 2 {
 		return k
@@ -674,8 +686,8 @@ fmt.Println(squares(1, 1001), squares(0, 0), halvings(1<<40, 3))
 blockSquares(1, 1001)
 fmt.Printf("%.15f\n", pi(1000))
 piReport(1000)
-fmt.Println(isPrime(1_000_003), isPrime(1_000_001))`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\ntrue false\n"
+fmt.Println(isPrime(1_000_003), isPrime(1_000_001), countPrimes(2, 50))`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\ntrue false 15\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -688,9 +700,10 @@ fmt.Println(isPrime(1_000_003), isPrime(1_000_001))`
 		if nb.loopCalls != 1+1+5+1+1+1 {
 			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
 		}
-		// squares twice, pi, isPrime twice, and halvings: once compiled
-		// (it recurses inside), at every level interpreted.
-		if want := map[bool]int{true: 6, false: 5 + 41}[compiled]; nb.procCalls != want {
+		// squares twice, pi, isPrime twice, countPrimes (which calls
+		// isPrime 48 times when interpreted), and halvings (once compiled,
+		// at every level interpreted).
+		if want := map[bool]int{true: 7, false: 6 + 48 + 41}[compiled]; nb.procCalls != want {
 			t.Errorf("compiled %v: RunProc called %d times, want %d", compiled, nb.procCalls, want)
 		}
 	}

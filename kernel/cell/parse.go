@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 // unit is one chunk of the cell, parsed. Offsets of its AST map to the cell
@@ -233,6 +235,9 @@ type rewriter struct {
 	// otherMath: the cell imports a package named math that is not the
 	// standard library's (compiled code calls the standard one).
 	otherMath bool
+	// cellFuncs resolves the functions the cell declares, for compiled
+	// procedures that call them (kernel/numcode).
+	cellFuncs numcode.Resolver
 }
 
 func (r *rewriter) run(units []*unit) error {
@@ -242,12 +247,17 @@ func (r *rewriter) run(units []*unit) error {
 	r.loops = map[ast.Stmt]bool{}
 	r.label = map[ast.Stmt]*ast.Ident{}
 	r.ints = ints{globals: map[string]bool{}, types: map[string]bool{}, known: r.opts.KnownInts}
+	var files []*ast.File
 	for _, u := range units {
 		r.collect(u)
 		if u.kind == segImport {
 			r.otherMath = r.otherMath || importsOtherMath(u.decls)
 		}
+		if u.kind == segDecl && u.file != nil {
+			files = append(files, u.file)
+		}
 	}
+	r.cellFuncs = numcode.Declarations(files...)
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
 	for _, u := range units {
 		r.collectDefines(u)

@@ -572,7 +572,7 @@ func (r *rewriter) compiledProc(u *unit, d *ast.FuncDecl) bool {
 	if d.Recv != nil || !numcode.Worthwhile(d) {
 		return false
 	}
-	if _, ok := numcode.Compile(d); !ok {
+	if _, ok := numcode.CompileWith(d, r.cellFuncs); !ok {
 		return false
 	}
 	args := []string{strconv.Quote(r.funcName(d)), strconv.Itoa(r.opts.Seq)}

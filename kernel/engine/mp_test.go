@@ -409,7 +409,8 @@ p.Join()`)
 // TestCompiledCodeInChildren runs numeric code that the kernel compiles
 // (kernel/numcode) in child processes, which find it in the notebook they
 // rebuild: a loop in a target that prints, a recursive function mapped by
-// a pool, and a float64 procedure. The results are Go's.
+// a pool, a float64 procedure, and one that calls another. The results are
+// Go's.
 func TestCompiledCodeInChildren(t *testing.T) {
 	c := startClient(t)
 	mustRun := func(code string) string {
@@ -445,6 +446,28 @@ func piPart(start, end, n int) float64 {
 		sum += 4 / (1 + x*x)
 	}
 	return sum * h
+}
+
+func isPrime(n int) bool {
+	if n < 2 {
+		return false
+	}
+	for d := 2; d*d <= n; d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func countPrimes(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
 }`)
 	out := mustRun("p := &multiprocessing.Process{Target: report, Args: []any{1, 1_000_000}}\np.Start()\np.Join()")
 	if out != "child 333332833333500000\n" {
@@ -453,15 +476,16 @@ func piPart(start, end, n int) float64 {
 	out = mustRun(`pool := multiprocessing.NewPool(2)
 fibs, err := pool.Map(fib, []int{10, 20, 25})
 parts, err2 := pool.StarMap(piPart, [][]any{{0, 500, 1000}, {500, 1000, 1000}})
+counts, err3 := pool.StarMap(countPrimes, [][]any{{0, 5000}, {5000, 10000}})
 pool.Close()
 sum := 0.0
 for _, p := range parts.([]float64) {
 	sum += p
 }
-fmt.Println(fibs, err, err2)
+fmt.Println(fibs, err, err2, counts, err3)
 fmt.Printf("%.15f %.15f\n", sum, piPart(0, 1000, 1000))`)
 	// What Go gives for the halves added up, and for the whole.
-	if out != "[55 6765 75025] <nil> <nil>\n3.141592736923127 3.141592736923123\n" {
+	if out != "[55 6765 75025] <nil> <nil> [669 560] <nil>\n3.141592736923127 3.141592736923123\n" {
 		t.Fatalf("compiled functions in pool workers: %q", out)
 	}
 }

@@ -73,6 +73,7 @@ type compiler struct {
 	loops     int // enclosing for statements
 
 	self *selfRef // the procedure being compiled, which may call itself
+	sess *session // and the others it may call (nil in a block)
 
 	// For a block (CompileBlock): slots 1..len(used) hold the variables
 	// of the function around it, and it may not return.
@@ -80,15 +81,20 @@ type compiler struct {
 	used, written []bool
 }
 
-// selfRef is a procedure as its recursive calls see it: its body and frame
-// size are filled in once the body is compiled.
+// selfRef is a procedure as calls see it (its own, and those of other
+// procedures): its body and frame size are filled in once the body is
+// compiled.
 type selfRef struct {
-	name   string
-	params int
-	kinds  []kind // of the parameters
-	body   stmtFunc
-	slots  int
-	called bool // the body calls it
+	name       string
+	params     int
+	kinds      []kind   // of the parameters
+	types      []string // their types' names
+	hasResult  bool
+	resultKind kind
+	result     string // the result type's name
+	body       stmtFunc
+	slots      int
+	called     bool // the body calls it
 }
 
 // kindOf returns the kind of e's type, or the kind an untyped constant
@@ -668,10 +674,8 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 		if k, ok := c.mathCallKind(e); ok {
 			return k, true
 		}
-		if c.self != nil {
-			if id, ok := e.Fun.(*ast.Ident); ok && id.Name == c.self.name {
-				return c.kinds[0], true
-			}
+		if ref := c.callee(e); ref != nil && ref.hasResult {
+			return ref.resultKind, true
 		}
 	}
 	return signed, false
@@ -776,10 +780,30 @@ func (c *compiler) call(e *ast.CallExpr, k kind) (intExpr, bool) {
 		}
 		return c.mathCall(e)
 	}
-	if k != c.kinds[0] {
+	ref := c.callee(e)
+	if ref == nil || !ref.hasResult || ref.resultKind != k {
 		return nil, false
 	}
-	return c.selfCall(e)
+	return c.callProc(e, ref)
+}
+
+// callee returns the procedure a call calls by name: the one being
+// compiled, or another its session may call (nil: neither).
+func (c *compiler) callee(e *ast.CallExpr) *selfRef {
+	id, ok := e.Fun.(*ast.Ident)
+	if !ok || c.self == nil || e.Ellipsis.IsValid() {
+		return nil
+	}
+	if _, shadowed := c.lookup(id.Name); shadowed {
+		return nil
+	}
+	if id.Name == c.self.name {
+		return c.self
+	}
+	if c.sess == nil {
+		return nil
+	}
+	return c.sess.proc(id.Name)
 }
 
 // convert compiles the conversion of x to kind to.
@@ -855,29 +879,28 @@ func (c *compiler) floatExpr(e ast.Expr) (intExpr, bool) {
 	return nil, false
 }
 
-// selfCall compiles a call of the procedure being compiled by itself (as in
-// fib(n-1) + fib(n-2)): each call gets a frame of its own, and recursion
-// deeper than maxDepth stops the run.
-func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
-	id, ok := e.Fun.(*ast.Ident)
-	if !ok || c.self == nil || !c.hasResult || id.Name != c.self.name || e.Ellipsis.IsValid() || len(e.Args) != c.self.params {
-		return nil, false
-	}
-	if _, shadowed := c.lookup(id.Name); shadowed {
+// callProc compiles a call of a compiled procedure: itself (as in
+// fib(n-1) + fib(n-2)) or another. Each call gets a frame of its own, and
+// calls nested deeper than maxDepth stop the run.
+func (c *compiler) callProc(e *ast.CallExpr, ref *selfRef) (intExpr, bool) {
+	if len(e.Args) != ref.params {
 		return nil, false
 	}
 	args := make([]intExpr, len(e.Args))
 	for i, a := range e.Args {
-		x, ok := c.expr(a, c.self.kinds[i])
+		x, ok := c.expr(a, ref.kinds[i])
 		if !ok {
 			return nil, false
 		}
 		args[i] = x
 	}
-	self := c.self
-	self.called = true
+	if ref == c.self {
+		ref.called = true
+	} else {
+		c.sess.calls = true
+	}
 	return func(f *frame) int {
-		callee := frame{v: make([]int, self.slots), run: f.run}
+		callee := frame{v: make([]int, ref.slots), run: f.run}
 		for i, a := range args {
 			callee.v[1+i] = a(f)
 		}
@@ -885,7 +908,7 @@ func (c *compiler) selfCall(e *ast.CallExpr) (intExpr, bool) {
 		if f.depth++; f.depth > f.limit {
 			panic(tooDeep{})
 		}
-		if self.body(&callee) != flowReturn {
+		if ref.body(&callee) != flowReturn {
 			panic(tooDeep{}) // no return: the interpreter decides
 		}
 		f.depth--

@@ -12,7 +12,8 @@
 // literals, conversions between those types, arithmetic, comparisons, && ||
 // !, the math package's pure functions and constants (mathpkg.go), if, for
 // (three-clause, condition only, or range over an integer), break,
-// continue, return and calls of itself (as fib(n-1) + fib(n-2) does)
+// continue, return, and calls of itself (as fib(n-1) + fib(n-2) does) or of
+// other such functions a Resolver gives (CompileWith)
 //
 //	func sumOfSquares(start, end int) int {
 //		total := 0
@@ -74,57 +75,28 @@ func (p *Proc) Run(done <-chan struct{}, args []int) (int, bool) {
 
 // Compile compiles d if it is a numeric procedure. The statements the
 // kernel inserts at the top of a body (see IsKernelCheck) are skipped.
-func Compile(d *ast.FuncDecl) (*Proc, bool) {
-	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {
+func Compile(d *ast.FuncDecl) (*Proc, bool) { return CompileWith(d, nil) }
+
+// Resolver returns the declaration of a function that compiled code may
+// call by name, and false if there is none it may call (not declared, or
+// declared more than once: which declaration a call reaches then depends
+// on when its caller was compiled).
+type Resolver func(name string) (*ast.FuncDecl, bool)
+
+// CompileWith is Compile where the procedure may also call other numeric
+// procedures, which resolve finds (nil: none); they are compiled with it,
+// and a call reaches the declaration resolve gave.
+func CompileWith(d *ast.FuncDecl, resolve Resolver) (*Proc, bool) {
+	s := &session{resolve: resolve, procs: map[string]*selfRef{}}
+	ref, ok := s.compile(d)
+	if !ok || s.failed {
 		return nil, false
 	}
-	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, self: &selfRef{name: d.Name.Name}}
-	result := ""
-	if res := d.Type.Results; res != nil && len(res.List) > 0 {
-		if len(res.List) != 1 || len(res.List[0].Names) > 0 {
-			return nil, false // named results are left to the interpreter
-		}
-		k, ok := typeKind(res.List[0].Type)
-		if !ok {
-			return nil, false
-		}
-		c.hasResult, c.kinds[0] = true, k
-		result = res.List[0].Type.(*ast.Ident).Name
-	}
-	params := 0
-	var types []string
-	for _, field := range d.Type.Params.List {
-		k, ok := typeKind(field.Type)
-		if !ok {
-			return nil, false
-		}
-		names := len(field.Names)
-		if names == 0 {
-			c.declare("", k)
-			names = 1
-		}
-		for _, n := range field.Names {
-			c.declare(n.Name, k)
-		}
-		for range names {
-			c.self.kinds = append(c.self.kinds, k)
-			types = append(types, field.Type.(*ast.Ident).Name)
-			params++
-		}
-	}
-	stmts := d.Body.List
-	for len(stmts) > 0 && IsKernelCheck(stmts[0]) {
-		stmts = stmts[1:]
-	}
-	c.self.params = params
-	body, ok := c.block(stmts, false)
-	if !ok {
-		return nil, false
-	}
-	slots, hasResult := c.slots, c.hasResult
-	c.self.body, c.self.slots = body, slots
-	p := &Proc{Params: params, HasResult: hasResult, Types: types, Result: result}
-	recursive := c.self.called
+	p := &Proc{Params: ref.params, HasResult: ref.hasResult, Types: ref.types, Result: ref.result}
+	// A run that fails leaves a procedure that calls itself, or others, to
+	// the interpreter from then on (see broken).
+	recursive := ref.called || s.calls
+	body, slots, hasResult := ref.body, ref.slots, ref.hasResult
 	p.run = func(done <-chan struct{}, args []int) (r int, ok bool) {
 		defer func() {
 			if rec := recover(); rec != nil {
@@ -147,6 +119,88 @@ func Compile(d *ast.FuncDecl) (*Proc, bool) {
 		return f.v[0], true
 	}
 	return p, true
+}
+
+// session is one CompileWith: the procedures it compiled, by name.
+type session struct {
+	resolve Resolver
+	procs   map[string]*selfRef // nil: refused
+	calls   bool                // a procedure calls another
+	// failed: a procedure did not compile after others had taken it for
+	// a callee (mutual recursion); they cannot run.
+	failed bool
+}
+
+// compile compiles d into a procedure as calls see it.
+func (s *session) compile(d *ast.FuncDecl) (*selfRef, bool) {
+	if strconv.IntSize != 64 || d.Recv != nil || d.Body == nil || d.Type.TypeParams != nil {
+		return nil, false
+	}
+	ref := &selfRef{name: d.Name.Name}
+	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, self: ref, sess: s}
+	if res := d.Type.Results; res != nil && len(res.List) > 0 {
+		if len(res.List) != 1 || len(res.List[0].Names) > 0 {
+			return nil, false // named results are left to the interpreter
+		}
+		k, ok := typeKind(res.List[0].Type)
+		if !ok {
+			return nil, false
+		}
+		c.hasResult, c.kinds[0] = true, k
+		ref.hasResult, ref.resultKind, ref.result = true, k, res.List[0].Type.(*ast.Ident).Name
+	}
+	for _, field := range d.Type.Params.List {
+		k, ok := typeKind(field.Type)
+		if !ok {
+			return nil, false
+		}
+		names := len(field.Names)
+		if names == 0 {
+			c.declare("", k)
+			names = 1
+		}
+		for _, n := range field.Names {
+			c.declare(n.Name, k)
+		}
+		for range names {
+			ref.kinds = append(ref.kinds, k)
+			ref.types = append(ref.types, field.Type.(*ast.Ident).Name)
+			ref.params++
+		}
+	}
+	// Known before the body compiles, so that calls in it (its own, or
+	// back from a procedure it calls) find it.
+	s.procs[ref.name] = ref
+	stmts := d.Body.List
+	for len(stmts) > 0 && IsKernelCheck(stmts[0]) {
+		stmts = stmts[1:]
+	}
+	body, ok := c.block(stmts, false)
+	if !ok {
+		s.procs[ref.name] = nil
+		s.failed = s.failed || ref.called || s.calls
+		return nil, false
+	}
+	ref.body, ref.slots = body, c.slots
+	return ref, true
+}
+
+// proc returns the procedure named name that compiled code may call,
+// compiling it on first use (nil if there is none).
+func (s *session) proc(name string) *selfRef {
+	if ref, seen := s.procs[name]; seen {
+		return ref
+	}
+	if s.resolve == nil {
+		return nil
+	}
+	d, ok := s.resolve(name)
+	if !ok || d.Name.Name != name {
+		s.procs[name] = nil
+		return nil
+	}
+	ref, _ := s.compile(d)
+	return ref
 }
 
 // Worthwhile reports whether d loops or calls itself: a function that does
@@ -340,4 +394,23 @@ func (p *Proc) Call(done <-chan struct{}, args []any) (any, bool) {
 		return nil, ok
 	}
 	return Value(r, p.Result), true
+}
+
+// Declarations returns a Resolver over files: a function declared once in
+// them (not a method) resolves to that declaration.
+func Declarations(files ...*ast.File) Resolver {
+	decls := map[string]*ast.FuncDecl{}
+	count := map[string]int{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
+				decls[fd.Name.Name] = fd
+				count[fd.Name.Name]++
+			}
+		}
+	}
+	return func(name string) (*ast.FuncDecl, bool) {
+		d, ok := decls[name]
+		return d, ok && count[name] == 1
+	}
 }

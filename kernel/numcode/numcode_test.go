@@ -659,3 +659,121 @@ func TestRunStopsWhenDone(t *testing.T) {
 		}
 	}
 }
+
+// compileWith compiles the function f declared in src, which may call the
+// other functions src declares.
+func compileWith(t *testing.T, src string) *Proc {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	for _, d := range file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "f" {
+			p, _ := CompileWith(fd, Declarations(file))
+			return p
+		}
+	}
+	t.Fatalf("no f in %s", src)
+	return nil
+}
+
+// A procedure may call the other numeric procedures the resolver gives:
+// each call gets a frame of its own, mutual recursion included.
+func TestCompiledCallsOtherProcedures(t *testing.T) {
+	const primes = `
+func isPrime(n int) bool {
+	if n < 2 {
+		return false
+	}
+	for d := 2; d*d <= n; d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func f(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
+}`
+	p := compileWith(t, primes)
+	if p == nil {
+		t.Fatal("countPrimes calling isPrime: not compiled")
+	}
+	if got, ok := p.Run(nil, []int{0, 10_000}); !ok || got != 1229 {
+		t.Errorf("primes below 10,000: %d %v, want 1229", got, ok)
+	}
+	p = compileWith(t, `
+func isEven(n int) bool {
+	if n == 0 {
+		return true
+	}
+	return isOdd(n - 1)
+}
+
+func isOdd(n int) bool {
+	if n == 0 {
+		return false
+	}
+	return isEven(n - 1)
+}
+
+func f(n int) int {
+	if isEven(n) {
+		return 1
+	}
+	return 0
+}`)
+	if p == nil {
+		t.Fatal("mutual recursion: not compiled")
+	}
+	for n, want := range map[int]int{0: 1, 7: 0, 1000: 1} {
+		if got, ok := p.Run(nil, []int{n}); !ok || got != want {
+			t.Errorf("isEven(%d): %d %v, want %d", n, got, ok, want)
+		}
+	}
+	p = compileWith(t, `
+func inverse(n int) int { return 100 / n }
+
+func f(n int) int {
+	s := 0
+	for i := 0; i < n; i++ {
+		s += inverse(n - i - 1)
+	}
+	return s
+}`)
+	if p == nil {
+		t.Fatal("a callee that may panic: not compiled")
+	}
+	if _, ok := p.Run(nil, []int{3}); ok {
+		t.Error("division by zero in a callee ran compiled; want the interpreter to run it")
+	}
+	for _, src := range []string{
+		// declared twice: which one a call reaches depends on when its
+		// caller was compiled
+		primes + "\nfunc isPrime(n int) bool { return n == 2 }",
+		// not numeric
+		`func name(n int) string { return "x" }
+func f(n int) int { s := 0; for i := 0; i < n; i++ { s += len(name(i)) }; return s }`,
+		// another number of arguments, and a result of another kind
+		`func two(a, b int) int { return a + b }
+func f(n int) int { s := 0; for i := 0; i < n; i++ { s += two(i) }; return s }`,
+		`func half(n int) float64 { return float64(n) / 2 }
+func f(n int) int { s := 0; for i := 0; i < n; i++ { s += half(i) }; return s }`,
+		// a callee that does not compile poisons its mutual recursion
+		`func a(n int) int { if n == 0 { return 0 }; return b(n - 1) }
+func b(n int) int { var s string; _ = s; return a(n) }
+func f(n int) int { s := 0; for i := 0; i < n; i++ { s += a(i) }; return s }`,
+	} {
+		if compileWith(t, src) != nil {
+			t.Errorf("compiled, want the interpreter:\n%s", src)
+		}
+	}
+}

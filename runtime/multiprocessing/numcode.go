@@ -67,7 +67,7 @@ func findProc(name string, id int) *numcode.Proc {
 		}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {
-				if p, ok := numcode.Compile(fd); ok {
+				if p, ok := numcode.CompileWith(fd, programResolver(chunks)); ok {
 					return p
 				}
 				return nil
@@ -75,6 +75,33 @@ func findProc(name string, id int) *numcode.Proc {
 		}
 	}
 	return nil
+}
+
+// programResolver resolves the functions a compiled procedure calls in the
+// Program's chunks: a function declared exactly once there. (yaegi binds a
+// call when it compiles the caller, so after a redeclaration the old caller
+// still calls the old function; which one that was is not worth working
+// out, and such a call stays interpreted.)
+func programResolver(chunks []string) numcode.Resolver {
+	return func(name string) (*ast.FuncDecl, bool) {
+		var found *ast.FuncDecl
+		n := 0
+		for _, src := range chunks {
+			if !strings.Contains(src, name) {
+				continue
+			}
+			f, err := parseChunk(src)
+			if err != nil {
+				return nil, false
+			}
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
+					found, n = fd, n+1
+				}
+			}
+		}
+		return found, n == 1
+	}
 }
 
 // RunLoop runs the compiled form of a loop of the notebook (kernel/numcode)
