@@ -93,12 +93,14 @@ func newNotebook(t *testing.T) *notebook {
 			return nil, false
 		}
 		types, _ := numcode.TypesOf(vals)
-		for i := len(nb.srcs) - 1; i >= 0; i-- {
-			f := parseChunk(nb.srcs[i])
-			if f == nil {
-				continue
+		var files []*ast.File
+		for _, src := range nb.srcs {
+			if f := parseChunk(src); f != nil {
+				files = append(files, f)
 			}
-			if b, ok := numcode.WrappedLoop(f, id, k, types); ok {
+		}
+		for i := len(files) - 1; i >= 0; i-- {
+			if b, ok := numcode.WrappedLoop(files[i], id, k, types, numcode.Declarations(files...)); ok {
 				return b.Call(nil, vals)
 			}
 		}
@@ -671,6 +673,16 @@ func countPrimes(lo, hi int) int {
 	return c
 }
 
+func reportPrimes(lo, hi int) {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	fmt.Println("primes:", c)
+}
+
 func halvings(n uint64, k int64) int64 {
 	if n < 2 {
 		return k
@@ -686,8 +698,9 @@ fmt.Println(squares(1, 1001), squares(0, 0), halvings(1<<40, 3))
 blockSquares(1, 1001)
 fmt.Printf("%.15f\n", pi(1000))
 piReport(1000)
-fmt.Println(isPrime(1_000_003), isPrime(1_000_001), countPrimes(2, 50))`
-	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\ntrue false 15\n"
+fmt.Println(isPrime(1_000_003), isPrime(1_000_001), countPrimes(2, 50))
+reportPrimes(0, 100)`
+	const want = "total: 333833500\na b 4 12\n27\n1 3 6 10 15 \nidle 3\n333833499 18446744073709551615 43\n333833499\n3.141592736923123\n3.141592736923123\ntrue false 15\nprimes: 25\n"
 	for _, compiled := range []bool{false, true} {
 		nb := newNotebook(t)
 		nb.compiledLoops = compiled
@@ -696,14 +709,15 @@ fmt.Println(isPrime(1_000_003), isPrime(1_000_001), countPrimes(2, 50))`
 			t.Errorf("compiled %v: got %q, want %q", compiled, out, want)
 		}
 		// report, tally's first loop, triangle's inner loop (once a row),
-		// idle, blockSquares, piReport.
-		if nb.loopCalls != 1+1+5+1+1+1 {
-			t.Errorf("compiled %v: RunLoop called %d times, want 10", compiled, nb.loopCalls)
+		// idle, blockSquares, piReport, reportPrimes.
+		if nb.loopCalls != 1+1+5+1+1+1+1 {
+			t.Errorf("compiled %v: RunLoop called %d times, want 11", compiled, nb.loopCalls)
 		}
 		// squares twice, pi, isPrime twice, countPrimes (which calls
 		// isPrime 48 times when interpreted), and halvings (once compiled,
 		// at every level interpreted).
-		if want := map[bool]int{true: 7, false: 6 + 48 + 41}[compiled]; nb.procCalls != want {
+		// reportPrimes's loop calls isPrime 100 times when interpreted.
+		if want := map[bool]int{true: 7, false: 6 + 48 + 41 + 100}[compiled]; nb.procCalls != want {
 			t.Errorf("compiled %v: RunProc called %d times, want %d", compiled, nb.procCalls, want)
 		}
 	}

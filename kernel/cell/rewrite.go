@@ -546,7 +546,7 @@ func (r *rewriter) compiled(u *unit, d *ast.FuncDecl) {
 	if r.compiledProc(u, d) || !numcode.HasLoop(d) {
 		return
 	}
-	for _, l := range numcode.Loops(d) {
+	for _, l := range numcode.Loops(d, r.cellFuncs) {
 		args := []string{strconv.Itoa(r.opts.Seq), strconv.Itoa(r.next())}
 		var targets, values []string
 		for i, v := range l.Vars {

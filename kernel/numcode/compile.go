@@ -791,13 +791,13 @@ func (c *compiler) call(e *ast.CallExpr, k kind) (intExpr, bool) {
 // compiled, or another its session may call (nil: neither).
 func (c *compiler) callee(e *ast.CallExpr) *selfRef {
 	id, ok := e.Fun.(*ast.Ident)
-	if !ok || c.self == nil || e.Ellipsis.IsValid() {
+	if !ok || e.Ellipsis.IsValid() {
 		return nil
 	}
 	if _, shadowed := c.lookup(id.Name); shadowed {
 		return nil
 	}
-	if id.Name == c.self.name {
+	if c.self != nil && id.Name == c.self.name {
 		return c.self
 	}
 	if c.sess == nil {

@@ -46,14 +46,18 @@ type Block struct {
 func (b *Block) Run(done <-chan struct{}, vals []int) ([]int, bool) { return b.run(done, vals) }
 
 // CompileBlock compiles list, in a scope of its own, as integer code over
-// vars, variables of the enclosing function. It refuses what Compile
-// refuses, and a return.
-func CompileBlock(list []ast.Stmt, vars []Var) (*Block, bool) {
+// vars, variables of the enclosing function; it may call the numeric
+// procedures resolve gives (nil: none). It refuses what Compile refuses,
+// and a return.
+func CompileBlock(list []ast.Stmt, vars []Var, resolve Resolver) (*Block, bool) {
 	if strconv.IntSize != 64 {
 		return nil, false
 	}
 	c := &compiler{slots: 1, kinds: []kind{signed}, scopes: []map[string]int{{}}, inBlock: true,
 		used: make([]bool, len(vars)), written: make([]bool, len(vars))}
+	if resolve != nil {
+		c.sess = &session{resolve: resolve, procs: map[string]*selfRef{}}
+	}
 	for _, v := range vars {
 		k, ok := numTypes[v.Type]
 		if _, dup := c.scopes[0][v.Name]; dup || !ok || v.Name == "_" {
@@ -62,7 +66,7 @@ func CompileBlock(list []ast.Stmt, vars []Var) (*Block, bool) {
 		c.declare(v.Name, k)
 	}
 	body, ok := c.block(list, true)
-	if !ok {
+	if !ok || c.sess != nil && c.sess.failed {
 		return nil, false
 	}
 	n, slots := len(vars), c.slots
@@ -75,7 +79,7 @@ func CompileBlock(list []ast.Stmt, vars []Var) (*Block, bool) {
 				out, ok = nil, false // the interpreter panics as Go does
 			}
 		}()
-		f := &frame{v: make([]int, slots), run: &run{done: done}}
+		f := &frame{v: make([]int, slots), run: &run{done: done, limit: maxDepth}}
 		copy(f.v[1:], vals)
 		body(f)
 		return f.v[1 : 1+n], true
@@ -99,11 +103,11 @@ type Loop struct {
 // or declared with := or var from an expression whose type the declaration
 // shows (integer variables, integer literals, conversions to those types);
 // anything else in scope with the same name hides it.
-func Loops(d *ast.FuncDecl) []Loop {
+func Loops(d *ast.FuncDecl, resolve Resolver) []Loop {
 	if d.Body == nil || strconv.IntSize != 64 {
 		return nil
 	}
-	f := &loopFinder{}
+	f := &loopFinder{resolve: resolve}
 	f.push()
 	for _, list := range []*ast.FieldList{d.Recv, d.Type.Params, d.Type.Results} {
 		if list == nil {
@@ -122,8 +126,9 @@ func Loops(d *ast.FuncDecl) []Loop {
 // loopFinder walks a function body, keeping the names in scope and the type
 // of each integer variable ("": some other name).
 type loopFinder struct {
-	scopes []map[string]string
-	loops  []Loop
+	scopes  []map[string]string
+	loops   []Loop
+	resolve Resolver // the procedures loops may call
 }
 
 func (f *loopFinder) push() { f.scopes = append(f.scopes, map[string]string{}) }
@@ -429,8 +434,11 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 	if _, shadowed := f.declared("math"); shadowed && UsesMath(s) {
 		return false // math is not the package here
 	}
+	if f.callsLocal(s) {
+		return false // a call of a variable of the function, not a procedure
+	}
 	vars := f.vars()
-	b, ok := CompileBlock([]ast.Stmt{s}, vars)
+	b, ok := CompileBlock([]ast.Stmt{s}, vars, f.resolve)
 	if !ok {
 		return false
 	}
@@ -448,11 +456,11 @@ func (f *loopFinder) try(s ast.Stmt) bool {
 // WrappedLoop finds, in n, the loop that the kernel wrapped with the
 // RunLoop call for loop k of the cell with sequence number id (see
 // kernel/cell), and compiles it over the variables the call passes, of the
-// types given:
+// types given, calling the procedures resolve gives:
 //
 //	if __v, __ok := __mp.RunLoop(id, k, a, b); __ok { b = __v[1].(uint64) } else { LOOP }
 //	if _, __ok := __mp.RunLoop(id, k, a); !__ok { LOOP }
-func WrappedLoop(n ast.Node, id, k int, types []string) (*Block, bool) {
+func WrappedLoop(n ast.Node, id, k int, types []string, resolve Resolver) (*Block, bool) {
 	var found *Block
 	ast.Inspect(n, func(n ast.Node) bool {
 		if found != nil {
@@ -477,7 +485,7 @@ func WrappedLoop(n ast.Node, id, k int, types []string) (*Block, bool) {
 		if e, ok := is.Else.(*ast.BlockStmt); ok {
 			loop = e
 		}
-		found, _ = CompileBlock(loop.List, vars)
+		found, _ = CompileBlock(loop.List, vars, resolve)
 		return false
 	})
 	return found, found != nil
@@ -548,6 +556,22 @@ func (b *Block) Call(done <-chan struct{}, vals []any) ([]any, bool) {
 		res[i] = Value(bits, types[i])
 	}
 	return res, true
+}
+
+// callsLocal reports whether n calls a name the function declares.
+func (f *loopFinder) callsLocal(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if id, ok := call.Fun.(*ast.Ident); ok {
+				if _, declared := f.declared(id.Name); declared {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // UsesMath reports whether n selects anything from a name math (compiled

@@ -22,7 +22,7 @@ func loopsOf(t *testing.T, src string) ([]Loop, []string) {
 	}
 	for _, d := range file.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "f" {
-			loops := Loops(fd)
+			loops := Loops(fd, Declarations(file))
 			var desc []string
 			for _, l := range loops {
 				var vars, written []string
@@ -219,6 +219,68 @@ func TestLoopsLeavesShortLoopsAlone(t *testing.T) {
 	}
 }
 
+// A loop may call the numeric procedures the resolver gives, but not a
+// variable of the function that has such a name.
+func TestLoopsCallProcedures(t *testing.T) {
+	const isPrime = `
+func isPrime(n int) bool {
+	for d := 2; d*d <= n; d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return n > 1
+}
+`
+	loops, got := loopsOf(t, isPrime+`
+func f(lo, hi int) {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	fmt.Println(c)
+}`)
+	if want := []string{"13: c hi lo (c)"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got loops %q, want %q", got, want)
+	}
+	file, _ := parser.ParseFile(token.NewFileSet(), "", "package p\n"+isPrime, 0)
+	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars, Declarations(file))
+	if !ok {
+		t.Fatal("the loop does not compile")
+	}
+	if out, ok := b.Run(nil, []int{0, 10_000, 0}); !ok || out[0] != 1229 {
+		t.Errorf("primes below 10,000: %v %v, want 1229", out, ok)
+	}
+	for _, src := range []string{
+		isPrime + `
+func f(lo, hi int) {
+	isPrime := func(int) bool { return true }
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	fmt.Println(c)
+}`,
+		`func f(lo, hi int) {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if elsewhere(n) {
+			c++
+		}
+	}
+	fmt.Println(c)
+}`,
+	} {
+		if _, got := loopsOf(t, src); len(got) != 0 {
+			t.Errorf("%s\nfound %q, want none", src, got)
+		}
+	}
+}
+
 func TestLoopsLeavesTheRestToTheInterpreter(t *testing.T) {
 	for _, src := range []string{
 		`func f(n int) { for i := 0; i < n; i++ { fmt.Println(i) } }`,                          // a call
@@ -339,7 +401,7 @@ func TestCompiledLoopsComputeWhatGoComputes(t *testing.T) {
 		if len(loops) != 1 {
 			t.Fatalf("%s: %d loops, want 1", c.src, len(loops))
 		}
-		b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+		b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars, nil)
 		if !ok {
 			t.Fatalf("%s: the loop does not compile", c.src)
 		}
@@ -391,7 +453,7 @@ func TestCompiledFloatLoops(t *testing.T) {
 		}
 		return sum
 	}
-	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars, nil)
 	if !ok {
 		t.Fatal("the loop does not compile")
 	}
@@ -413,7 +475,7 @@ func TestCompiledLoopStopsWhereGoPanics(t *testing.T) {
 	}
 	fmt.Println(q)
 }`)
-	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars)
+	b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars, nil)
 	if !ok {
 		t.Fatal("the loop does not compile")
 	}
@@ -442,18 +504,18 @@ func f(start, end int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, ok := WrappedLoop(file, 7, 2, []string{"int", "int", "int"})
+	b, ok := WrappedLoop(file, 7, 2, []string{"int", "int", "int"}, nil)
 	if !ok {
 		t.Fatal("loop 2 of cell 7 not found")
 	}
 	if got, ok := b.Run(nil, []int{5, 1, 100}); !ok || !reflect.DeepEqual(got, []int{5, 1, 110}) {
 		t.Errorf("got %v %v, want [5 1 110]", got, ok)
 	}
-	if _, ok := WrappedLoop(file, 7, 3, []string{"int"}); !ok {
+	if _, ok := WrappedLoop(file, 7, 3, []string{"int"}, nil); !ok {
 		t.Error("loop 3 of cell 7 (no variable written) not found")
 	}
 	for _, k := range [][2]int{{7, 4}, {8, 2}} {
-		if _, ok := WrappedLoop(file, k[0], k[1], []string{"int", "int", "int"}); ok {
+		if _, ok := WrappedLoop(file, k[0], k[1], []string{"int", "int", "int"}, nil); ok {
 			t.Errorf("found loop %d of cell %d, which is not there", k[1], k[0])
 		}
 	}

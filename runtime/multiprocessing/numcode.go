@@ -151,7 +151,7 @@ func findLoop(id, k int, types []string) *numcode.Block {
 		if err != nil {
 			return nil
 		}
-		b, _ := numcode.WrappedLoop(f, id, k, types)
+		b, _ := numcode.WrappedLoop(f, id, k, types, programResolver(chunks))
 		return b
 	}
 	return nil
