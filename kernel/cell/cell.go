@@ -31,6 +31,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 // Kind says how a chunk must be evaluated.
@@ -288,4 +290,7 @@ type Options struct {
 	// Interpreted is set.
 	Instrument  bool
 	Interpreted bool
+	// EarlierFuncs finds the functions earlier cells declared, which
+	// compiled code may call (nil: none).
+	EarlierFuncs numcode.Funcs
 }

@@ -151,10 +151,11 @@ func (nb *notebook) opts() cell.Options {
 	nb.n++
 	g := nb.globals()
 	return cell.Options{
-		Instrument:  true,
-		Interpreted: nb.interpreted,
-		Seq:         nb.n,
-		SeenImport:  func(im cell.Import) bool { return nb.seen[im] },
+		Instrument:   true,
+		Interpreted:  nb.interpreted,
+		EarlierFuncs: numcode.FuncsInChunks(nb.srcs),
+		Seq:          nb.n,
+		SeenImport:   func(im cell.Import) bool { return nb.seen[im] },
 		KnownInts: func(name string) bool {
 			v, ok := g[name]
 			if !ok {
@@ -727,5 +728,51 @@ reportPrimes(0, 100)`
 	nb.interpreted, nb.compiledLoops = true, true
 	if out, _ := nb.mustRun(src); out != want || nb.loopCalls+nb.procCalls != 0 {
 		t.Errorf("interpreted: %d RunLoop and %d RunProc calls, output %q", nb.loopCalls, nb.procCalls, out)
+	}
+}
+
+// A compiled procedure calls a function an earlier cell declared, as long
+// as the notebook declares it once.
+func TestYaegiCompiledCallsAcrossCells(t *testing.T) {
+	nb := newNotebook(t)
+	nb.compiledLoops = true
+	nb.mustRun(`import "fmt"
+
+func isPrime(n int) bool {
+	for d := 2; d*d <= n; d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return n > 1
+}`)
+	nb.mustRun(`func countPrimes(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
+}`)
+	out, _ := nb.mustRun(`fmt.Println(countPrimes(0, 100))`)
+	if out != "25\n" || nb.procCalls != 1 {
+		t.Errorf("got %q with %d RunProc calls, want 25 with one (countPrimes compiled, calling isPrime)", out, nb.procCalls)
+	}
+	// Declared again, isPrime is called as the interpreter calls it.
+	nb.mustRun(`func isPrime(n int) bool { return n == 2 }`)
+	nb.mustRun(`func countPrimes2(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
+}`)
+	nb.procCalls = 0
+	out, _ = nb.mustRun(`fmt.Println(countPrimes2(0, 100))`)
+	if out != "1\n" || nb.procCalls != 0 {
+		t.Errorf("after a redeclaration: got %q with %d RunProc calls, want 1 with none", out, nb.procCalls)
 	}
 }

@@ -235,8 +235,8 @@ type rewriter struct {
 	// otherMath: the cell imports a package named math that is not the
 	// standard library's (compiled code calls the standard one).
 	otherMath bool
-	// cellFuncs resolves the functions the cell declares, for compiled
-	// procedures that call them (kernel/numcode).
+	// cellFuncs resolves the functions the cell and earlier cells declare,
+	// for compiled procedures that call them (kernel/numcode).
 	cellFuncs numcode.Resolver
 }
 
@@ -257,7 +257,11 @@ func (r *rewriter) run(units []*unit) error {
 			files = append(files, u.file)
 		}
 	}
-	r.cellFuncs = numcode.Declarations(files...)
+	if r.opts.EarlierFuncs != nil {
+		r.cellFuncs = numcode.Once(numcode.FuncsIn(files...), r.opts.EarlierFuncs)
+	} else {
+		r.cellFuncs = numcode.Declarations(files...)
+	}
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
 	for _, u := range units {
 		r.collectDefines(u)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/goproc/goproc/kernel/cell"
+	"github.com/goproc/goproc/kernel/numcode"
 )
 
 // cellPrelude is evaluated once in every interpreter after the support
@@ -46,9 +47,10 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 			defer in.mu.Unlock()
 			return in.imports[importKey(imp)]
 		},
-		Seq:         seq,
-		Instrument:  true,
-		Interpreted: in.interpretOnly,
+		Seq:          seq,
+		Instrument:   true,
+		Interpreted:  in.interpretOnly,
+		EarlierFuncs: numcode.FuncsInChunks(in.Program().Chunks),
 	})
 	return chunks, err
 }

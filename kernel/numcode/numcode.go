@@ -38,8 +38,10 @@ package numcode
 
 import (
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -399,18 +401,63 @@ func (p *Proc) Call(done <-chan struct{}, args []any) (any, bool) {
 // Declarations returns a Resolver over files: a function declared once in
 // them (not a method) resolves to that declaration.
 func Declarations(files ...*ast.File) Resolver {
-	decls := map[string]*ast.FuncDecl{}
-	count := map[string]int{}
-	for _, f := range files {
-		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
-				decls[fd.Name.Name] = fd
-				count[fd.Name.Name]++
+	return Once(FuncsIn(files...))
+}
+
+// Funcs finds the declarations of a function by name: the last one, and
+// how many there are.
+type Funcs func(name string) (*ast.FuncDecl, int)
+
+// Once is the Resolver that resolves what the Funcs declare exactly once,
+// all of them together.
+func Once(all ...Funcs) Resolver {
+	return func(name string) (*ast.FuncDecl, bool) {
+		var found *ast.FuncDecl
+		n := 0
+		for _, funcs := range all {
+			if d, k := funcs(name); k > 0 {
+				found, n = d, n+k
 			}
 		}
+		return found, n == 1
 	}
-	return func(name string) (*ast.FuncDecl, bool) {
-		d, ok := decls[name]
-		return d, ok && count[name] == 1
+}
+
+// FuncsIn finds the functions (not methods) files declare.
+func FuncsIn(files ...*ast.File) Funcs {
+	return func(name string) (*ast.FuncDecl, int) {
+		var found *ast.FuncDecl
+		n := 0
+		for _, f := range files {
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
+					found, n = fd, n+1
+				}
+			}
+		}
+		return found, n
+	}
+}
+
+// FuncsInChunks finds the functions declared in a notebook's evaluated
+// chunks (Go source, with or without a package clause), parsing only
+// those that mention the name.
+func FuncsInChunks(chunks []string) Funcs {
+	return func(name string) (*ast.FuncDecl, int) {
+		var files []*ast.File
+		for _, src := range chunks {
+			if !strings.Contains(src, name) {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
+			if err != nil {
+				f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+			}
+			if err != nil {
+				return nil, 2 // cannot tell: as good as declared twice
+			}
+			files = append(files, f)
+		}
+		return FuncsIn(files...)(name)
 	}
 }

@@ -83,25 +83,7 @@ func findProc(name string, id int) *numcode.Proc {
 // still calls the old function; which one that was is not worth working
 // out, and such a call stays interpreted.)
 func programResolver(chunks []string) numcode.Resolver {
-	return func(name string) (*ast.FuncDecl, bool) {
-		var found *ast.FuncDecl
-		n := 0
-		for _, src := range chunks {
-			if !strings.Contains(src, name) {
-				continue
-			}
-			f, err := parseChunk(src)
-			if err != nil {
-				return nil, false
-			}
-			for _, d := range f.Decls {
-				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
-					found, n = fd, n+1
-				}
-			}
-		}
-		return found, n == 1
-	}
+	return numcode.Once(numcode.FuncsInChunks(chunks))
 }
 
 // RunLoop runs the compiled form of a loop of the notebook (kernel/numcode)
