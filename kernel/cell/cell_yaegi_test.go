@@ -759,6 +759,29 @@ func isPrime(n int) bool {
 	if out != "25\n" || nb.procCalls != 1 {
 		t.Errorf("got %q with %d RunProc calls, want 25 with one (countPrimes compiled, calling isPrime)", out, nb.procCalls)
 	}
+	// The cell declaring isPrime run again, the same: nothing changes.
+	nb.mustRun(`func isPrime(n int) bool {
+	for d := 2; d*d <= n; d++ {
+		if n%d == 0 {
+			return false
+		}
+	}
+	return n > 1
+}`)
+	nb.mustRun(`func countPrimes3(lo, hi int) int {
+	c := 0
+	for n := lo; n < hi; n++ {
+		if isPrime(n) {
+			c++
+		}
+	}
+	return c
+}`)
+	nb.procCalls = 0
+	out, _ = nb.mustRun(`fmt.Println(countPrimes3(0, 100))`)
+	if out != "25\n" || nb.procCalls != 1 {
+		t.Errorf("after the same declaration again: got %q with %d RunProc calls, want 25 with one", out, nb.procCalls)
+	}
 	// Declared again, isPrime is called as the interpreter calls it.
 	nb.mustRun(`func isPrime(n int) bool { return n == 2 }`)
 	nb.mustRun(`func countPrimes2(lo, hi int) int {

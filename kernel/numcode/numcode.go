@@ -37,8 +37,10 @@
 package numcode
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"strconv"
 	"strings"
@@ -404,38 +406,67 @@ func Declarations(files ...*ast.File) Resolver {
 	return Once(FuncsIn(files...))
 }
 
-// Funcs finds the declarations of a function by name: the last one, and
-// how many there are.
-type Funcs func(name string) (*ast.FuncDecl, int)
+// Funcs finds the declarations of a function by name, in order.
+type Funcs func(name string) []*ast.FuncDecl
 
-// Once is the Resolver that resolves what the Funcs declare exactly once,
-// all of them together.
+// Once is the Resolver that resolves what the Funcs declare once, all of
+// them together, or several times alike (a cell run again).
 func Once(all ...Funcs) Resolver {
 	return func(name string) (*ast.FuncDecl, bool) {
-		var found *ast.FuncDecl
-		n := 0
+		var decls []*ast.FuncDecl
 		for _, funcs := range all {
-			if d, k := funcs(name); k > 0 {
-				found, n = d, n+k
+			decls = append(decls, funcs(name)...)
+		}
+		if len(decls) == 0 {
+			return nil, false
+		}
+		first := canonical(decls[0])
+		for _, d := range decls[1:] {
+			if canonical(d) != first {
+				return nil, false
 			}
 		}
-		return found, n == 1
+		return decls[len(decls)-1], true
 	}
+}
+
+// canonical renders d as compiled code sees it: without the statements the
+// kernel inserts (whose sequence numbers differ from run to run).
+func canonical(d *ast.FuncDecl) string {
+	if d.Type == nil {
+		return fmt.Sprintf("%p", d) // unlike any other
+	}
+	c := *d
+	if d.Body != nil {
+		body := *d.Body
+		body.List = nil
+		for _, s := range d.Body.List {
+			if !IsKernelCheck(s) {
+				body.List = append(body.List, s)
+			}
+		}
+		c.Body = &body
+	}
+	c.Doc = nil
+	var b strings.Builder
+	if err := printer.Fprint(&b, token.NewFileSet(), &c); err != nil {
+		return fmt.Sprintf("%p", d) // unlike any other
+	}
+	return b.String()
 }
 
 // FuncsIn finds the functions (not methods) files declare.
 func FuncsIn(files ...*ast.File) Funcs {
-	return func(name string) (*ast.FuncDecl, int) {
-		var found *ast.FuncDecl
-		n := 0
+	return func(name string) []*ast.FuncDecl {
+		var found []*ast.FuncDecl
 		for _, f := range files {
 			for _, d := range f.Decls {
 				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
-					found, n = fd, n+1
+					found = append(found, fd)
 				}
 			}
 		}
-		return found, n
+		return found
 	}
 }
 
@@ -443,7 +474,7 @@ func FuncsIn(files ...*ast.File) Funcs {
 // chunks (Go source, with or without a package clause), parsing only
 // those that mention the name.
 func FuncsInChunks(chunks []string) Funcs {
-	return func(name string) (*ast.FuncDecl, int) {
+	return func(name string) []*ast.FuncDecl {
 		var files []*ast.File
 		for _, src := range chunks {
 			if !strings.Contains(src, name) {
@@ -454,7 +485,9 @@ func FuncsInChunks(chunks []string) Funcs {
 				f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
 			}
 			if err != nil {
-				return nil, 2 // cannot tell: as good as declared twice
+				// Cannot tell what it declares: as good as a declaration
+				// unlike any other.
+				return append(FuncsIn(files...)(name), &ast.FuncDecl{Name: ast.NewIdent(name)})
 			}
 			files = append(files, f)
 		}
