@@ -736,17 +736,17 @@ reportPrimes(0, 100)`
 func TestYaegiCompiledCallsAcrossCells(t *testing.T) {
 	nb := newNotebook(t)
 	nb.compiledLoops = true
-	nb.mustRun(`import "fmt"
-
-func isPrime(n int) bool {
+	const isPrime = `func isPrime(n int) bool {
 	for d := 2; d*d <= n; d++ {
 		if n%d == 0 {
 			return false
 		}
 	}
 	return n > 1
-}`)
-	nb.mustRun(`func countPrimes(lo, hi int) int {
+}`
+	nb.mustRun("import \"fmt\"\n\n" + isPrime)
+	counter := func(name string) string {
+		return "func " + name + `(lo, hi int) int {
 	c := 0
 	for n := lo; n < hi; n++ {
 		if isPrime(n) {
@@ -754,29 +754,16 @@ func isPrime(n int) bool {
 		}
 	}
 	return c
-}`)
+}`
+	}
+	nb.mustRun(counter("countPrimes"))
 	out, _ := nb.mustRun(`fmt.Println(countPrimes(0, 100))`)
 	if out != "25\n" || nb.procCalls != 1 {
 		t.Errorf("got %q with %d RunProc calls, want 25 with one (countPrimes compiled, calling isPrime)", out, nb.procCalls)
 	}
 	// The cell declaring isPrime run again, the same: nothing changes.
-	nb.mustRun(`func isPrime(n int) bool {
-	for d := 2; d*d <= n; d++ {
-		if n%d == 0 {
-			return false
-		}
-	}
-	return n > 1
-}`)
-	nb.mustRun(`func countPrimes3(lo, hi int) int {
-	c := 0
-	for n := lo; n < hi; n++ {
-		if isPrime(n) {
-			c++
-		}
-	}
-	return c
-}`)
+	nb.mustRun(isPrime)
+	nb.mustRun(counter("countPrimes3"))
 	nb.procCalls = 0
 	out, _ = nb.mustRun(`fmt.Println(countPrimes3(0, 100))`)
 	if out != "25\n" || nb.procCalls != 1 {
@@ -784,15 +771,7 @@ func isPrime(n int) bool {
 	}
 	// Declared again, isPrime is called as the interpreter calls it.
 	nb.mustRun(`func isPrime(n int) bool { return n == 2 }`)
-	nb.mustRun(`func countPrimes2(lo, hi int) int {
-	c := 0
-	for n := lo; n < hi; n++ {
-		if isPrime(n) {
-			c++
-		}
-	}
-	return c
-}`)
+	nb.mustRun(counter("countPrimes2"))
 	nb.procCalls = 0
 	out, _ = nb.mustRun(`fmt.Println(countPrimes2(0, 100))`)
 	if out != "1\n" || nb.procCalls != 0 {
