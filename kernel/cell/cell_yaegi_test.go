@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"reflect"
 	"strings"
 	"sync"
@@ -71,7 +69,7 @@ func newNotebook(t *testing.T) *notebook {
 		}
 		var files []*ast.File
 		for _, src := range nb.srcs {
-			if f := parseChunk(src); f != nil {
+			if f, err := numcode.ParseChunk(src); err == nil {
 				files = append(files, f)
 			}
 		}
@@ -95,7 +93,7 @@ func newNotebook(t *testing.T) *notebook {
 		types, _ := numcode.TypesOf(vals)
 		var files []*ast.File
 		for _, src := range nb.srcs {
-			if f := parseChunk(src); f != nil {
+			if f, err := numcode.ParseChunk(src); err == nil {
 				files = append(files, f)
 			}
 		}
@@ -125,18 +123,6 @@ func newNotebook(t *testing.T) *notebook {
 		}
 	}
 	return nb
-}
-
-// parseChunk parses an evaluated chunk (nil if it does not parse).
-func parseChunk(src string) *ast.File {
-	f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
-	if err != nil {
-		f, err = parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, 0)
-	}
-	if err != nil {
-		return nil
-	}
-	return f
 }
 
 // cellError is a failed cell, with the position mapped to the cell.

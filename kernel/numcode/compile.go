@@ -528,11 +528,8 @@ func (c *compiler) forStmt(s *ast.ForStmt) (stmtFunc, bool) {
 					return flowNext
 				}
 				f.tick()
-				switch body(f) {
-				case flowBreak:
-					return flowNext
-				case flowReturn:
-					return flowReturn
+				if out, done := leaving(body(f)); done {
+					return out
 				}
 				f.v[i]++
 			}
@@ -544,16 +541,26 @@ func (c *compiler) forStmt(s *ast.ForStmt) (stmtFunc, bool) {
 		}
 		for cond(f) {
 			f.tick()
-			switch body(f) {
-			case flowBreak:
-				return flowNext
-			case flowReturn:
-				return flowReturn
+			if out, done := leaving(body(f)); done {
+				return out
 			}
 			post(f)
 		}
 		return flowNext
 	}, true
+}
+
+// leaving reports whether a loop whose body ended with fl ends, and how the
+// loop statement itself then ends: a break ends the loop only, a return
+// the function.
+func leaving(fl flow) (flow, bool) {
+	switch fl {
+	case flowBreak:
+		return flowNext, true
+	case flowReturn:
+		return flowReturn, true
+	}
+	return flowNext, false
 }
 
 // countingLoop reports whether s counts a signed integer variable up by one
@@ -627,11 +634,8 @@ func (c *compiler) rangeStmt(s *ast.RangeStmt) (stmtFunc, bool) {
 			if key >= 0 {
 				f.v[key] = f.v[counter]
 			}
-			switch body(f) {
-			case flowBreak:
-				return flowNext
-			case flowReturn:
-				return flowReturn
+			if out, done := leaving(body(f)); done {
+				return out
 			}
 		}
 		return flowNext

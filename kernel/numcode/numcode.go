@@ -471,20 +471,21 @@ func FuncsIn(files ...*ast.File) Funcs {
 }
 
 // FuncsInChunks finds the functions declared in a notebook's evaluated
-// chunks (Go source, with or without a package clause), parsing only
-// those that mention the name.
+// chunks, parsing only those that mention the name, each once.
 func FuncsInChunks(chunks []string) Funcs {
+	parsed := map[int]*ast.File{}
 	return func(name string) []*ast.FuncDecl {
 		var files []*ast.File
-		for _, src := range chunks {
+		for i, src := range chunks {
 			if !strings.Contains(src, name) {
 				continue
 			}
-			f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
-			if err != nil {
-				f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+			f, seen := parsed[i]
+			if !seen {
+				f, _ = ParseChunk(src)
+				parsed[i] = f
 			}
-			if err != nil {
+			if f == nil {
 				// Cannot tell what it declares: as good as a declaration
 				// unlike any other.
 				return append(FuncsIn(files...)(name), &ast.FuncDecl{Name: ast.NewIdent(name)})
@@ -493,4 +494,14 @@ func FuncsInChunks(chunks []string) Funcs {
 		}
 		return FuncsIn(files...)(name)
 	}
+}
+
+// ParseChunk parses one evaluated chunk of a notebook: declarations without
+// a package clause, or a whole program with one.
+func ParseChunk(src string) (*ast.File, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
+	if err != nil {
+		f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	}
+	return f, err
 }

@@ -50,31 +50,42 @@ var procs sync.Map // procKey → *numcode.Proc
 // from the Program of this process (nil if there is none, or it does not
 // compile).
 func findProc(name string, id int) *numcode.Proc {
-	h := currentHost()
-	if h == nil {
+	f, chunks := markedChunk("__mp.RunProc(" + strconv.Quote(name) + ", " + strconv.Itoa(id))
+	if f == nil {
 		return nil
 	}
-	marker := "__mp.RunProc(" + strconv.Quote(name) + ", " + strconv.Itoa(id)
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {
+			if p, ok := numcode.CompileWith(fd, programResolver(chunks)); ok {
+				return p
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// markedChunk parses the latest chunk of this process's Program that holds
+// the call marker (the kernel's call up to its first argument after the
+// ids), and returns it with the Program's chunks (nil if there is none).
+func markedChunk(marker string) (*ast.File, []string) {
+	h := currentHost()
+	if h == nil {
+		return nil, nil
+	}
 	chunks := h.Program().Chunks
 	for i := len(chunks) - 1; i >= 0; i-- {
 		src := chunks[i]
 		if !strings.Contains(src, marker+",") && !strings.Contains(src, marker+")") {
 			continue
 		}
-		f, err := parseChunk(src)
+		f, err := numcode.ParseChunk(src)
 		if err != nil {
-			return nil
+			return nil, nil
 		}
-		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {
-				if p, ok := numcode.CompileWith(fd, programResolver(chunks)); ok {
-					return p
-				}
-				return nil
-			}
-		}
+		return f, chunks
 	}
-	return nil
+	return nil, nil
 }
 
 // programResolver resolves the functions a compiled procedure calls in the
@@ -118,23 +129,10 @@ var loops sync.Map // loopKey → *numcode.Block
 // variables of the types given, from the Program of this process (nil if
 // there is none, or it does not compile).
 func findLoop(id, k int, types []string) *numcode.Block {
-	h := currentHost()
-	if h == nil {
+	f, chunks := markedChunk("__mp.RunLoop(" + strconv.Itoa(id) + ", " + strconv.Itoa(k))
+	if f == nil {
 		return nil
 	}
-	marker := "__mp.RunLoop(" + strconv.Itoa(id) + ", " + strconv.Itoa(k)
-	chunks := h.Program().Chunks
-	for i := len(chunks) - 1; i >= 0; i-- {
-		src := chunks[i]
-		if !strings.Contains(src, marker+",") && !strings.Contains(src, marker+")") {
-			continue
-		}
-		f, err := parseChunk(src)
-		if err != nil {
-			return nil
-		}
-		b, _ := numcode.WrappedLoop(f, id, k, types, programResolver(chunks))
-		return b
-	}
-	return nil
+	b, _ := numcode.WrappedLoop(f, id, k, types, programResolver(chunks))
+	return b
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"go/ast"
 	"go/constant"
-	"go/parser"
 	"go/token"
 	"math"
 	"reflect"
@@ -38,16 +37,6 @@ type pureExpr[T int64 | float64] func(x T) (T, bool)
 
 var errNotPure = errors.New("not a pure arithmetic function")
 
-// parseChunk parses one chunk of the Program: declarations without a
-// package clause, or a whole file.
-func parseChunk(src string) (*ast.File, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, parser.SkipObjectResolution)
-	if err != nil {
-		f, err = parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
-	}
-	return f, err
-}
-
 // findFunc returns the last top-level declaration of name in the program's
 // chunks if it is a function declaration (nil if a later declaration of
 // another kind hides it, or a chunk does not parse).
@@ -57,7 +46,7 @@ func findFunc(chunks []string, name string) *ast.FuncDecl {
 		if !strings.Contains(src, name) {
 			continue
 		}
-		f, err := parseChunk(src)
+		f, err := numcode.ParseChunk(src)
 		if err != nil {
 			return nil
 		}
