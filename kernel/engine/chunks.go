@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"go/ast"
 	"reflect"
 	"strings"
 
@@ -20,6 +21,7 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 	seq := in.mainSeq
 	in.mu.Unlock()
 	globals := in.safeGlobals()
+	var earlier numcode.Funcs // the earlier cells' functions, read when a call needs them
 	chunks, err := cell.Parse(code, cell.Options{
 		KnownInts: func(name string) bool {
 			v, ok := globals[name]
@@ -47,10 +49,15 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 			defer in.mu.Unlock()
 			return in.imports[importKey(imp)]
 		},
-		Seq:          seq,
-		Instrument:   true,
-		Interpreted:  in.interpretOnly,
-		EarlierFuncs: numcode.FuncsInChunks(in.Program().Chunks),
+		Seq:         seq,
+		Instrument:  true,
+		Interpreted: in.interpretOnly,
+		EarlierFuncs: func(name string) []*ast.FuncDecl {
+			if earlier == nil {
+				earlier = numcode.FuncsInChunks(in.Program().Chunks)
+			}
+			return earlier(name)
+		},
 	})
 	return chunks, err
 }

@@ -20,7 +20,6 @@ func plainText(v any) string {
 	return t
 }
 
-// clearValue implements the built-in clear for maps and slices.
 // zeroValue sets the variable p points to to its zero value (what a
 // failed comma-ok lookup assigns; see cell's commaOK).
 func zeroValue(p any) {
@@ -39,6 +38,7 @@ func zeroedValue(ok bool, p any) bool {
 	return true
 }
 
+// clearValue implements the built-in clear for maps and slices.
 func clearValue(x any) {
 	v := reflect.ValueOf(x)
 	switch v.Kind() {
