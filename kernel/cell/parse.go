@@ -257,11 +257,11 @@ func (r *rewriter) run(units []*unit) error {
 			files = append(files, u.file)
 		}
 	}
+	funcs := []numcode.Funcs{numcode.FuncsIn(files...)}
 	if r.opts.EarlierFuncs != nil {
-		r.cellFuncs = numcode.Once(numcode.FuncsIn(files...), r.opts.EarlierFuncs)
-	} else {
-		r.cellFuncs = numcode.Declarations(files...)
+		funcs = append(funcs, r.opts.EarlierFuncs)
 	}
+	r.cellFuncs = numcode.Once(funcs...)
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
 	for _, u := range units {
 		r.collectDefines(u)
