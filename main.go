@@ -22,6 +22,7 @@ import (
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/runner"
+	"github.com/goproc/goproc/kernel/timerslack"
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
 
@@ -58,6 +59,15 @@ func run(args []string) int {
 	if len(args) == 0 {
 		usage()
 		return 2
+	}
+	// Engines and workers inherit the slack from the process that starts
+	// them; for them this finds it set and does nothing.
+	slack, err := timerslack.FromEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "goproc: warning: %v\n", err)
+	}
+	if err := timerslack.Apply(slack); err != nil {
+		fmt.Fprintf(os.Stderr, "goproc: warning: %v\n", err)
 	}
 	switch args[0] {
 	case "--version", "version":

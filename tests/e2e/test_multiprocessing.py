@@ -101,6 +101,27 @@ class MultiprocessingLoopTests(unittest.TestCase):
                     self.assertEqual(m.group(2), m.group(1) * 3000, (i, "a long line was split or mixed"))
             self.assertEqual(seen, {"1", "2", "3", "4"}, i)
 
+    def test_timer_slack_reaches_engine_and_children(self):
+        # The kernel sets a 1 ms timer slack (kernel/timerslack); the engine
+        # it starts and every Process the engine starts inherit it.
+        code = '''func slack() {
+	b, _ := os.ReadFile("/proc/self/timerslack_ns")
+	fmt.Printf("slack %d %s", os.Getpid(), b)
+}
+slack()
+p := &multiprocessing.Process{Target: slack}
+p.Start()
+p.Join()'''
+        lines = self.lines(code)
+        self.assertEqual(len(lines), 2, lines)
+        pids = set()
+        for l in lines:
+            m = re.fullmatch(r"slack (\d+) (\d+)", l)
+            self.assertIsNotNone(m, lines)
+            self.assertEqual(m.group(2), "1000000", lines)
+            pids.add(m.group(1))
+        self.assertEqual(len(pids), 2, lines)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
