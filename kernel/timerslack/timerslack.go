@@ -33,11 +33,6 @@ const Env = "GOPROC_TIMER_SLACK"
 // Default is the slack goproc asks for.
 const Default = time.Millisecond
 
-const (
-	prSetTimerSlack = 29 // PR_SET_TIMERSLACK
-	prGetTimerSlack = 30 // PR_GET_TIMERSLACK
-)
-
 // FromEnv returns the slack GOPROC_TIMER_SLACK asks for, or Default when it
 // is unset. 0 means: leave the system's slack alone.
 func FromEnv() (time.Duration, error) {
@@ -57,7 +52,7 @@ func FromEnv() (time.Duration, error) {
 
 // Current returns the calling thread's timer slack.
 func Current() time.Duration {
-	r, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prGetTimerSlack, 0, 0)
+	r, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_GET_TIMERSLACK, 0, 0)
 	if errno != 0 {
 		return 0
 	}
@@ -74,9 +69,9 @@ func Apply(d time.Duration) error {
 	if d <= 0 || Current() == d {
 		return nil
 	}
-	_, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetTimerSlack, uintptr(d), 0)
+	_, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, syscall.PR_SET_TIMERSLACK, uintptr(d), 0)
 	if errno == syscall.ENOTSUP {
-		_, _, errno = syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerSlack, uintptr(d), 0)
+		_, _, errno = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_TIMERSLACK, uintptr(d), 0)
 	}
 	if errno != 0 {
 		return fmt.Errorf("set the timer slack to %v: %w", d, errno)
