@@ -175,27 +175,37 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 	}
 	results := make([]Result, len(mine))
 	bar := newProgress(opts.Progress, len(mine))
-	work := make(chan int)
+	// One goroutine readies submissions in order, starting each one's
+	// engine, while opts.Jobs workers run them: the next submission's engine
+	// boots while the current ones run, so a worker does not wait for it.
+	// The channel is unbuffered, so at most one started engine waits.
+	// The workers stop when it closes the channel, after it has discarded
+	// a job readied after cancellation.
+	ready := make(chan *job)
+	go func() {
+		defer close(ready)
+		for i := range mine {
+			j := prepare(ctx, opts, rs, srcBytes, mine[i])
+			j.index = i
+			select {
+			case ready <- j:
+			case <-ctx.Done():
+				j.discard()
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				results[i] = gradeOne(ctx, opts, rs, srcBytes, mine[i])
-				bar.done(results[i])
+			for j := range ready {
+				results[j.index] = j.run(ctx)
+				bar.done(results[j.index])
 			}
 		}()
 	}
-feed:
-	for i := range mine {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
 	wg.Wait()
 	bar.finish()
 	if err := ctx.Err(); err != nil {
@@ -330,37 +340,66 @@ func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// gradeOne grades one submission; it never fails: what went wrong is in
-// the result.
-func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, sub submission) Result {
-	source := rs.source
+// A job is a submission readied for grading: read, checked against the
+// cache, restored, given a working directory and, when it has to run, a
+// started engine.
+type job struct {
+	index  int
+	opts   Options
+	source *notebook.Notebook
+	res    Result
+	// final reports that res is the result (cached, or failed early).
+	final    bool
+	restored *notebook.Notebook
+	workDir  string
+	record   string
+	feedback string
+	cache    string
+	start    Starter
+	// engine is the engine started ahead, and engineErr why it failed to
+	// start; execute takes it for the first cell.
+	engine    language.Engine
+	engineErr error
+	// spent is the time spent readying the job, counted in its Seconds.
+	spent time.Duration
+}
+
+// prepare readies sub for grading. Unless the cache has its result or it
+// cannot be graded, its engine is started, to be used by run.
+func prepare(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, sub submission) *job {
 	t0 := time.Now()
-	res := Result{Student: sub.Student, File: sub.Path}
-	feedbackPath := filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
-	cachePath := filepath.Join(opts.OutDir, "cache", sub.Student+".json")
+	j := &job{opts: opts, source: rs.source, res: Result{Student: sub.Student, File: sub.Path}}
+	defer func() { j.spent = time.Since(t0) }()
+	j.feedback = filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
+	j.cache = filepath.Join(opts.OutDir, "cache", sub.Student+".json")
+	fail := func(err error) *job {
+		j.res, j.final = failed(j.source, j.res, err, t0), true
+		return j
+	}
 	subBytes, err := os.ReadFile(sub.Path)
 	if err != nil {
-		return failed(source, res, fmt.Errorf("reading the submission: %w", err), t0)
+		return fail(fmt.Errorf("reading the submission: %w", err))
 	}
-	res.Key = cacheKey(opts, srcBytes, subBytes)
+	j.res.Key = cacheKey(opts, srcBytes, subBytes)
 	if !opts.Force {
-		if cached, ok := readCache(cachePath, res.Key); ok {
-			if _, err := os.Stat(feedbackPath); err == nil {
+		if cached, ok := readCache(j.cache, j.res.Key); ok {
+			if _, err := os.Stat(j.feedback); err == nil {
 				cached.Cached = true
 				cached.File = sub.Path
-				return cached
+				j.res, j.final = cached, true
+				return j
 			}
 		}
 	}
 	nb, err := notebook.Parse(subBytes)
 	if err != nil {
-		return failed(source, res, fmt.Errorf("the submission is not a notebook: %w", err), t0)
+		return fail(fmt.Errorf("the submission is not a notebook: %w", err))
 	}
 	restored, changes, err := rs.restore(nb)
 	if err != nil {
-		return failed(source, res, err, t0)
+		return fail(err)
 	}
-	res.Changes = changes
+	j.restored, j.res.Changes = restored, changes
 
 	workDir, err := filepath.Abs(filepath.Join(opts.OutDir, "work", sub.Student))
 	if err == nil {
@@ -368,13 +407,13 @@ func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, 
 		err = os.MkdirAll(workDir, 0o755)
 	}
 	if err != nil {
-		return failed(source, res, fmt.Errorf("creating the working directory: %w", err), t0)
+		return fail(fmt.Errorf("creating the working directory: %w", err))
 	}
-	recordPath, err := filepath.Abs(filepath.Join(opts.OutDir, "records", sub.Student+".json"))
-	if err != nil {
-		return failed(source, res, err, t0)
+	j.workDir = workDir
+	if j.record, err = filepath.Abs(filepath.Join(opts.OutDir, "records", sub.Student+".json")); err != nil {
+		return fail(err)
 	}
-	env := append(os.Environ(), grade.EnvOutputs+"="+recordPath)
+	env := append(os.Environ(), grade.EnvOutputs+"="+j.record)
 	if os.Getenv("GOPROC_MP_SPARES") == "" {
 		// A submission runs once: warm workers started near its end are
 		// wasted CPU that other submissions need (measured: 2.4 -> 3.0/s).
@@ -395,7 +434,7 @@ func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, 
 		// submission starts still run in parallel.
 		env = append(env, "GOMAXPROCS=1")
 	}
-	start := func(ctx context.Context) (language.Engine, error) {
+	j.start = func(ctx context.Context) (language.Engine, error) {
 		return opts.NewEngine(ctx, engine.Options{
 			Binary:        opts.Binary,
 			Dir:           workDir,
@@ -406,26 +445,67 @@ func gradeOne(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, 
 			NoSpare:       true,
 		})
 	}
-	confined, err := execute(ctx, restored, start, opts.Limits, recordPath)
+	j.engine, j.engineErr = j.start(ctx)
+	return j
+}
+
+// discard releases what prepare started, for a job that will not run.
+func (j *job) discard() {
+	if j.engine != nil {
+		j.engine.Close()
+		j.engine = nil
+	}
+	if j.workDir != "" {
+		os.RemoveAll(j.workDir)
+	}
+}
+
+// run grades the job's submission; it never fails: what went wrong is in
+// the result.
+func (j *job) run(ctx context.Context) Result {
+	if j.final {
+		return j.res
+	}
+	// The time spent in prepare counts; the time waiting for a worker does not.
+	t0 := time.Now().Add(-j.spent)
+	res, source, opts := j.res, j.source, j.opts
+	// The engine started ahead serves the first cell; a restart after a
+	// crash or hang starts a fresh one.
+	first, firstErr := j.engine, j.engineErr
+	j.engine = nil
+	defer func() {
+		if first != nil { // no cell ran
+			first.Close()
+		}
+	}()
+	start := func(ctx context.Context) (language.Engine, error) {
+		if first != nil || firstErr != nil {
+			e, err := first, firstErr
+			first, firstErr = nil, nil
+			return e, err
+		}
+		return j.start(ctx)
+	}
+	confined, err := execute(ctx, j.restored, start, opts.Limits, j.record)
 	if err != nil {
 		return failed(source, res, fmt.Errorf("running the submission: %w", err), t0)
 	}
 	if opts.ConfineWrites && confined != "" && !strings.HasPrefix(confined, "writes confined") {
 		res.Confinement = confined
 	}
-	res.Scores = score(source, restored)
+	res.Scores = score(source, j.restored)
 	for _, s := range res.Scores {
 		res.Total += s.Points
 		res.Max += s.Max
 	}
-	annotate(restored, res)
-	if err := restored.WriteFile(feedbackPath); err != nil {
+	annotate(j.restored, res)
+	if err := j.restored.WriteFile(j.feedback); err != nil {
 		return failed(source, res, fmt.Errorf("writing the feedback notebook: %w", err), t0)
 	}
-	res.Feedback = feedbackPath
+	res.Feedback = j.feedback
 	res.Seconds = roundSeconds(time.Since(t0))
-	writeCache(cachePath, res)
-	os.RemoveAll(workDir)
+	writeCache(j.cache, res)
+	os.RemoveAll(j.workDir)
 	return res
 }
 

@@ -28,6 +28,7 @@ import (
 //	crash              the engine dies (EngineRestarted)
 //	expect ID TEXT     a test: fails unless cell ID printed TEXT (via the record)
 //	result TEXT        the cell's value is TEXT
+//	sleep DURATION     waits (until interrupted)
 type fakeEngine struct {
 	record string
 	mu     sync.Mutex
@@ -92,6 +93,13 @@ func (f *fakeEngine) Execute(ctx context.Context, req language.ExecuteRequest, o
 			out.Stream("stdout", "ok\n")
 		case "result":
 			res.Result = language.MimeBundle{"text/plain": arg}
+		case "sleep":
+			d, _ := time.ParseDuration(arg)
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return errRes("Interrupted", "interrupted")
+			}
 		}
 	}
 	return res
@@ -452,5 +460,107 @@ func TestFlagsAfterSubmissions(t *testing.T) {
 	code := Main(context.Background(), []string{"missing.ipynb", "--source", "nope.ipynb", "--jobs", "1"}, "t", &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "reading the source notebook") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// engineLog records the engines a grading run starts and closes.
+type engineLog struct {
+	mu      sync.Mutex
+	live    int
+	maxLive int
+	events  []string // "start N" and "close N", in order
+	n       int
+}
+
+type loggedEngine struct {
+	language.Engine
+	log  *engineLog
+	id   int
+	once sync.Once
+}
+
+func (l *engineLog) start(ctx context.Context, o engine.Options) (language.Engine, error) {
+	e, err := startFake(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	l.live++
+	l.maxLive = max(l.maxLive, l.live)
+	l.events = append(l.events, fmt.Sprint("start ", l.n))
+	return &loggedEngine{Engine: e, log: l, id: l.n}, nil
+}
+
+func (e *loggedEngine) Close() error {
+	e.once.Do(func() {
+		e.log.mu.Lock()
+		e.log.live--
+		e.log.events = append(e.log.events, fmt.Sprint("close ", e.id))
+		e.log.mu.Unlock()
+	})
+	return e.Engine.Close()
+}
+
+// TestGradeStartsNextEngineAhead checks that the next submission's engine
+// is started while the current one runs, that no more than one engine
+// waits beyond the running ones, and that every engine is closed, also
+// when grading is cancelled.
+func TestGradeStartsNextEngineAhead(t *testing.T) {
+	dir := t.TempDir()
+	srcPath := filepath.Join(dir, "assignment.ipynb")
+	writeNB(t, srcPath, sourceNotebook())
+	rel, err := Release(stamped(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		nb, _ := clone(rel)
+		nb.Cells[2].Source = notebook.MultiString("sleep 100ms\nprint 42")
+		nb.Cells[4].Source = notebook.MultiString("print done")
+		writeNB(t, filepath.Join(dir, "submitted", fmt.Sprintf("s%d.ipynb", i)), nb)
+	}
+	for _, jobs := range []int{1, 2} {
+		var log engineLog
+		opts := Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
+			OutDir: filepath.Join(dir, fmt.Sprint("out", jobs)), Jobs: jobs, Version: "test", NewEngine: log.start}
+		gb, err := Grade(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range gb.Students {
+			if r.Total != 5 {
+				t.Errorf("jobs %d: %s scored %v, want 5: %+v", jobs, r.Student, r.Total, r)
+			}
+		}
+		if log.n != 4 || log.live != 0 {
+			t.Errorf("jobs %d: %d engines started, %d left open; want 4 and 0: %v", jobs, log.n, log.live, log.events)
+		}
+		if log.maxLive > jobs+1 {
+			t.Errorf("jobs %d: %d engines at once, want at most %d: %v", jobs, log.maxLive, jobs+1, log.events)
+		}
+		// With one job, each submission's engine starts before the one
+		// before it is closed.
+		if jobs == 1 {
+			want := "start 1 start 2 close 1 start 3 close 2 start 4 close 3 close 4"
+			if got := strings.Join(log.events, " "); got != want {
+				t.Errorf("jobs 1: engines %q, want %q", got, want)
+			}
+		}
+	}
+
+	// Cancelled while the first submission runs: the engine started
+	// ahead is closed too.
+	var log engineLog
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err = Grade(ctx, Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
+		OutDir: filepath.Join(dir, "cancelled"), Jobs: 1, Version: "test", NewEngine: log.start})
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Errorf("cancelled run: err = %v", err)
+	}
+	if log.live != 0 {
+		t.Errorf("cancelled run left %d engines open: %v", log.live, log.events)
 	}
 }
