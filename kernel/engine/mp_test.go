@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -487,5 +488,56 @@ fmt.Printf("%.15f %.15f\n", sum, piPart(0, 1000, 1000))`)
 	// What Go gives for the halves added up, and for the whole.
 	if out != "[55 6765 75025] <nil> <nil> [669 560] <nil>\n3.141592736923127 3.141592736923123\n" {
 		t.Fatalf("compiled functions in pool workers: %q", out)
+	}
+}
+
+// TestPrewarmedWorkers: with GOPROC_MP_PREWARM=2 the engine starts two
+// workers before any cell runs, and the first Process runs in one of them;
+// without it, no worker starts until a cell asks for one.
+func TestPrewarmedWorkers(t *testing.T) {
+	const code = `import ("fmt"; "os"; "strings"; "time"; "multiprocessing")
+func children() []string {
+	var pids []string
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+		pids = append(pids, strings.Fields(string(b))...)
+	}
+	return pids
+}
+func whoami() { fmt.Println(os.Getpid()) }
+deadline := time.Now().Add(10 * time.Second)
+for len(children()) < WANT && time.Now().Before(deadline) {
+	time.Sleep(5 * time.Millisecond)
+}
+time.Sleep(50 * time.Millisecond) // none beyond WANT
+fmt.Println(strings.Join(children(), " "))
+p := &multiprocessing.Process{Target: whoami}
+p.Start()
+p.Join()`
+	for _, want := range []int{0, 2} {
+		t.Run(fmt.Sprint("prewarm=", want), func(t *testing.T) {
+			env := append(os.Environ(), "GOPROC_MP_SPARES=0", fmt.Sprint("GOPROC_MP_PREWARM=", want))
+			c, err := Start(context.Background(), Options{Binary: testBinary, Log: os.Stderr, NoSpare: true, Env: env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			res, r := run(t, c, strings.ReplaceAll(code, "WANT", fmt.Sprint(want)))
+			if res.Status != "ok" {
+				t.Fatalf("%+v\nstderr: %s", res.Error, r.text("stderr"))
+			}
+			lines := strings.Split(strings.TrimRight(r.text("stdout"), "\n"), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("output:\n%s", r.text("stdout"))
+			}
+			warm, child := strings.Fields(lines[0]), lines[1]
+			if len(warm) != want {
+				t.Fatalf("%d workers before the first Start, want %d: %q", len(warm), want, warm)
+			}
+			if want > 0 && !slices.Contains(warm, child) {
+				t.Errorf("the Process ran in pid %s, not in a prewarmed worker %q", child, warm)
+			}
+		})
 	}
 }

@@ -79,7 +79,10 @@ func hostContext() context.Context {
 
 // SetHost registers the engine running this notebook. It is called once, by
 // the engine, before any cell runs.
-func SetHost(h Host) { host.Store(&h) }
+func SetHost(h Host) {
+	host.Store(&h)
+	prewarmFromEnv()
+}
 
 func currentHost() Host {
 	if p := host.Load(); p != nil {

@@ -129,6 +129,28 @@ func releaseWorker(w *worker) {
 	startIdleReaper()
 }
 
+// prewarmFromEnv starts the workers GOPROC_MP_PREWARM asks for, when the
+// engine registers: the notebook's first Starts and pools then find them
+// ready instead of waiting for workers to start up. A batch runner that
+// knows a notebook will start processes sets it (goproc grade does);
+// workers it starts that nothing uses are extra processes, retired after
+// 30 s idle.
+func prewarmFromEnv() {
+	n, err := strconv.Atoi(os.Getenv(prewarmEnv))
+	if err != nil || n <= 0 || depth > 0 {
+		return
+	}
+	n = min(n, maxIdle()) // more would be retired as soon as they are ready
+	spares.Lock()
+	if spares.shutdown {
+		spares.Unlock()
+		return
+	}
+	spares.starting += n
+	spares.Unlock()
+	startSpares(n)
+}
+
 // replenishLater tops up the spares after the caller's own worker is
 // running.
 func replenishLater() { go replenish() }
@@ -150,7 +172,14 @@ func replenish() {
 	}
 	spares.starting += need
 	spares.Unlock()
-	for range need {
+	startSpares(need)
+}
+
+// startSpares starts n workers in the background, already counted in
+// spares.starting, and puts them on the idle list once they have replayed
+// the Program.
+func startSpares(n int) {
+	for range n {
 		go func() {
 			w, err := spawnWorker()
 			if err == nil {

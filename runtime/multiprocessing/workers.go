@@ -31,6 +31,9 @@ const (
 	reuseEnv = "GOPROC_MP_REUSE"
 	// sparesEnv sets how many warm workers to keep ready (default 2).
 	sparesEnv = "GOPROC_MP_SPARES"
+	// prewarmEnv sets how many workers to start when the engine starts
+	// (default 0: spares start after the first use).
+	prewarmEnv = "GOPROC_MP_PREWARM"
 )
 
 // maxDepth bounds nesting (a child starting children starting …).
