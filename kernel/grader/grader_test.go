@@ -503,18 +503,26 @@ func (e *loggedEngine) Close() error {
 	return e.Engine.Close()
 }
 
-// TestGradeStartsNextEngineAhead checks that the next submission's engine
-// is started while the current one runs, that no more than one engine
-// waits beyond the running ones, and that every engine is closed, also
-// when grading is cancelled.
-func TestGradeStartsNextEngineAhead(t *testing.T) {
-	dir := t.TempDir()
-	srcPath := filepath.Join(dir, "assignment.ipynb")
+// writeAssignment writes the source notebook into a new directory and
+// returns the directory, the source's path and the student version.
+func writeAssignment(t *testing.T) (dir, srcPath string, rel *notebook.Notebook) {
+	t.Helper()
+	dir = t.TempDir()
+	srcPath = filepath.Join(dir, "assignment.ipynb")
 	writeNB(t, srcPath, sourceNotebook())
 	rel, err := Release(stamped(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, srcPath, rel
+}
+
+// TestGradeStartsNextEngineAhead checks that the next submission's engine
+// is started while the current one runs, that no more than one engine
+// waits beyond the running ones, and that every engine is closed, also
+// when grading is cancelled.
+func TestGradeStartsNextEngineAhead(t *testing.T) {
+	dir, srcPath, rel := writeAssignment(t)
 	for i := range 4 {
 		nb, _ := clone(rel)
 		nb.Cells[2].Source = notebook.MultiString("sleep 100ms\nprint 42")
@@ -555,12 +563,48 @@ func TestGradeStartsNextEngineAhead(t *testing.T) {
 	var log engineLog
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err = Grade(ctx, Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
+	_, err := Grade(ctx, Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
 		OutDir: filepath.Join(dir, "cancelled"), Jobs: 1, Version: "test", NewEngine: log.start})
 	if err == nil || !strings.Contains(err.Error(), "cancelled") {
 		t.Errorf("cancelled run: err = %v", err)
 	}
 	if log.live != 0 {
 		t.Errorf("cancelled run left %d engines open: %v", log.live, log.events)
+	}
+}
+
+// TestGradePrewarmsWorkersForMultiprocessing: an engine is asked to start
+// workers ahead only for a submission that imports multiprocessing.
+func TestGradePrewarmsWorkersForMultiprocessing(t *testing.T) {
+	if os.Getenv("GOPROC_MP_PREWARM") != "" {
+		t.Skip("GOPROC_MP_PREWARM is set in the environment")
+	}
+	dir, srcPath, rel := writeAssignment(t)
+	for name, answer := range map[string]string{"plain": "print 42", "mp": "import \"multiprocessing\"\nprint 42"} {
+		nb, _ := clone(rel)
+		nb.Cells[2].Source = notebook.MultiString(answer)
+		writeNB(t, filepath.Join(dir, "submitted", name+".ipynb"), nb)
+	}
+	var mu sync.Mutex
+	prewarm := map[string]string{} // working directory's base name → GOPROC_MP_PREWARM
+	start := func(ctx context.Context, o engine.Options) (language.Engine, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		v := "unset"
+		for _, kv := range o.Env {
+			if s, ok := strings.CutPrefix(kv, "GOPROC_MP_PREWARM="); ok {
+				v = s
+			}
+		}
+		prewarm[filepath.Base(o.Dir)] = v
+		return startFake(ctx, o)
+	}
+	_, err := Grade(context.Background(), Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
+		OutDir: filepath.Join(dir, "out"), Jobs: 1, Version: "test", NewEngine: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"plain": "unset", "mp": "3"}; fmt.Sprint(prewarm) != fmt.Sprint(want) {
+		t.Errorf("GOPROC_MP_PREWARM by submission = %v, want %v", prewarm, want)
 	}
 }
