@@ -9,7 +9,8 @@
 // worker mode (IsWorker, ServeWorker): it replays the notebook's declarations
 // (the Program) in a fresh interpreter, takes the notebook's JSON-encodable
 // globals as they were at Start, decodes the arguments (JSON, typed) and runs
-// the target. Workers are started ahead of time and kept warm; each
+// the target. Workers are started ahead of time and kept warm (after the
+// first use, or when the engine starts with GOPROC_MP_PREWARM=N); each
 // Process gets a fresh one (its own pid), and GOPROC_MP_REUSE=1 lets a
 // finished Process's worker serve the next one (see spares.go for the
 // trade-off).
