@@ -239,7 +239,7 @@ func TestTimeoutInterruptsCell(t *testing.T) {
 	nb := nbOf(code("sleep"), code("sleep"))
 	start := time.Now()
 	rep, err := Run(context.Background(), eng, nb, Options{Timeout: 50 * time.Millisecond})
-	if time.Since(start) > 2*time.Second {
+	if time.Since(start) > 10*time.Second { // generous: the machine may be busy; uninterrupted, it never ends
 		t.Fatal("timeout did not interrupt")
 	}
 	var ce *CellError
