@@ -58,6 +58,14 @@ func newStdLoader(yi *interp.Interpreter, stdin io.Reader, stdout, stderr io.Wri
 		exports[quietKey(key)] = stdsyms.Std(key)
 		l.loaded[key] = true
 	}
+	// The packages of the interfaces the core packages take (io for
+	// fmt.Fprintln's io.Writer...), so an interpreted type can be passed.
+	var core []string
+	for _, p := range corePackages {
+		key, _ := stdsyms.Key(p)
+		core = append(core, key)
+	}
+	l.addInterfaceDeps(exports, core...)
 	redirectStdio(exports, mapTypes, stdin, stdout, stderr, args)
 	exports["."] = map[string]reflect.Value{"MapTypes": reflect.ValueOf(mapTypes)}
 	if err := yi.Use(exports); err != nil {
@@ -183,6 +191,11 @@ func (l *stdLoader) ensureImports(src string) error {
 			}
 		}
 	}
+	added := make([]string, 0, len(exports))
+	for k := range exports {
+		added = append(added, k)
+	}
+	l.addInterfaceDeps(exports, added...)
 	if len(exports) > 0 {
 		if err := l.yi.Use(exports); err != nil {
 			return fmt.Errorf("load the standard library: %w", err)
@@ -197,6 +210,30 @@ func (l *stdLoader) ensureImports(src string) error {
 		}
 	}
 	return nil
+}
+
+// addInterfaceDeps adds to exports, and marks loaded, the packages that
+// declare the interfaces the packages of keys take in their functions,
+// methods and fields (stdsyms.InterfaceDeps), and theirs in turn. yaegi
+// hands an interpreted value (or nil) to a standard function that takes an
+// interface with methods by wrapping it in a type it looks up in the table
+// of the interface's package: with that package not loaded — io for
+// http.NewRequest(…, nil) or bufio.NewScanner of a notebook's own reader,
+// when the cell did not import io — the call crashed the interpreter. Call
+// with mu held.
+func (l *stdLoader) addInterfaceDeps(exports interp.Exports, keys ...string) {
+	for len(keys) > 0 {
+		k := keys[len(keys)-1]
+		keys = keys[:len(keys)-1]
+		for _, dep := range stdsyms.InterfaceDeps(k) {
+			if l.loaded[dep] {
+				continue
+			}
+			exports[dep] = stdsyms.Build(dep)
+			l.loaded[dep] = true
+			keys = append(keys, dep)
+		}
+	}
 }
 
 // table returns the symbols of a standard-library package for completion

@@ -53,6 +53,46 @@ func TestStdlibLoadsOnImport(t *testing.T) {
 	}
 }
 
+// A notebook's own value, or nil, passed where a standard function takes an
+// interface from a package the notebook did not import (io, for these)
+// crashed the interpreter: yaegi wraps it in a type from that package's
+// table, which was not loaded.
+func TestInterpretedValuesInStdInterfaces(t *testing.T) {
+	for _, c := range []struct{ name, code, want string }{
+		{"fmt.Fprintln to a notebook io.Writer", `import "fmt"
+type counter struct{ n int }
+func (c *counter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+w := &counter{}
+fmt.Fprintln(w, "hello")
+fmt.Println(w.n)`, "6\n"},
+		{"http.NewRequest with a nil body", `import ("fmt"; "net/http")
+req, err := http.NewRequest("GET", "/path", nil)
+fmt.Println(req.URL.Path, err)`, "/path <nil>\n"},
+		{"bufio.Scanner over a notebook io.Reader", `import ("bufio"; "errors"; "fmt")
+type once struct{ done bool }
+func (r *once) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, errors.New("EOF")
+	}
+	r.done = true
+	return copy(p, "a\nb\n"), nil
+}
+sc := bufio.NewScanner(&once{})
+for sc.Scan() {
+	fmt.Print(sc.Text())
+}
+fmt.Println()`, "ab\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, out := newTestInterpreter(t)
+			mustRunCell(t, in, c.code)
+			if got := out.all(); got != c.want {
+				t.Errorf("output %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
 func TestStdlibCompletionWithoutImport(t *testing.T) {
 	in, _ := newTestInterpreter(t)
 	res := in.Complete("strings.Rep", len("strings.Rep"))

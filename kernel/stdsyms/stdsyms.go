@@ -13,6 +13,12 @@
 // unrestricted package applied on top (os.Exit exits, os/exec runs
 // programs, log.Fatal exits), which is what an interpreter created with both,
 // in that order, sees.
+//
+// Loading a package's table alone is not always enough: yaegi passes a
+// notebook's value to a standard function that takes an interface by
+// wrapping it in a type from the interface's package, so InterfaceDeps
+// lists, for each package, the tables to load with it (interface_deps.go,
+// written by internal/gendeps).
 package stdsyms
 
 import (
@@ -22,6 +28,7 @@ import (
 )
 
 //go:generate go run ./internal/generate
+//go:generate go run ./internal/gendeps
 
 // Table is one package's symbols, as yaegi's interp.Exports holds them.
 type Table = map[string]reflect.Value
