@@ -292,10 +292,10 @@ func TestRewriteText(t *testing.T) {
 		{"top-level loop in a func", "s := 0\nfor i := 0; i < 3; i++ { s += i }", cell.Options{}, []string{"func() { for i := 0; i < 3; i++ { s += i } }()"}, nil},
 		{"top-level type switch in a func", "switch v := x.(type) {\ncase int:\n\t_ = v\n}", cell.Options{}, []string{"func() { switch v := x.(type) {"}, nil},
 		{"top-level if without decl", "if x > 0 { x = 0 }", cell.Options{}, []string{"\nif x > 0 { x = 0 }"}, []string{"func()"}},
-		{"probe func", "func f(a int) (int, error) {\n\treturn a, nil\n}", cell.Options{Instrument: true}, []string{"func f(a int) (int, error) { if __goprocProbing && __mp.Probe(\"f\") { return *new(int), *new(error) }; \n"}, nil},
+		{"probe func", "func f(a int) (int, error) {\n\treturn a, nil\n}", cell.Options{Instrument: true}, []string{"func f(a int) (int, error) { if __goprocProbing && __mp.Probe(\"f\") { var __goprocZ0 int; var __goprocZ1 error; return __goprocZ0, __goprocZ1 }; \n"}, nil},
 		{"probe named results", "func f() (n int) { return }", cell.Options{Instrument: true}, []string{"__mp.Probe(\"f\") { return };"}, nil},
-		{"probe struct result", "func f() struct{\n\tA int\n} { return struct{\n\tA int\n}{} }", cell.Options{Instrument: true}, []string{"return *new(struct{A int})"}, nil},
-		{"probe method", "func (s *Stack[T]) Pop() (T, bool) { var z T; return z, false }", cell.Options{Instrument: true}, []string{"__mp.Probe(\"method (*Stack).Pop\") { return *new(T), *new(bool) }"}, nil},
+		{"probe struct result", "func f() struct{\n\tA int\n} { return struct{\n\tA int\n}{} }", cell.Options{Instrument: true}, []string{"var __goprocZ0 struct{A int}; return __goprocZ0"}, nil},
+		{"probe method", "func (s *Stack[T]) Pop() (T, bool) { var z T; return z, false }", cell.Options{Instrument: true}, []string{"__mp.Probe(\"method (*Stack).Pop\") { var __goprocZ0 T; var __goprocZ1 bool; return __goprocZ0, __goprocZ1 }"}, nil},
 		{"probe literal", "x := 1\nf := func() {\n}", cell.Options{Instrument: true}, []string{"__mp.Probe(\"func literal at line 2\") { return }"}, nil},
 		{"no probes", "func f() {}", cell.Options{}, nil, []string{"Probe"}},
 	}

@@ -497,7 +497,7 @@ func (r *rewriter) funcName(d *ast.FuncDecl) string {
 // probe inserts the identity probe right after the opening brace of a
 // function body, on the same line:
 //
-//	if __goprocProbing && __mp.Probe("NAME") { return *new(T1), ... };
+//	if __goprocProbing && __mp.Probe("NAME") { var __goprocZ0 T1; …; return __goprocZ0, … };
 func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.FuncType) {
 	// yaegi v0.16.1 mislays the frame slots of a function whose parameters
 	// have no names once its body uses another symbol (as the probe does):
@@ -510,13 +510,18 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 			}
 		}
 	}
+	// Unnamed results get zero values from variables: yaegi v0.16.1
+	// compiles return *new(T) for a named func type (type Op func(int)
+	// int) into a function whose callers then crash.
 	ret := "return"
 	if res := ft.Results; res != nil && len(res.List) > 0 && len(res.List[0].Names) == 0 {
-		var zs []string
-		for _, f := range res.List {
-			zs = append(zs, "*new("+types.ExprString(f.Type)+")")
+		var decls, zs []string
+		for i, f := range res.List {
+			z := "__goprocZ" + strconv.Itoa(i)
+			decls = append(decls, "var "+z+" "+types.ExprString(f.Type)+"; ")
+			zs = append(zs, z)
 		}
-		ret += " " + strings.Join(zs, ", ")
+		ret = strings.Join(decls, "") + ret + " " + strings.Join(zs, ", ")
 	}
 	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }

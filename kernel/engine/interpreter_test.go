@@ -422,3 +422,30 @@ func TestTracebackOfWrappedStatements(t *testing.T) {
 		}
 	}
 }
+
+// A function returning a named func type (functional options, middleware)
+// crashed every caller of its result: the identity probe at the top of its
+// body returned *new(Op), which yaegi v0.16.1 compiles wrongly.
+func TestFunctionsReturningNamedFuncTypes(t *testing.T) {
+	in, out := newTestInterpreter(t)
+	mustRunCell(t, in, `import "fmt"
+type Op func(int) int
+func Double() Op { return func(x int) int { return x * 2 } }
+d := Double()
+fmt.Println(d(4))`)
+	mustRunCell(t, in, `type config struct{ port int; name string }
+type Option func(*config)
+func WithPort(p int) Option { return func(c *config) { c.port = p } }
+func WithName(n string) Option { return func(c *config) { c.name = n } }
+func newConfig(opts ...Option) config {
+	c := config{port: 80}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+fmt.Println(newConfig(WithName("web"), WithPort(8080)))`)
+	if got, want := out.all(), "8\n{8080 web}\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
