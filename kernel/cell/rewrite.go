@@ -625,10 +625,12 @@ func (r *rewriter) commaOK(u *unit) {
 		}
 	}
 	rewrite := func(list []ast.Stmt, atTop bool) {
+		declared := map[string]bool{} // at the top: names defined by earlier statements
 		for _, s := range list {
 			as, v, okv := commaOKAssign(s)
 			switch {
 			case as == nil:
+			case as.Tok == token.DEFINE && atTop && r.commaOKDefineAtTop(u, as, v, okv, declared):
 			case as.Tok == token.DEFINE:
 				// The variables stay where they are declared: zero v after.
 				if v.Name != "_" {
@@ -651,6 +653,9 @@ func (r *rewriter) commaOK(u *unit) {
 				r.ed.insert(u.off(as.Pos()), open+"var "+tmp+" bool; ")
 				r.ed.insert(u.off(as.End()), tail+closing)
 			}
+			if atTop {
+				definedBy(s, declared)
+			}
 		}
 	}
 	ast.Inspect(u.file, func(n ast.Node) bool {
@@ -672,6 +677,105 @@ func (r *rewriter) commaOK(u *unit) {
 		}
 		return true
 	})
+}
+
+// commaOKDefineAtTop rewrites a comma-ok define at the top level of a
+// cell, which yaegi v0.16.1 cannot run there ("nil type"; inside a
+// function it can), into a define of each variable and an assignment:
+//
+//	v, ok := m[k]   →  v := m[k]; ok := false; v, ok = m[k]
+//	v, ok := x.(T)  →  var v T; ok := false; v, ok = x.(T)
+//
+// The map and key are evaluated twice, so only a lookup whose operands
+// have no side effects (names, literals, fields, indexes, operators) is
+// rewritten, and only when neither name was defined earlier at the top of
+// the cell (where := would redeclare it). It reports whether it rewrote.
+func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.Ident, declared map[string]bool) bool {
+	if v.Name == "_" && okv.Name == "_" {
+		return false
+	}
+	if (v.Name != "_" && declared[v.Name]) || (okv.Name != "_" && declared[okv.Name]) {
+		return false
+	}
+	rhs := as.Rhs[0]
+	value := span(u.off(rhs.Pos()), u.off(rhs.End()))
+	var pieces []piece
+	switch e := rhs.(type) {
+	case *ast.IndexExpr:
+		if !sideEffectFree(e.X) || !sideEffectFree(e.Index) {
+			return false
+		}
+		if v.Name != "_" {
+			pieces = append(pieces, txt(v.Name+" := "), value, txt("; "))
+		}
+	case *ast.TypeAssertExpr:
+		if e.Type == nil {
+			return false
+		}
+		if v.Name != "_" {
+			pieces = append(pieces, txt("var "+v.Name+" "), span(u.off(e.Type.Pos()), u.off(e.Type.End())), txt("; "))
+		}
+	default:
+		return false
+	}
+	if okv.Name == "_" {
+		if _, isIndex := rhs.(*ast.IndexExpr); isIndex {
+			r.ed.add(u.off(as.Pos()), u.off(as.End()), pieces[:len(pieces)-1]...) // v := m[k]
+			return true
+		}
+		pieces = append(pieces, txt(v.Name+", _ = "), value)
+	} else {
+		pieces = append(pieces, txt(okv.Name+" := false; "+v.Name+", "+okv.Name+" = "), value)
+	}
+	r.ed.add(u.off(as.Pos()), u.off(as.End()), pieces...)
+	return true
+}
+
+// sideEffectFree reports whether evaluating e twice is the same as once:
+// names, literals, field selections, indexes, dereferences and operators
+// on those; no calls or channel receives.
+func sideEffectFree(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.Ident, *ast.BasicLit:
+		return true
+	case *ast.ParenExpr:
+		return sideEffectFree(e.X)
+	case *ast.SelectorExpr:
+		return sideEffectFree(e.X)
+	case *ast.IndexExpr:
+		return sideEffectFree(e.X) && sideEffectFree(e.Index)
+	case *ast.StarExpr:
+		return sideEffectFree(e.X)
+	case *ast.UnaryExpr:
+		return e.Op != token.ARROW && sideEffectFree(e.X)
+	case *ast.BinaryExpr:
+		return sideEffectFree(e.X) && sideEffectFree(e.Y)
+	}
+	return false
+}
+
+// definedBy adds the names a top-level statement defines to names.
+func definedBy(s ast.Stmt, names map[string]bool) {
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		if s.Tok == token.DEFINE {
+			for _, l := range s.Lhs {
+				if id, ok := l.(*ast.Ident); ok {
+					names[id.Name] = true
+				}
+			}
+		}
+	case *ast.DeclStmt:
+		if g, ok := s.Decl.(*ast.GenDecl); ok {
+			for _, sp := range g.Specs {
+				if vs, ok := sp.(*ast.ValueSpec); ok {
+					for _, id := range vs.Names {
+						names[id.Name] = true
+					}
+				}
+			}
+		}
+	}
 }
 
 // commaOKAssign matches `v, ok = e` or `v, ok := e` to plain names, e a

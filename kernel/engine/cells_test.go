@@ -28,6 +28,10 @@ func TestCellsLikeGo(t *testing.T) {
 		{"comma-ok globals", "var cv, cok = 7, true\nvar cm = map[string]int{}\nvar cx any = \"s\"\ncv, cok = cm[\"missing\"]\nfmt.Println(cv, cok)\ncv = 7\ncv, cok = cx.(int)\nfmt.Println(cv, cok)", "0 false\n0 false\n", "", ""},
 		{"comma-ok locals", "func lookup(m map[string]int) (int, bool) {\n\tv, ok := 7, true\n\tfor _, k := range []string{\"a\", \"missing\"} {\n\t\tv, ok = m[k]\n\t}\n\treturn v, ok\n}\nfmt.Println(lookup(map[string]int{\"a\": 1}))", "0 false\n", "", ""},
 		{"comma-ok define in a loop", "func wordCount(words []string) map[string]int {\n\tcounts := map[string]int{}\n\tfor _, w := range words {\n\t\tc, _ := counts[w]\n\t\tcounts[w] = c + 1\n\t}\n\treturn counts\n}\nfmt.Println(wordCount([]string{\"a\", \"a\", \"b\", \"c\", \"a\"}))\nfor _, x := range []any{1, \"s\"} {\n\tn, ok := x.(int)\n\tfmt.Println(n, ok)\n}", "map[a:3 b:1 c:1]\n1 true\n0 false\n", "", ""},
+		// At the top level yaegi cannot run a comma-ok define at all ("nil
+		// type"); goproc defines each variable, then assigns.
+		{"comma-ok define at the top level", "ages := map[string]int{\"ann\": 31}\nage, ok := ages[\"bob\"]\nfmt.Println(age, ok)\nage2, found := ages[\"ann\"]\nfmt.Println(age2, found)\n_, has := ages[\"ann\"]\nzero, _ := ages[\"zed\"]\nfmt.Println(has, zero)\nvar val any = 3\nn, isInt := val.(int)\ns, isStr := val.(string)\nfmt.Printf(\"%d %v %q %v\\n\", n, isInt, s, isStr)", "0 false\n31 true\ntrue 0\n3 true \"\" false\n", "", ""},
+		{"top-level comma-ok variables are globals", "fmt.Println(age, ok, age2, found, n, isInt)", "0 false 31 true 3 true\n", "", ""},
 		{"comma-ok in an if header", "for _, k := range []string{\"a\", \"zz\"} {\n\tif n, _ := map[string]int{\"a\": 5}[k]; n == 0 {\n\t\tfmt.Println(k, \"missing\", n)\n\t} else {\n\t\tfmt.Println(k, n)\n\t}\n}", "a 5\nzz missing 0\n", "", ""},
 	}
 	for _, tc := range cases {
