@@ -238,6 +238,11 @@ type rewriter struct {
 	// cellFuncs resolves the functions the cell and earlier cells declare,
 	// for compiled procedures that call them (kernel/numcode).
 	cellFuncs numcode.Resolver
+	// topNames are the names the cell declares at its top level; shadowed
+	// the calls of min and max that a function's own declaration of the
+	// name shadows (findShadowedMinMax).
+	topNames map[string]bool
+	shadowed map[*ast.CallExpr]bool
 }
 
 func (r *rewriter) run(units []*unit) error {
@@ -263,6 +268,7 @@ func (r *rewriter) run(units []*unit) error {
 	}
 	r.cellFuncs = numcode.Once(funcs...)
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
+	r.findShadowedMinMax(units)
 	for _, u := range units {
 		r.collectDefines(u)
 	}
@@ -569,7 +575,127 @@ func mentions(n ast.Node, name string) bool {
 
 func (r *rewriter) isMinMax(call *ast.CallExpr) bool {
 	fn, ok := call.Fun.(*ast.Ident)
-	return ok && (fn.Name == "min" || fn.Name == "max") && !r.defined(fn.Name)
+	if !ok || (fn.Name != "min" && fn.Name != "max") {
+		return false
+	}
+	return !r.topNames[fn.Name] && !(r.opts.Defined != nil && r.opts.Defined(fn.Name)) && !r.shadowed[call]
+}
+
+// findShadowedMinMax records the cell's top-level names and the calls of
+// min and max inside a function that declares a variable or parameter of
+// that name. Any other call is the builtin's: a function's local max (max
+// := xs[0], the usual way to find a largest value) does not make max(a, b)
+// elsewhere in the cell undefined.
+func (r *rewriter) findShadowedMinMax(units []*unit) {
+	r.topNames = map[string]bool{}
+	r.shadowed = map[*ast.CallExpr]bool{}
+	for _, u := range units {
+		if u.file == nil {
+			continue
+		}
+		if top := topBody(u); top != nil {
+			for _, s := range top.List {
+				definedBy(s, r.topNames)
+			}
+			continue
+		}
+		for _, d := range u.file.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					r.topNames[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.ValueSpec:
+						for _, id := range sp.Names {
+							r.topNames[id.Name] = true
+						}
+					case *ast.TypeSpec:
+						r.topNames[sp.Name.Name] = true
+					}
+				}
+			}
+		}
+	}
+	var walk func(n ast.Node, scopes []map[string]bool)
+	walk = func(n ast.Node, scopes []map[string]bool) {
+		ast.Inspect(n, func(x ast.Node) bool {
+			var ft *ast.FuncType
+			var body *ast.BlockStmt
+			switch x := x.(type) {
+			case *ast.FuncDecl:
+				ft, body = x.Type, x.Body
+			case *ast.FuncLit:
+				ft, body = x.Type, x.Body
+			case *ast.CallExpr:
+				if fn, ok := x.Fun.(*ast.Ident); ok && (fn.Name == "min" || fn.Name == "max") {
+					for _, sc := range scopes {
+						if sc[fn.Name] {
+							r.shadowed[x] = true
+						}
+					}
+				}
+				return true
+			default:
+				return true
+			}
+			if body == nil {
+				return true
+			}
+			local := map[string]bool{}
+			for _, fl := range []*ast.FieldList{ft.Params, ft.Results} {
+				if fl != nil {
+					for _, f := range fl.List {
+						for _, id := range f.Names {
+							local[id.Name] = true
+						}
+					}
+				}
+			}
+			ast.Inspect(body, func(y ast.Node) bool {
+				switch y := y.(type) {
+				case *ast.FuncLit:
+					return false // its names are its own
+				case *ast.AssignStmt, *ast.DeclStmt:
+					definedBy(y.(ast.Stmt), local)
+				case *ast.RangeStmt:
+					if y.Tok == token.DEFINE {
+						for _, e := range []ast.Expr{y.Key, y.Value} {
+							if id, ok := e.(*ast.Ident); ok {
+								local[id.Name] = true
+							}
+						}
+					}
+				}
+				return true
+			})
+			walk(body, append(scopes[:len(scopes):len(scopes)], local))
+			return false
+		})
+	}
+	for _, u := range units {
+		if u.file == nil {
+			continue
+		}
+		if top := topBody(u); top != nil {
+			walk(top, nil)
+			continue
+		}
+		walk(u.file, nil)
+	}
+}
+
+// topBody returns the body of the function a statement unit is parsed in
+// (its statements are the cell's top level), or nil.
+func topBody(u *unit) *ast.BlockStmt {
+	if u.kind == segStmt && u.file != nil && len(u.file.Decls) == 1 {
+		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
+			return fd.Body
+		}
+	}
+	return nil
 }
 
 // orderArgs puts the arguments that are not constant literals first: yaegi

@@ -16,6 +16,7 @@ func TestCellsLikeGo(t *testing.T) {
 		{"main does not rerun", "1 + 1", "", "2", ""},
 		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
 		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
+		{"a local max leaves the builtin", "func largest(xs []int) int {\n\tmax := xs[0]\n\tfor _, v := range xs {\n\t\tif v > max {\n\t\t\tmax = v\n\t\t}\n\t}\n\treturn max\n}\nfunc plusOne(min int) int { return min + 1 }\nfmt.Println(largest([]int{3, 9, 2}), max(1, 2), plusOne(1), min(7, 6))", "9 2 2 6\n", "", ""},
 		{"loop vars", "var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\nfmt.Println(fs[0](), fs[1](), fs[2]())", "0 1 2\n", "", ""},
 		{"redefine func", "func double(x int) int { return 3 * x }\ndouble(2)", "", "6", ""},
 		{"type", "type Point struct{ X, Y int }\nPoint{1, 2}", "", "{1 2}", ""},
