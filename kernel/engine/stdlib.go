@@ -117,9 +117,33 @@ func redirectStdio(ex interp.Exports, mapTypes map[reflect.Value][]reflect.Type,
 	set(f, "Scanf", func(s string, a ...any) (int, error) { return fmt.Fscanf(stdin, s, a...) }, fmt.Scanf)
 	set(f, "Scanln", func(a ...any) (int, error) { return fmt.Fscanln(stdin, a...) }, fmt.Scanln)
 
+	// The notebook's os.Args (a cell may set it before flag.Parse).
+	argsVar := append([]string(nil), args...)
+
 	fl := flag.NewFlagSet(os.Args[0], flag.PanicOnError)
 	fl.SetOutput(stderr)
-	table("flag")["CommandLine"] = reflect.ValueOf(&fl).Elem()
+	ft := table("flag")
+	ft["CommandLine"] = reflect.ValueOf(&fl).Elem()
+	// The package's functions act on the notebook's CommandLine and its
+	// os.Args, not on the engine process's own (flag.Args() was
+	// ["__engine"]): each function that is also a FlagSet method becomes
+	// that method of fl, and Parse parses the notebook's arguments.
+	fv := reflect.ValueOf(fl)
+	for name, v := range ft {
+		if m := fv.MethodByName(name); m.IsValid() && v.Kind() == reflect.Func && m.Type() == v.Type() {
+			if like, ok := mapTypes[v]; ok {
+				mapTypes[m] = like
+			}
+			ft[name] = m
+		}
+	}
+	ft["Parse"] = reflect.ValueOf(func() {
+		if len(argsVar) > 1 {
+			fl.Parse(argsVar[1:])
+		} else {
+			fl.Parse(nil)
+		}
+	})
 
 	lg := table("log")
 	l := log.New(stderr, "", log.LstdFlags)
@@ -141,7 +165,6 @@ func redirectStdio(ex interp.Exports, mapTypes map[reflect.Value][]reflect.Type,
 	set(lg, "Writer", l.Writer, nil)
 
 	o := table("os")
-	argsVar := append([]string(nil), args...)
 	o["Args"] = reflect.ValueOf(&argsVar).Elem()
 	for name, w := range map[string]any{"Stdin": stdin, "Stdout": stdout, "Stderr": stderr} {
 		if file, ok := w.(*os.File); ok {

@@ -93,6 +93,23 @@ fmt.Println()`, "ab\n"},
 	}
 }
 
+// flag's functions parse the notebook's arguments on the notebook's
+// CommandLine, not the engine process's (flag.Args() was ["__engine"]).
+func TestFlagUsesTheNotebooksArguments(t *testing.T) {
+	out := newCellOutput(t)
+	in, err := NewInterpreter(Config{Stdout: out.f, Stderr: out.f, Args: []string{"nb", "-v", "rest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRunCell(t, in, `import ("flag"; "fmt")
+verbose := flag.Bool("v", false, "say more")
+flag.Parse()
+fmt.Println(*verbose, flag.NArg(), flag.Args(), flag.Parsed(), flag.Lookup("v") != nil)`)
+	if got, want := out.all(), "true 1 [rest] true true\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
 func TestStdlibCompletionWithoutImport(t *testing.T) {
 	in, _ := newTestInterpreter(t)
 	res := in.Complete("strings.Rep", len("strings.Rep"))
