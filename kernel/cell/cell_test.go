@@ -285,6 +285,7 @@ func TestRewriteText(t *testing.T) {
 		{"one arg", "f(min(x))", cell.Options{}, []string{"f((x))"}, nil},
 		{"user min", "func min(a, b int) int { return a }\nf(min(x, y))", cell.Options{}, []string{"f(min(x, y))"}, nil},
 		{"local max", "func f(xs []int) int { max := xs[0]; return max }\ng(max(x, y))", cell.Options{}, []string{"g(__goprocMax(x, y))", "max := xs[0]; return max"}, nil},
+		{"deferred recover", "defer func() { if r := recover(); r != nil { g(r, func() any { return recover() }) } }()\npanic(1)", cell.Options{}, []string{"__goproc.Defer(func() { if r := __goproc.Recover(); r != nil { g(r, func() any { return recover() }) } })"}, nil},
 		{"global user max", "f(max(x, y))", cell.Options{Defined: func(n string) bool { return n == "max" }}, []string{"f(max(x, y))"}, nil},
 		{"clear", "clear(m)", cell.Options{}, []string{"__goproc.Clear(m)"}, nil},
 		{"no closure no copy", "func f() { for i := 0; i < 3; i++ { g(i) } }", cell.Options{}, []string{"for i := 0; i < 3; i++ { g(i) }"}, []string{"__lv"}},

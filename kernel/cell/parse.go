@@ -461,6 +461,9 @@ func (r *rewriter) cellDefers(u *unit) {
 					r.ed.insert(u.off(call.End()), " })")
 					return true
 				}
+				if fl, ok := call.Fun.(*ast.FuncLit); ok && !r.defined("recover") {
+					r.cellRecovers(u, fl.Body)
+				}
 				r.ed.replace(pos, u.off(call.Fun.Pos()), "__goproc.Defer(")
 				sep := ""
 				if len(call.Args) > 0 {
@@ -471,6 +474,26 @@ func (r *rewriter) cellDefers(u *unit) {
 			return true
 		})
 	}
+}
+
+// cellRecovers rewrites recover() in the body of a function literal the
+// cell defers into __goproc.Recover(). The cell's defers run after its code
+// (see cellDefers), when the interpreter's own recover finds no panic; the
+// engine keeps the panic that ended the cell's code for them, so that, as
+// in Go's main, a deferred recover stops it. A recover in a function the
+// literal calls, or in a named function deferred, is left alone.
+func (r *rewriter) cellRecovers(u *unit, body *ast.BlockStmt) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "recover" && len(n.Args) == 0 {
+				r.ed.replace(u.off(id.Pos()), u.off(id.End()), "__goproc.Recover")
+			}
+		}
+		return true
+	})
 }
 
 // isBuiltin reports whether name is a predeclared function (not a value

@@ -17,6 +17,12 @@ func TestCellsLikeGo(t *testing.T) {
 		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
 		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
 		{"a local max leaves the builtin", "func largest(xs []int) int {\n\tmax := xs[0]\n\tfor _, v := range xs {\n\t\tif v > max {\n\t\t\tmax = v\n\t\t}\n\t}\n\treturn max\n}\nfunc plusOne(min int) int { return min + 1 }\nfmt.Println(largest([]int{3, 9, 2}), max(1, 2), plusOne(1), min(7, 6))", "9 2 2 6\n", "", ""},
+		// A deferred recover at the top of a cell stops the cell's panic,
+		// as in Go's main; without a panic it gives nil.
+		{"deferred recover of a panic", "defer func() {\n\tif r := recover(); r != nil {\n\t\tfmt.Println(\"recovered:\", r)\n\t}\n}()\npanic(\"boom\")", "recovered: boom\n", "", ""},
+		{"deferred recover of a runtime error", "defer func() { fmt.Println(\"recovered:\", recover()) }()\nvar nilMap map[string]int\nnilMap[\"a\"] = 1\nfmt.Println(\"not reached\")", "recovered: assignment to entry in nil map\n", "", ""},
+		{"deferred recover without a panic", "defer func() { fmt.Println(\"recover gives\", recover()) }()\nfmt.Println(\"body\")", "body\nrecover gives <nil>\n", "", ""},
+		{"a defer without recover leaves the panic", "defer fmt.Println(\"deferred\")\npanic(\"left\")", "deferred\n", "", "panic"},
 		{"loop vars", "var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\nfmt.Println(fs[0](), fs[1](), fs[2]())", "0 1 2\n", "", ""},
 		{"redefine func", "func double(x int) int { return 3 * x }\ndouble(2)", "", "6", ""},
 		{"type", "type Point struct{ X, Y int }\nPoint{1, 2}", "", "{1 2}", ""},

@@ -49,17 +49,22 @@ type Interpreter struct {
 	stdin  *stdinReader
 	stderr *stderrFilter
 
-	mu        sync.Mutex // guards the fields below against the multiprocessing host
-	program   []string   // declaration chunks evaluated successfully, in order
-	imports   map[string]bool
-	types     map[string]string // type name -> normalised source of its declaration
-	decls     map[string]declInfo
-	cellCtx   context.Context
-	result    language.MimeBundle // set by the display hook during a cell
-	mainSeq   int
-	replay    replayState      // a worker's record of the parent's program
-	held      any              // a value __goproc.Hold kept (see runStatements)
-	deferred  []deferredCall   // the running cell's defers, in order
+	mu       sync.Mutex // guards the fields below against the multiprocessing host
+	program  []string   // declaration chunks evaluated successfully, in order
+	imports  map[string]bool
+	types    map[string]string // type name -> normalised source of its declaration
+	decls    map[string]declInfo
+	cellCtx  context.Context
+	result   language.MimeBundle // set by the display hook during a cell
+	mainSeq  int
+	replay   replayState    // a worker's record of the parent's program
+	held     any            // a value __goproc.Hold kept (see runStatements)
+	deferred []deferredCall // the running cell's defers, in order
+	// cellPanic is the panic that ended the running cell's code, and
+	// pending that panic while the cell's defers run, until one of them
+	// recovers it (__goproc.Recover).
+	cellPanic *any
+	pending   *any
 	chunks    map[int]chunkRef // by id (see cell.WithChunkID)
 	progIndex []*replayChunk   // program chunks parsed for GlobalsFor, in order
 	lastChunk int
@@ -130,6 +135,7 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		"Display": reflect.ValueOf(in.display),
 		"Hold":    reflect.ValueOf(in.hold),
 		"Defer":   reflect.ValueOf(in.deferCall),
+		"Recover": reflect.ValueOf(in.recoverCall),
 		"Clear":   reflect.ValueOf(clearValue),
 		"Zero":    reflect.ValueOf(zeroValue),
 		"Zeroed":  reflect.ValueOf(zeroedValue),
@@ -174,6 +180,7 @@ func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 	in.cellCtx = ctx
 	in.result = nil
 	in.deferred = nil
+	in.cellPanic, in.pending = nil, nil
 	in.mu.Unlock()
 	defer func() {
 		in.mu.Lock()
@@ -181,7 +188,24 @@ func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 		in.mu.Unlock()
 	}()
 	defer func() {
-		if e := in.runDeferred(); e != nil && out.Err == nil {
+		// The cell's defers see the panic that ended its code, as a
+		// deferred recover in Go's main does; one that recovers it ends
+		// the cell without an error.
+		in.mu.Lock()
+		panicked := out.Err != nil && in.cellPanic != nil
+		if panicked {
+			in.pending = in.cellPanic
+		}
+		in.mu.Unlock()
+		e := in.runDeferred()
+		in.mu.Lock()
+		recovered := panicked && in.pending == nil
+		in.cellPanic, in.pending = nil, nil
+		in.mu.Unlock()
+		if recovered {
+			out = CellOutcome{}
+		}
+		if e != nil && out.Err == nil {
 			out = CellOutcome{Err: e}
 		}
 	}()
@@ -548,7 +572,14 @@ func (in *Interpreter) eval(ctx context.Context, src string) (v reflect.Value, e
 	}
 	in.stderr.startCapture()
 	defer in.stderr.stopCapture()
-	return in.yi.EvalWithContext(ctx, src)
+	v, err = in.yi.EvalWithContext(ctx, src)
+	var p interp.Panic
+	if errors.As(err, &p) {
+		in.mu.Lock()
+		in.cellPanic = &p.Value
+		in.mu.Unlock()
+	}
+	return v, err
 }
 
 type internalError struct {
@@ -754,6 +785,23 @@ func (in *Interpreter) deferCall(fn any, args ...any) {
 	in.mu.Lock()
 	in.deferred = append(in.deferred, d)
 	in.mu.Unlock()
+}
+
+// recoverCall is __goproc.Recover, what recover() becomes in a function
+// literal the cell defers: the panic that ended the cell's code, once, or
+// nil.
+func (in *Interpreter) recoverCall() any {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.pending == nil {
+		return nil
+	}
+	v := *in.pending
+	in.pending = nil
+	if rv, ok := v.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
+		v = rv.Interface() // a notebook value yaegi panicked with
+	}
+	return v
 }
 
 // runDeferred runs the cell's defers, last first, and reports the first
