@@ -23,6 +23,12 @@ func TestCellsLikeGo(t *testing.T) {
 		{"deferred recover of a runtime error", "defer func() { fmt.Println(\"recovered:\", recover()) }()\nvar nilMap map[string]int\nnilMap[\"a\"] = 1\nfmt.Println(\"not reached\")", "recovered: assignment to entry in nil map\n", "", ""},
 		{"deferred recover without a panic", "defer func() { fmt.Println(\"recover gives\", recover()) }()\nfmt.Println(\"body\")", "body\nrecover gives <nil>\n", "", ""},
 		{"a defer without recover leaves the panic", "defer fmt.Println(\"deferred\")\npanic(\"left\")", "deferred\n", "", "panic"},
+		// A notebook type's String method is used for a cell's result, as
+		// fmt.Println uses it.
+		{"Stringer result", "type Color int\nfunc (c Color) String() string { return [...]string{\"Red\", \"Green\"}[c] }\nColor(1)", "", "Green", ""},
+		{"Stringer variable as the result", "shade := Color(0)\nshade", "", "Red", ""},
+		// A deferred call's arguments are evaluated at the defer.
+		{"defer evaluates its arguments", "count := 1\ndefer fmt.Println(\"deferred:\", count)\ncount = 2\nfmt.Println(\"now:\", count)", "now: 2\ndeferred: 1\n", "", ""},
 		{"loop vars", "var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\nfmt.Println(fs[0](), fs[1](), fs[2]())", "0 1 2\n", "", ""},
 		{"redefine func", "func double(x int) int { return 3 * x }\ndouble(2)", "", "6", ""},
 		{"type", "type Point struct{ X, Y int }\nPoint{1, 2}", "", "{1 2}", ""},

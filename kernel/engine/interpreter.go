@@ -21,6 +21,7 @@ import (
 
 	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/stdsyms"
 	"github.com/goproc/goproc/kernel/symbols"
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
@@ -131,8 +132,9 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	}
 	stdinVar := io.Reader(in.stdin)
 	aliases["os/os"] = map[string]reflect.Value{"Stdin": reflect.ValueOf(&stdinVar).Elem()}
+	display := reflect.ValueOf(in.display)
 	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
-		"Display": reflect.ValueOf(in.display),
+		"Display": display,
 		"Hold":    reflect.ValueOf(in.hold),
 		"Defer":   reflect.ValueOf(in.deferCall),
 		"Recover": reflect.ValueOf(in.recoverCall),
@@ -140,6 +142,15 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		"Zero":    reflect.ValueOf(zeroValue),
 		"Zeroed":  reflect.ValueOf(zeroedValue),
 	}
+	// A notebook value shown as a cell's result keeps its String and
+	// Format methods, as when it is passed to fmt.Println: yaegi wraps it
+	// in the interfaces MapTypes lists for the function it is passed to.
+	// (Not for Defer: the wrapper calls the method on the variable when
+	// the deferred call runs, so a later assignment would show, where Go
+	// evaluates the arguments at the defer.)
+	aliases["."] = map[string]reflect.Value{"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
+		display: stdsyms.MapTypes[reflect.ValueOf(fmt.Println)],
+	})}
 	if err := yi.Use(aliases); err != nil {
 		return nil, fmt.Errorf("load aliases: %w", err)
 	}
