@@ -293,4 +293,21 @@ type Options struct {
 	// EarlierFuncs finds the functions earlier cells declared, which
 	// compiled code may call (nil: none).
 	EarlierFuncs numcode.Funcs
+	// EarlierMain is the name the latest earlier cell's main was renamed
+	// to ("": none), so that a call main() reaches it.
+	EarlierMain string
 }
+
+// MainSeq reports whether name is one a cell's main was renamed to, and
+// that cell's Seq.
+func MainSeq(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, mainPrefix)
+	if !ok {
+		return 0, false
+	}
+	seq, err := strconv.Atoi(rest)
+	return seq, err == nil
+}
+
+// mainPrefix starts the name a cell's main is renamed to.
+const mainPrefix = "__goproc_main_"

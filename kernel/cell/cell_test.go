@@ -286,6 +286,8 @@ func TestRewriteText(t *testing.T) {
 		{"user min", "func min(a, b int) int { return a }\nf(min(x, y))", cell.Options{}, []string{"f(min(x, y))"}, nil},
 		{"local max", "func f(xs []int) int { max := xs[0]; return max }\ng(max(x, y))", cell.Options{}, []string{"g(__goprocMax(x, y))", "max := xs[0]; return max"}, nil},
 		{"deferred recover", "defer func() { if r := recover(); r != nil { g(r, func() any { return recover() }) } }()\npanic(1)", cell.Options{}, []string{"__goproc.Defer(func() { if r := __goproc.Recover(); r != nil { g(r, func() any { return recover() }) } })"}, nil},
+		{"main call in the cell", "func main() { g() }\nmain()", cell.Options{Seq: 7}, []string{"func __goproc_main_7() { g() }", "__goproc_main_7()"}, []string{"\nmain()"}},
+		{"main call after an earlier main", "main()", cell.Options{Seq: 9, EarlierMain: "__goproc_main_4"}, []string{"__goproc_main_4()"}, nil},
 		{"global user max", "f(max(x, y))", cell.Options{Defined: func(n string) bool { return n == "max" }}, []string{"f(max(x, y))"}, nil},
 		{"clear", "clear(m)", cell.Options{}, []string{"__goproc.Clear(m)"}, nil},
 		{"no closure no copy", "func f() { for i := 0; i < 3; i++ { g(i) } }", cell.Options{}, []string{"for i := 0; i < 3; i++ { g(i) }"}, []string{"__lv"}},

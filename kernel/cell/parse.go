@@ -279,6 +279,10 @@ func (r *rewriter) run(units []*unit) error {
 			}
 		}
 	}
+	cellMain := false
+	for _, u := range units {
+		cellMain = cellMain || (u.kind == segDecl && declaresMain(u))
+	}
 	for _, u := range units {
 		switch u.kind {
 		case segImport:
@@ -286,6 +290,7 @@ func (r *rewriter) run(units []*unit) error {
 		case segDecl:
 			r.decls(u)
 		}
+		r.mainCalls(u, cellMain)
 		r.rangeInts(u)
 		r.inspect(u)
 		r.commaOK(u)
@@ -812,6 +817,40 @@ func (r *rewriter) imports(u *unit) {
 	u.dropped = len(u.imports) == 0
 }
 
+// mainName is the name this cell's main is renamed to.
+func (r *rewriter) mainName() string { return fmt.Sprintf("%s%d", mainPrefix, r.opts.Seq) }
+
+// mainCalls makes a call main() reach the notebook's main, which is
+// renamed (see decls): this cell's if it declares one, else the latest
+// earlier cell's. yaegi has a main of its own that a bare main() found.
+func (r *rewriter) mainCalls(u *unit, cellMain bool) {
+	target := r.opts.EarlierMain
+	if cellMain {
+		target = r.mainName()
+	}
+	if target == "" || u.file == nil {
+		return
+	}
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && len(call.Args) == 0 {
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
+				r.ed.replace(u.off(id.Pos()), u.off(id.End()), target)
+			}
+		}
+		return true
+	})
+}
+
+// declaresMain reports whether a unit declares the function main.
+func declaresMain(u *unit) bool {
+	for _, d := range u.decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Type.TypeParams == nil && fd.Body != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // decls records declared names and types and renames main.
 func (r *rewriter) decls(u *unit) {
 	for _, d := range u.decls {
@@ -824,7 +863,7 @@ func (r *rewriter) decls(u *unit) {
 			if name == "main" && d.Type.TypeParams == nil && d.Body != nil {
 				// yaegi re-runs a declared main on every later Eval: rename it
 				// and call it once, like go run.
-				name = fmt.Sprintf("__goproc_main_%d", r.opts.Seq)
+				name = r.mainName()
 				r.ed.replace(u.off(d.Name.Pos()), u.off(d.Name.End()), name)
 				u.mainName, u.mainPos = name, u.off(d.Name.Pos())
 			}

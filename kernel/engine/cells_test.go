@@ -14,6 +14,8 @@ func TestCellsLikeGo(t *testing.T) {
 		{"mixed", "import \"fmt\"\nfunc double(x int) int { return 2 * x }\nfmt.Println(double(21))", "42\n", "", ""},
 		{"program", "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"main ran\")\n}", "main ran\n", "", ""},
 		{"main does not rerun", "1 + 1", "", "2", ""},
+		// main() reaches the notebook's main, which goproc renames.
+		{"calling main", "main()", "main ran\n", "", ""},
 		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
 		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
 		{"a local max leaves the builtin", "func largest(xs []int) int {\n\tmax := xs[0]\n\tfor _, v := range xs {\n\t\tif v > max {\n\t\t\tmax = v\n\t\t}\n\t}\n\treturn max\n}\nfunc plusOne(min int) int { return min + 1 }\nfmt.Println(largest([]int{3, 9, 2}), max(1, 2), plusOne(1), min(7, 6))", "9 2 2 6\n", "", ""},

@@ -14,6 +14,19 @@ import (
 // imports: the probe switch and the helpers behind min and max.
 var cellPrelude = []string{cell.Prelude}
 
+// lastMain is the name the latest cell's main was renamed to, or "".
+func (in *Interpreter) lastMain() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	last, lastSeq := "", -1
+	for name := range in.decls {
+		if seq, ok := cell.MainSeq(name); ok && seq > lastSeq {
+			last, lastSeq = name, seq
+		}
+	}
+	return last
+}
+
 // split turns a cell into chunks with the kernel/cell pipeline.
 func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 	in.mu.Lock()
@@ -50,6 +63,7 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 			return in.imports[importKey(imp)]
 		},
 		Seq:         seq,
+		EarlierMain: in.lastMain(),
 		Instrument:  true,
 		Interpreted: in.interpretOnly,
 		EarlierFuncs: func(name string) []*ast.FuncDecl {
