@@ -18,6 +18,7 @@ func TestCellsLikeGo(t *testing.T) {
 		{"calling main", "main()", "main ran\n", "", ""},
 		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
 		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
+		{"min max in a top-level define", "lo, hi := 3, 7\nspread := max(lo, hi) - min(lo, hi)\ndoubled := 2 * max(lo, hi)\nfmt.Println(spread, doubled)", "4 14\n", "", ""},
 		{"a local max leaves the builtin", "func largest(xs []int) int {\n\tmax := xs[0]\n\tfor _, v := range xs {\n\t\tif v > max {\n\t\t\tmax = v\n\t\t}\n\t}\n\treturn max\n}\nfunc plusOne(min int) int { return min + 1 }\nfmt.Println(largest([]int{3, 9, 2}), max(1, 2), plusOne(1), min(7, 6))", "9 2 2 6\n", "", ""},
 		// A deferred recover at the top of a cell stops the cell's panic,
 		// as in Go's main; without a panic it gives nil.

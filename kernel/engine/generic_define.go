@@ -141,18 +141,58 @@ func (in *Interpreter) runStatementsFrom(ctx context.Context, code string, ch ce
 
 // singleDefine matches `name := expr` with one name and one call.
 func singleDefine(s ast.Stmt) (string, ast.Expr, bool) {
-	as, ok := s.(*ast.AssignStmt)
-	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+	var name *ast.Ident
+	var rhs ast.Expr
+	switch s := s.(type) {
+	case *ast.AssignStmt: // name := expr
+		if s.Tok != token.DEFINE || len(s.Lhs) != 1 || len(s.Rhs) != 1 {
+			return "", nil, false
+		}
+		name, _ = s.Lhs[0].(*ast.Ident)
+		rhs = s.Rhs[0]
+	case *ast.DeclStmt: // var name T = expr
+		g, ok := s.Decl.(*ast.GenDecl)
+		if !ok || g.Tok != token.VAR || len(g.Specs) != 1 {
+			return "", nil, false
+		}
+		vs, ok := g.Specs[0].(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || vs.Type != nil && !isBasicTypeName(vs.Type) {
+			return "", nil, false
+		}
+		name, rhs = vs.Names[0], vs.Values[0]
+	}
+	if name == nil || name.Name == "_" {
 		return "", nil, false
 	}
-	id, ok := as.Lhs[0].(*ast.Ident)
-	if !ok || id.Name == "_" {
+	// Any expression with a call: the generic call may be an operand
+	// (min(a, b) + max(a, b)). The expression is evaluated once, in step one.
+	hasCall := false
+	ast.Inspect(rhs, func(n ast.Node) bool {
+		if _, ok := n.(*ast.CallExpr); ok {
+			hasCall = true
+		}
+		return !hasCall
+	})
+	if !hasCall {
 		return "", nil, false
 	}
-	if _, ok := ast.Unparen(as.Rhs[0]).(*ast.CallExpr); !ok {
-		return "", nil, false
+	return name.Name, rhs, true
+}
+
+// isBasicTypeName reports whether t names a predeclared type (int,
+// float64, string…): a var whose type is one gets its value's type, which
+// is then the same.
+func isBasicTypeName(t ast.Expr) bool {
+	id, ok := t.(*ast.Ident)
+	if !ok {
+		return false
 	}
-	return id.Name, as.Rhs[0], true
+	switch id.Name {
+	case "bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr",
+		"float32", "float64", "complex64", "complex128", "byte", "rune":
+		return true
+	}
+	return false
 }
 
 // declareHeld declares the global name with v's type and assigns v.
