@@ -110,6 +110,20 @@ fmt.Println(*verbose, flag.NArg(), flag.Args(), flag.Parsed(), flag.Lookup("v") 
 	}
 }
 
+// syscall has its constants, types and functions, not only the
+// unrestricted ones (syscall.SIGTERM was missing).
+func TestSyscallTable(t *testing.T) {
+	in, out := newTestInterpreter(t)
+	mustRunCell(t, in, `import ("fmt"; "os"; "os/signal"; "syscall")
+c := make(chan os.Signal, 1)
+signal.Notify(c, syscall.SIGTERM)
+signal.Stop(c)
+fmt.Println(syscall.SIGTERM, syscall.Getpid() == os.Getpid())`)
+	if got, want := out.all(), "terminated true\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
 func TestStdlibCompletionWithoutImport(t *testing.T) {
 	in, _ := newTestInterpreter(t)
 	res := in.Complete("strings.Rep", len("strings.Rep"))

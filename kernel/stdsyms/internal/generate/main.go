@@ -46,6 +46,9 @@ func main() {
 	for _, src := range []struct{ dir, prefix, register string }{
 		{filepath.Join(yaegi, "stdlib"), "std_", "register"},
 		{filepath.Join(yaegi, "stdlib", "unrestricted"), "unrestricted_", "registerUnrestricted"},
+		// syscall's constants and types (SIGTERM, Getpid, …), which
+		// yaegi keeps in a package of their own.
+		{filepath.Join(yaegi, "stdlib", "syscall"), "syscall_", "register"},
 	} {
 		files, err := filepath.Glob(filepath.Join(src.dir, "go1_22_*.go"))
 		if err != nil {
@@ -73,7 +76,7 @@ func main() {
 
 // clean removes the files an earlier run generated.
 func clean(dir string) error {
-	for _, pattern := range []string{"std_*.go", "unrestricted_*.go"} {
+	for _, pattern := range []string{"std_*.go", "unrestricted_*.go", "syscall_*.go"} {
 		old, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return err
