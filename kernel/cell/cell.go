@@ -296,6 +296,10 @@ type Options struct {
 	// EarlierMain is the name the latest earlier cell's main was renamed
 	// to ("": none), so that a call main() reaches it.
 	EarlierMain string
+	// EarlierType returns the declaration of a type an earlier cell
+	// declared, as Chunk.Types gives it ("" if none): a range over a field
+	// of a struct declared there is then known to be over an integer.
+	EarlierType func(name string) string
 }
 
 // MainSeq reports whether name is one a cell's main was renamed to, and

@@ -251,7 +251,7 @@ func (r *rewriter) run(units []*unit) error {
 	r.done = map[*ast.CallExpr]bool{}
 	r.loops = map[ast.Stmt]bool{}
 	r.label = map[ast.Stmt]*ast.Ident{}
-	r.ints = ints{globals: map[string]bool{}, types: map[string]bool{}, known: r.opts.KnownInts}
+	r.ints = ints{globals: map[string]bool{}, globalTypes: map[string]ast.Expr{}, types: map[string]bool{}, known: r.opts.KnownInts}
 	var files []*ast.File
 	for _, u := range units {
 		r.collect(u)
@@ -267,6 +267,8 @@ func (r *rewriter) run(units []*unit) error {
 		funcs = append(funcs, r.opts.EarlierFuncs)
 	}
 	r.cellFuncs = numcode.Once(funcs...)
+	r.ints.funcs = r.cellFuncs
+	r.ints.structs = r.structTypes(units)
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
 	r.findShadowedMinMax(units)
 	for _, u := range units {
@@ -391,6 +393,9 @@ func (r *rewriter) collectDefines(u *unit) {
 			for i, e := range as.Lhs {
 				if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
 					r.ints.globals[id.Name] = len(as.Rhs) == len(as.Lhs) && r.ints.isInt(as.Rhs[i], top)
+					if len(as.Rhs) == len(as.Lhs) {
+						r.ints.globalTypes[id.Name] = literalType(as.Rhs[i])
+					}
 				}
 			}
 		}
@@ -815,6 +820,49 @@ func (r *rewriter) imports(u *unit) {
 		}
 	}
 	u.dropped = len(u.imports) == 0
+}
+
+// structTypes finds the struct types of the cell and, through
+// Options.EarlierType, of earlier cells, by name.
+func (r *rewriter) structTypes(units []*unit) func(string) *ast.StructType {
+	own := map[string]*ast.StructType{}
+	for _, u := range units {
+		for _, d := range u.decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
+				for _, sp := range g.Specs {
+					if ts, ok := sp.(*ast.TypeSpec); ok && ts.TypeParams == nil {
+						if st, ok := ts.Type.(*ast.StructType); ok {
+							own[ts.Name.Name] = st
+						}
+					}
+				}
+			}
+		}
+	}
+	earlier := map[string]*ast.StructType{}
+	return func(name string) *ast.StructType {
+		if st, ok := own[name]; ok {
+			return st
+		}
+		if st, ok := earlier[name]; ok {
+			return st
+		}
+		var st *ast.StructType
+		if r.opts.EarlierType != nil {
+			if src := r.opts.EarlierType(name); src != "" {
+				f, err := parser.ParseFile(token.NewFileSet(), "", "package p; type "+src, parser.SkipObjectResolution)
+				if err == nil && len(f.Decls) == 1 {
+					if g, ok := f.Decls[0].(*ast.GenDecl); ok && len(g.Specs) == 1 {
+						if ts, ok := g.Specs[0].(*ast.TypeSpec); ok && ts.TypeParams == nil {
+							st, _ = ts.Type.(*ast.StructType)
+						}
+					}
+				}
+			}
+		}
+		earlier[name] = st
+		return st
+	}
 }
 
 // mainName is the name this cell's main is renamed to.

@@ -68,12 +68,24 @@ func (v scopeVisitor) Visit(n ast.Node) ast.Visitor {
 	case *ast.AssignStmt:
 		if n.Tok == token.DEFINE {
 			vals := make([]bool, len(n.Lhs))
+			typs := make([]ast.Expr, len(n.Lhs))
 			for i := range n.Lhs {
-				vals[i] = len(n.Rhs) == len(n.Lhs) && in.isInt(n.Rhs[i], v.s)
+				if len(n.Rhs) == len(n.Lhs) {
+					vals[i] = in.isInt(n.Rhs[i], v.s)
+					typs[i] = literalType(n.Rhs[i])
+				}
+			}
+			if call, ok := n.Rhs[0].(*ast.CallExpr); ok && len(n.Rhs) == 1 && len(n.Lhs) > 1 {
+				// q, r := divmod(a, b): the function's declared results.
+				if rt := in.resultTypes(call, v.s); len(rt) == len(n.Lhs) {
+					for i, t := range rt {
+						vals[i], typs[i] = in.isIntType(t), t
+					}
+				}
 			}
 			for i, e := range n.Lhs {
 				if id, ok := e.(*ast.Ident); ok {
-					v.s.declare(id.Name, vals[i])
+					v.s.declareTyped(id.Name, vals[i], typs[i])
 				}
 			}
 		}

@@ -18,6 +18,10 @@ func TestCellsLikeGo(t *testing.T) {
 		{"calling main", "main()", "main ran\n", "", ""},
 		{"range over int", "total := 0\nfor i := range 10 { total += i }\ntotal", "", "45", ""},
 		{"min max", "min(3, 1, 2) + max(4, 9)", "", "10", ""},
+		// Range over an integer the source shows through a struct field, a
+		// function's result, a map or slice element, a channel receive.
+		{"range over int fields and results", "type board struct{ size int }\nfunc (b *board) cells() int {\n\tn := 0\n\tfor range b.size {\n\t\tfor range b.size {\n\t\t\tn++\n\t\t}\n\t}\n\treturn n\n}\nfunc three() int { return 3 }\nfunc divmod(a, b int) (int, int) { return a / b, a % b }\nfunc fromMap(m map[string]int) (s int) {\n\tfor i := range m[\"k\"] {\n\t\ts += i\n\t}\n\treturn\n}\nfunc fromChan(ch chan int) (s int) {\n\tfor i := range <-ch {\n\t\ts += i\n\t}\n\treturn\n}\nq, _ := divmod(9, 2)\ncount := 0\nfor range q {\n\tcount++\n}\nfor i := range three() {\n\tcount += i\n}\nch := make(chan int, 1)\nch <- 3\nfmt.Println((&board{3}).cells(), count, fromMap(map[string]int{\"k\": 4}), fromChan(ch))", "9 7 6 3\n", "", ""},
+		{"range over a field of a struct from an earlier cell", "b := board{2}\ntotal := 0\nfor i := range b.size {\n\ttotal += i + 1\n}\nfmt.Println(total)", "3\n", "", ""},
 		{"min max in a top-level define", "lo, hi := 3, 7\nspread := max(lo, hi) - min(lo, hi)\ndoubled := 2 * max(lo, hi)\nfmt.Println(spread, doubled)", "4 14\n", "", ""},
 		{"a local max leaves the builtin", "func largest(xs []int) int {\n\tmax := xs[0]\n\tfor _, v := range xs {\n\t\tif v > max {\n\t\t\tmax = v\n\t\t}\n\t}\n\treturn max\n}\nfunc plusOne(min int) int { return min + 1 }\nfmt.Println(largest([]int{3, 9, 2}), max(1, 2), plusOne(1), min(7, 6))", "9 2 2 6\n", "", ""},
 		// A deferred recover at the top of a cell stops the cell's panic,

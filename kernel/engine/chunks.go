@@ -64,6 +64,11 @@ func (in *Interpreter) split(code string) ([]cell.Chunk, error) {
 		},
 		Seq:         seq,
 		EarlierMain: in.lastMain(),
+		EarlierType: func(name string) string {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			return in.types[name]
+		},
 		Instrument:  true,
 		Interpreted: in.interpretOnly,
 		EarlierFuncs: func(name string) []*ast.FuncDecl {
