@@ -243,6 +243,9 @@ type rewriter struct {
 	// name shadows (findShadowedMinMax).
 	topNames map[string]bool
 	shadowed map[*ast.CallExpr]bool
+	// cellVars are the names the cell's var declarations declare at its
+	// top level.
+	cellVars map[string]bool
 }
 
 func (r *rewriter) run(units []*unit) error {
@@ -615,13 +618,16 @@ func (r *rewriter) isMinMax(call *ast.CallExpr) bool {
 }
 
 // findShadowedMinMax records the cell's top-level names and the calls of
-// min and max inside a function that declares a variable or parameter of
-// that name. Any other call is the builtin's: a function's local max (max
-// := xs[0], the usual way to find a largest value) does not make max(a, b)
-// elsewhere in the cell undefined.
+// min, max and main that a declaration of that name in an enclosing block
+// shadows: a parameter, receiver or result, a := or var, a range or if/for/
+// switch header, a case. Any other call is the builtin's (or the notebook's
+// main): a function's local max (max := xs[0], the usual way to find a
+// largest value) does not make max(a, b) elsewhere in the cell undefined. A
+// name declared anywhere in a block counts for the whole block.
 func (r *rewriter) findShadowedMinMax(units []*unit) {
 	r.topNames = map[string]bool{}
 	r.shadowed = map[*ast.CallExpr]bool{}
+	r.cellVars = map[string]bool{}
 	for _, u := range units {
 		if u.file == nil {
 			continue
@@ -644,6 +650,9 @@ func (r *rewriter) findShadowedMinMax(units []*unit) {
 					case *ast.ValueSpec:
 						for _, id := range sp.Names {
 							r.topNames[id.Name] = true
+							if d.Tok == token.VAR {
+								r.cellVars[id.Name] = true
+							}
 						}
 					case *ast.TypeSpec:
 						r.topNames[sp.Name.Name] = true
@@ -652,72 +661,165 @@ func (r *rewriter) findShadowedMinMax(units []*unit) {
 			}
 		}
 	}
-	var walk func(n ast.Node, scopes []map[string]bool)
-	walk = func(n ast.Node, scopes []map[string]bool) {
-		ast.Inspect(n, func(x ast.Node) bool {
-			var ft *ast.FuncType
-			var body *ast.BlockStmt
-			switch x := x.(type) {
-			case *ast.FuncDecl:
-				ft, body = x.Type, x.Body
-			case *ast.FuncLit:
-				ft, body = x.Type, x.Body
-			case *ast.CallExpr:
-				if fn, ok := x.Fun.(*ast.Ident); ok && (fn.Name == "min" || fn.Name == "max") {
-					for _, sc := range scopes {
-						if sc[fn.Name] {
-							r.shadowed[x] = true
-						}
-					}
-				}
-				return true
-			default:
-				return true
-			}
-			if body == nil {
-				return true
-			}
-			local := map[string]bool{}
-			for _, fl := range []*ast.FieldList{ft.Params, ft.Results} {
-				if fl != nil {
-					for _, f := range fl.List {
-						for _, id := range f.Names {
-							local[id.Name] = true
-						}
-					}
-				}
-			}
-			ast.Inspect(body, func(y ast.Node) bool {
-				switch y := y.(type) {
-				case *ast.FuncLit:
-					return false // its names are its own
-				case *ast.AssignStmt, *ast.DeclStmt:
-					definedBy(y.(ast.Stmt), local)
-				case *ast.RangeStmt:
-					if y.Tok == token.DEFINE {
-						for _, e := range []ast.Expr{y.Key, y.Value} {
-							if id, ok := e.(*ast.Ident); ok {
-								local[id.Name] = true
-							}
-						}
-					}
-				}
-				return true
-			})
-			walk(body, append(scopes[:len(scopes):len(scopes)], local))
-			return false
-		})
-	}
+	w := &shadowWalker{shadowed: r.shadowed}
 	for _, u := range units {
 		if u.file == nil {
 			continue
 		}
 		if top := topBody(u); top != nil {
-			walk(top, nil)
+			// The top level's own names are topNames; its inner blocks
+			// are scopes of their own.
+			for _, s := range top.List {
+				w.node(s, nil)
+			}
 			continue
 		}
-		walk(u.file, nil)
+		for _, d := range u.file.Decls {
+			w.node(d, nil)
+		}
 	}
+}
+
+// shadowWalker walks a cell with its block scopes (see findShadowedMinMax).
+type shadowWalker struct {
+	shadowed map[*ast.CallExpr]bool
+}
+
+// watched are the names whose calls the walker resolves.
+var watched = map[string]bool{"min": true, "max": true, "main": true}
+
+func fieldNames(fls ...*ast.FieldList) map[string]bool {
+	names := map[string]bool{}
+	for _, fl := range fls {
+		if fl != nil {
+			for _, f := range fl.List {
+				for _, id := range f.Names {
+					names[id.Name] = true
+				}
+			}
+		}
+	}
+	return names
+}
+
+// blockNames returns the names declared directly in a statement list.
+func blockNames(list []ast.Stmt) map[string]bool {
+	names := map[string]bool{}
+	for _, s := range list {
+		definedBy(s, names)
+	}
+	return names
+}
+
+// node walks n, whose enclosing scopes are scopes.
+func (w *shadowWalker) node(n ast.Node, scopes []map[string]bool) {
+	with := func(names map[string]bool) []map[string]bool {
+		return append(scopes[:len(scopes):len(scopes)], names)
+	}
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.CallExpr:
+			if fn, ok := x.Fun.(*ast.Ident); ok && watched[fn.Name] {
+				for _, sc := range scopes {
+					if sc[fn.Name] {
+						w.shadowed[x] = true
+					}
+				}
+			}
+			return true
+		case *ast.FuncDecl:
+			if x.Body != nil {
+				names := fieldNames(x.Recv, x.Type.Params, x.Type.Results)
+				for k := range blockNames(x.Body.List) {
+					names[k] = true
+				}
+				for _, s := range x.Body.List {
+					w.node(s, with(names))
+				}
+			}
+			return false
+		case *ast.FuncLit:
+			names := fieldNames(x.Type.Params, x.Type.Results)
+			for k := range blockNames(x.Body.List) {
+				names[k] = true
+			}
+			for _, s := range x.Body.List {
+				w.node(s, with(names))
+			}
+			return false
+		case *ast.BlockStmt:
+			inner := with(blockNames(x.List))
+			for _, s := range x.List {
+				w.node(s, inner)
+			}
+			return false
+		case *ast.IfStmt, *ast.ForStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.RangeStmt, *ast.CaseClause, *ast.CommClause:
+			names := map[string]bool{}
+			var rest []ast.Node
+			switch x := x.(type) {
+			case *ast.IfStmt:
+				if x.Init != nil {
+					definedBy(x.Init, names)
+				}
+				rest = []ast.Node{x.Init, x.Cond, x.Body, x.Else}
+			case *ast.ForStmt:
+				if x.Init != nil {
+					definedBy(x.Init, names)
+				}
+				rest = []ast.Node{x.Init, x.Cond, x.Post, x.Body}
+			case *ast.SwitchStmt:
+				if x.Init != nil {
+					definedBy(x.Init, names)
+				}
+				rest = []ast.Node{x.Init, x.Tag, x.Body}
+			case *ast.TypeSwitchStmt:
+				if x.Init != nil {
+					definedBy(x.Init, names)
+				}
+				definedBy(x.Assign, names)
+				rest = []ast.Node{x.Init, x.Assign, x.Body}
+			case *ast.RangeStmt:
+				if x.Tok == token.DEFINE {
+					for _, e := range []ast.Expr{x.Key, x.Value} {
+						if id, ok := e.(*ast.Ident); ok {
+							names[id.Name] = true
+						}
+					}
+				}
+				w.node(x.X, scopes) // the range expression is outside
+				rest = []ast.Node{x.Body}
+			case *ast.CaseClause:
+				for k := range blockNames(x.Body) {
+					names[k] = true
+				}
+				for _, e := range x.List {
+					rest = append(rest, e)
+				}
+				for _, s := range x.Body {
+					rest = append(rest, s)
+				}
+			case *ast.CommClause:
+				if x.Comm != nil {
+					definedBy(x.Comm, names)
+				}
+				for k := range blockNames(x.Body) {
+					names[k] = true
+				}
+				rest = []ast.Node{x.Comm}
+				for _, s := range x.Body {
+					rest = append(rest, s)
+				}
+			}
+			inner := with(names)
+			for _, c := range rest {
+				if c != nil {
+					w.node(c, inner)
+				}
+			}
+			return false
+		}
+		return true
+	})
 }
 
 // topBody returns the body of the function a statement unit is parsed in
@@ -880,7 +982,7 @@ func (r *rewriter) mainCalls(u *unit, cellMain bool) {
 		return
 	}
 	ast.Inspect(u.file, func(n ast.Node) bool {
-		if call, ok := n.(*ast.CallExpr); ok && len(call.Args) == 0 {
+		if call, ok := n.(*ast.CallExpr); ok && len(call.Args) == 0 && !r.shadowed[call] {
 			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
 				r.ed.replace(u.off(id.Pos()), u.off(id.End()), target)
 			}

@@ -710,6 +710,12 @@ func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.I
 		return false
 	}
 	rhs := as.Rhs[0]
+	// Not when the cell declares either name with var elsewhere (the define
+	// would give it another type), nor when the right side uses them
+	// (x, ok := x.(int) would assert on the new x).
+	if (v.Name != "_" && r.cellVars[v.Name]) || (okv.Name != "_" && r.cellVars[okv.Name]) || (v.Name != "_" && mentions(rhs, v.Name)) || (okv.Name != "_" && mentions(rhs, okv.Name)) {
+		return false
+	}
 	value := span(u.off(rhs.Pos()), u.off(rhs.End()))
 	var pieces []piece
 	switch e := rhs.(type) {

@@ -21,7 +21,6 @@ import (
 
 	"github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/language"
-	"github.com/goproc/goproc/kernel/stdsyms"
 	"github.com/goproc/goproc/kernel/symbols"
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
@@ -132,9 +131,8 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 	}
 	stdinVar := io.Reader(in.stdin)
 	aliases["os/os"] = map[string]reflect.Value{"Stdin": reflect.ValueOf(&stdinVar).Elem()}
-	display := reflect.ValueOf(in.display)
 	aliases[supportImport+"/cellsupport"] = map[string]reflect.Value{
-		"Display": display,
+		"Display": reflect.ValueOf(in.display),
 		"Hold":    reflect.ValueOf(in.hold),
 		"Defer":   reflect.ValueOf(in.deferCall),
 		"Recover": reflect.ValueOf(in.recoverCall),
@@ -142,15 +140,6 @@ func NewInterpreter(cfg Config) (*Interpreter, error) {
 		"Zero":    reflect.ValueOf(zeroValue),
 		"Zeroed":  reflect.ValueOf(zeroedValue),
 	}
-	// A notebook value shown as a cell's result keeps its String and
-	// Format methods, as when it is passed to fmt.Println: yaegi wraps it
-	// in the interfaces MapTypes lists for the function it is passed to.
-	// (Not for Defer: the wrapper calls the method on the variable when
-	// the deferred call runs, so a later assignment would show, where Go
-	// evaluates the arguments at the defer.)
-	aliases["."] = map[string]reflect.Value{"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
-		display: stdsyms.MapTypes[reflect.ValueOf(fmt.Println)],
-	})}
 	if err := yi.Use(aliases); err != nil {
 		return nil, fmt.Errorf("load aliases: %w", err)
 	}
@@ -203,7 +192,7 @@ func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 		// deferred recover in Go's main does; one that recovers it ends
 		// the cell without an error.
 		in.mu.Lock()
-		panicked := out.Err != nil && in.cellPanic != nil
+		panicked := out.Err != nil && out.Err.Name == "panic" && in.cellPanic != nil
 		if panicked {
 			in.pending = in.cellPanic
 		}
@@ -585,7 +574,8 @@ func (in *Interpreter) eval(ctx context.Context, src string) (v reflect.Value, e
 	defer in.stderr.stopCapture()
 	v, err = in.yi.EvalWithContext(ctx, src)
 	var p interp.Panic
-	if errors.As(err, &p) {
+	if errors.As(err, &p) && !compilePhase(p.Stack) {
+		// A panic of the cell's code, not yaegi's compiler crashing.
 		in.mu.Lock()
 		in.cellPanic = &p.Value
 		in.mu.Unlock()

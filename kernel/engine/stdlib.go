@@ -117,7 +117,7 @@ func redirectStdio(ex interp.Exports, mapTypes map[reflect.Value][]reflect.Type,
 	set(f, "Scanf", func(s string, a ...any) (int, error) { return fmt.Fscanf(stdin, s, a...) }, fmt.Scanf)
 	set(f, "Scanln", func(a ...any) (int, error) { return fmt.Fscanln(stdin, a...) }, fmt.Scanln)
 
-	// The notebook's os.Args (a cell may set it before flag.Parse).
+	// The notebook's os.Args, which flag.Parse parses.
 	argsVar := append([]string(nil), args...)
 
 	fl := flag.NewFlagSet(os.Args[0], flag.PanicOnError)
