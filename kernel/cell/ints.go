@@ -133,8 +133,14 @@ func (in *ints) fieldType(typ ast.Expr, sel string) ast.Expr {
 	return nil
 }
 
-// literalType returns the type a composite literal T{…} or &T{…} shows.
+// literalType returns the type a composite literal T{…} or &T{…}, or a
+// make(T, …), shows.
 func literalType(e ast.Expr) ast.Expr {
+	if call, ok := e.(*ast.CallExpr); ok && len(call.Args) > 0 {
+		if fn, ok := call.Fun.(*ast.Ident); ok && fn.Name == "make" {
+			return call.Args[0]
+		}
+	}
 	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
 		if cl, ok := u.X.(*ast.CompositeLit); ok && cl.Type != nil {
 			return &ast.StarExpr{X: cl.Type}

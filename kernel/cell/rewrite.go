@@ -642,6 +642,9 @@ func (r *rewriter) commaOK(u *unit) {
 			as, v, okv := commaOKAssign(s)
 			switch {
 			case as == nil:
+				if atTop {
+					r.receiveDefineAtTop(u, s, declared)
+				}
 			case as.Tok == token.DEFINE && atTop && r.commaOKDefineAtTop(u, as, v, okv, declared):
 			case as.Tok == token.DEFINE:
 				// The variables stay where they are declared: zero v after.
@@ -747,6 +750,43 @@ func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.I
 	}
 	r.ed.add(u.off(as.Pos()), u.off(as.End()), pieces...)
 	return true
+}
+
+// receiveDefineAtTop rewrites `v, ok := <-ch` at the top level of a cell,
+// which yaegi v0.16.1 cannot run there either, to
+//
+//	var v T; ok := false; v, ok = <-ch
+//
+// when the cell made ch with make(chan T…) at its top level, and neither
+// name was defined earlier at the top or declared with var in the cell.
+// The receive happens once.
+func (r *rewriter) receiveDefineAtTop(u *unit, s ast.Stmt, declared map[string]bool) {
+	as, ok := s.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return
+	}
+	recv, ok := as.Rhs[0].(*ast.UnaryExpr)
+	if !ok || recv.Op != token.ARROW {
+		return
+	}
+	v, ok1 := as.Lhs[0].(*ast.Ident)
+	okv, ok2 := as.Lhs[1].(*ast.Ident)
+	ch, ok3 := recv.X.(*ast.Ident)
+	if !ok1 || !ok2 || !ok3 || v.Name == "_" || okv.Name == "_" {
+		return
+	}
+	for _, n := range []string{v.Name, okv.Name} {
+		if declared[n] || r.cellVars[n] || n == ch.Name {
+			return
+		}
+	}
+	ct, ok := r.ints.globalTypes[ch.Name].(*ast.ChanType)
+	if !ok {
+		return
+	}
+	r.ed.add(u.off(as.Pos()), u.off(as.End()),
+		txt("var "+v.Name+" "+types.ExprString(ct.Value)+"; "+okv.Name+" := false; "+v.Name+", "+okv.Name+" = "),
+		span(u.off(recv.Pos()), u.off(recv.End())))
 }
 
 // sideEffectFree reports whether evaluating e twice is the same as once:

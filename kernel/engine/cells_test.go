@@ -55,6 +55,7 @@ func TestCellsLikeGo(t *testing.T) {
 		// type"); goproc defines each variable, then assigns.
 		{"comma-ok define at the top level", "ages := map[string]int{\"ann\": 31}\nage, ok := ages[\"bob\"]\nfmt.Println(age, ok)\nage2, found := ages[\"ann\"]\nfmt.Println(age2, found)\n_, has := ages[\"ann\"]\nzero, _ := ages[\"zed\"]\nfmt.Println(has, zero)\nvar val any = 3\nn, isInt := val.(int)\ns, isStr := val.(string)\nfmt.Printf(\"%d %v %q %v\\n\", n, isInt, s, isStr)", "0 false\n31 true\ntrue 0\n3 true \"\" false\n", "", ""},
 		{"top-level comma-ok variables are globals", "fmt.Println(age, ok, age2, found, n, isInt)", "0 false 31 true 3 true\n", "", ""},
+		{"comma-ok receive at the top level", "results := make(chan string, 1)\nresults <- \"done\"\nfunc unrelated() {}\nmsg, open := <-results\nfmt.Println(msg, open)\nclose(results)\nlast, stillOpen := <-results\nfmt.Printf(\"%q %v\\n\", last, stillOpen)", "done true\n\"\" false\n", "", ""},
 		{"comma-ok in an if header", "for _, k := range []string{\"a\", \"zz\"} {\n\tif n, _ := map[string]int{\"a\": 5}[k]; n == 0 {\n\t\tfmt.Println(k, \"missing\", n)\n\t} else {\n\t\tfmt.Println(k, n)\n\t}\n}", "a 5\nzz missing 0\n", "", ""},
 	}
 	for _, tc := range cases {
