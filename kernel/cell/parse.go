@@ -238,9 +238,9 @@ type rewriter struct {
 	// cellFuncs resolves the functions the cell and earlier cells declare,
 	// for compiled procedures that call them (kernel/numcode).
 	cellFuncs numcode.Resolver
-	// topNames are the names the cell declares at its top level; shadowed
-	// the calls of min and max that a function's own declaration of the
-	// name shadows (findShadowedMinMax).
+	// topNames are the names the cell declares at its top level
+	// (topLevelNames); shadowed the calls of min, max and main that a
+	// declaration in an enclosing block shadows (scopeVisitor).
 	topNames map[string]bool
 	shadowed map[*ast.CallExpr]bool
 	// cellVars are the names the cell's var declarations declare at its
@@ -273,7 +273,7 @@ func (r *rewriter) run(units []*unit) error {
 	r.ints.funcs = r.cellFuncs
 	r.ints.structs = r.structTypes(units)
 	r.ints.minmaxOK = !r.defined("min") && !r.defined("max")
-	r.findShadowedMinMax(units)
+	r.topLevelNames(units)
 	for _, u := range units {
 		r.collectDefines(u)
 	}
@@ -295,8 +295,8 @@ func (r *rewriter) run(units []*unit) error {
 		case segDecl:
 			r.decls(u)
 		}
+		r.rangeInts(u) // also records the shadowed calls mainCalls and inspect skip
 		r.mainCalls(u, cellMain)
-		r.rangeInts(u)
 		r.inspect(u)
 		r.commaOK(u)
 	}
@@ -617,14 +617,12 @@ func (r *rewriter) isMinMax(call *ast.CallExpr) bool {
 	return !r.topNames[fn.Name] && !(r.opts.Defined != nil && r.opts.Defined(fn.Name)) && !r.shadowed[call]
 }
 
-// findShadowedMinMax records the cell's top-level names and the calls of
-// min, max and main that a declaration of that name in an enclosing block
-// shadows: a parameter, receiver or result, a := or var, a range or if/for/
-// switch header, a case. Any other call is the builtin's (or the notebook's
-// main): a function's local max (max := xs[0], the usual way to find a
-// largest value) does not make max(a, b) elsewhere in the cell undefined. A
-// name declared anywhere in a block counts for the whole block.
-func (r *rewriter) findShadowedMinMax(units []*unit) {
+// topLevelNames records the names the cell declares at its top level, and
+// those of them its var declarations declare. A call of min, max or main
+// that a declaration in an enclosing block shadows is recorded by the
+// scope walk (scopeVisitor), which runs per unit before the rewrites that
+// ask.
+func (r *rewriter) topLevelNames(units []*unit) {
 	r.topNames = map[string]bool{}
 	r.shadowed = map[*ast.CallExpr]bool{}
 	r.cellVars = map[string]bool{}
@@ -661,166 +659,10 @@ func (r *rewriter) findShadowedMinMax(units []*unit) {
 			}
 		}
 	}
-	w := &shadowWalker{shadowed: r.shadowed}
-	for _, u := range units {
-		if u.file == nil {
-			continue
-		}
-		if top := topBody(u); top != nil {
-			// The top level's own names are topNames; its inner blocks
-			// are scopes of their own.
-			for _, s := range top.List {
-				w.node(s, nil)
-			}
-			continue
-		}
-		for _, d := range u.file.Decls {
-			w.node(d, nil)
-		}
-	}
 }
 
-// shadowWalker walks a cell with its block scopes (see findShadowedMinMax).
-type shadowWalker struct {
-	shadowed map[*ast.CallExpr]bool
-}
-
-// watched are the names whose calls the walker resolves.
+// watched are the names whose shadowed calls the scope walk records.
 var watched = map[string]bool{"min": true, "max": true, "main": true}
-
-func fieldNames(fls ...*ast.FieldList) map[string]bool {
-	names := map[string]bool{}
-	for _, fl := range fls {
-		if fl != nil {
-			for _, f := range fl.List {
-				for _, id := range f.Names {
-					names[id.Name] = true
-				}
-			}
-		}
-	}
-	return names
-}
-
-// blockNames returns the names declared directly in a statement list.
-func blockNames(list []ast.Stmt) map[string]bool {
-	names := map[string]bool{}
-	for _, s := range list {
-		definedBy(s, names)
-	}
-	return names
-}
-
-// node walks n, whose enclosing scopes are scopes.
-func (w *shadowWalker) node(n ast.Node, scopes []map[string]bool) {
-	with := func(names map[string]bool) []map[string]bool {
-		return append(scopes[:len(scopes):len(scopes)], names)
-	}
-	ast.Inspect(n, func(x ast.Node) bool {
-		switch x := x.(type) {
-		case *ast.CallExpr:
-			if fn, ok := x.Fun.(*ast.Ident); ok && watched[fn.Name] {
-				for _, sc := range scopes {
-					if sc[fn.Name] {
-						w.shadowed[x] = true
-					}
-				}
-			}
-			return true
-		case *ast.FuncDecl:
-			if x.Body != nil {
-				names := fieldNames(x.Recv, x.Type.Params, x.Type.Results)
-				for k := range blockNames(x.Body.List) {
-					names[k] = true
-				}
-				for _, s := range x.Body.List {
-					w.node(s, with(names))
-				}
-			}
-			return false
-		case *ast.FuncLit:
-			names := fieldNames(x.Type.Params, x.Type.Results)
-			for k := range blockNames(x.Body.List) {
-				names[k] = true
-			}
-			for _, s := range x.Body.List {
-				w.node(s, with(names))
-			}
-			return false
-		case *ast.BlockStmt:
-			inner := with(blockNames(x.List))
-			for _, s := range x.List {
-				w.node(s, inner)
-			}
-			return false
-		case *ast.IfStmt, *ast.ForStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.RangeStmt, *ast.CaseClause, *ast.CommClause:
-			names := map[string]bool{}
-			var rest []ast.Node
-			switch x := x.(type) {
-			case *ast.IfStmt:
-				if x.Init != nil {
-					definedBy(x.Init, names)
-				}
-				rest = []ast.Node{x.Init, x.Cond, x.Body, x.Else}
-			case *ast.ForStmt:
-				if x.Init != nil {
-					definedBy(x.Init, names)
-				}
-				rest = []ast.Node{x.Init, x.Cond, x.Post, x.Body}
-			case *ast.SwitchStmt:
-				if x.Init != nil {
-					definedBy(x.Init, names)
-				}
-				rest = []ast.Node{x.Init, x.Tag, x.Body}
-			case *ast.TypeSwitchStmt:
-				if x.Init != nil {
-					definedBy(x.Init, names)
-				}
-				definedBy(x.Assign, names)
-				rest = []ast.Node{x.Init, x.Assign, x.Body}
-			case *ast.RangeStmt:
-				if x.Tok == token.DEFINE {
-					for _, e := range []ast.Expr{x.Key, x.Value} {
-						if id, ok := e.(*ast.Ident); ok {
-							names[id.Name] = true
-						}
-					}
-				}
-				w.node(x.X, scopes) // the range expression is outside
-				rest = []ast.Node{x.Body}
-			case *ast.CaseClause:
-				for k := range blockNames(x.Body) {
-					names[k] = true
-				}
-				for _, e := range x.List {
-					rest = append(rest, e)
-				}
-				for _, s := range x.Body {
-					rest = append(rest, s)
-				}
-			case *ast.CommClause:
-				if x.Comm != nil {
-					definedBy(x.Comm, names)
-				}
-				for k := range blockNames(x.Body) {
-					names[k] = true
-				}
-				rest = []ast.Node{x.Comm}
-				for _, s := range x.Body {
-					rest = append(rest, s)
-				}
-			}
-			inner := with(names)
-			for _, c := range rest {
-				if c != nil {
-					w.node(c, inner)
-				}
-			}
-			return false
-		}
-		return true
-	})
-}
 
 // topBody returns the body of the function a statement unit is parsed in
 // (its statements are the cell's top level), or nil.
@@ -994,11 +836,17 @@ func (r *rewriter) mainCalls(u *unit, cellMain bool) {
 // declaresMain reports whether a unit declares the function main.
 func declaresMain(u *unit) bool {
 	for _, d := range u.decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Type.TypeParams == nil && fd.Body != nil {
+		if fd, ok := d.(*ast.FuncDecl); ok && isMainDecl(fd) {
 			return true
 		}
 	}
 	return false
+}
+
+// isMainDecl reports whether fd declares the program's main, which decls
+// renames.
+func isMainDecl(fd *ast.FuncDecl) bool {
+	return fd.Recv == nil && fd.Name.Name == "main" && fd.Type.TypeParams == nil && fd.Body != nil
 }
 
 // decls records declared names and types and renames main.
@@ -1010,7 +858,7 @@ func (r *rewriter) decls(u *unit) {
 				continue
 			}
 			name := d.Name.Name
-			if name == "main" && d.Type.TypeParams == nil && d.Body != nil {
+			if isMainDecl(d) {
 				// yaegi re-runs a declared main on every later Eval: rename it
 				// and call it once, like go run.
 				name = r.mainName()

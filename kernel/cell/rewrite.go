@@ -15,7 +15,8 @@ import (
 func (r *rewriter) next() int { r.n++; return r.n }
 
 // scopeVisitor walks a unit keeping block scopes, to rewrite range loops
-// over integers.
+// over integers and to record the calls of min, max and main that a local
+// declaration shadows.
 type scopeVisitor struct {
 	r *rewriter
 	u *unit
@@ -29,6 +30,14 @@ func (v scopeVisitor) Visit(n ast.Node) ast.Visitor {
 	switch n := n.(type) {
 	case nil:
 		return nil
+	case *ast.CallExpr:
+		// min(a, b) where a local min is in scope is that one; main()
+		// where a local main is, too.
+		if fn, ok := n.Fun.(*ast.Ident); ok && watched[fn.Name] {
+			if _, found := v.s.lookup(fn.Name); found {
+				v.r.shadowed[n] = true
+			}
+		}
 	case *ast.FuncDecl:
 		w := v.inner()
 		in.declareFields(n.Recv, w.s)
@@ -642,8 +651,8 @@ func (r *rewriter) commaOK(u *unit) {
 			as, v, okv := commaOKAssign(s)
 			switch {
 			case as == nil:
-				if atTop {
-					r.receiveDefineAtTop(u, s, declared)
+				if ras, rv, rok := receiveAssign(s); atTop && ras != nil && ras.Tok == token.DEFINE {
+					r.commaOKDefineAtTop(u, ras, rv, rok, declared)
 				}
 			case as.Tok == token.DEFINE && atTop && r.commaOKDefineAtTop(u, as, v, okv, declared):
 			case as.Tok == token.DEFINE:
@@ -700,6 +709,7 @@ func (r *rewriter) commaOK(u *unit) {
 //
 //	v, ok := m[k]   →  v := m[k]; ok := false; v, ok = m[k]
 //	v, ok := x.(T)  →  var v T; ok := false; v, ok = x.(T)
+//	v, ok := <-ch   →  var v T; ok := false; v, ok = <-ch  (ch := make(chan T…) at the top)
 //
 // The map and key are evaluated twice, so only a lookup whose operands
 // have no side effects (names, literals, fields, indexes, operators) is
@@ -736,6 +746,12 @@ func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.I
 		if v.Name != "_" {
 			pieces = append(pieces, txt("var "+v.Name+" "), span(u.off(e.Type.Pos()), u.off(e.Type.End())), txt("; "))
 		}
+	case *ast.UnaryExpr: // a receive, from a channel the cell made with make(chan T…)
+		ct, ok := r.ints.typeOf(e.X, nil).(*ast.ChanType)
+		if !ok || v.Name == "_" || okv.Name == "_" {
+			return false
+		}
+		pieces = append(pieces, txt("var "+v.Name+" "+types.ExprString(ct.Value)+"; "))
 	default:
 		return false
 	}
@@ -750,43 +766,6 @@ func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.I
 	}
 	r.ed.add(u.off(as.Pos()), u.off(as.End()), pieces...)
 	return true
-}
-
-// receiveDefineAtTop rewrites `v, ok := <-ch` at the top level of a cell,
-// which yaegi v0.16.1 cannot run there either, to
-//
-//	var v T; ok := false; v, ok = <-ch
-//
-// when the cell made ch with make(chan T…) at its top level, and neither
-// name was defined earlier at the top or declared with var in the cell.
-// The receive happens once.
-func (r *rewriter) receiveDefineAtTop(u *unit, s ast.Stmt, declared map[string]bool) {
-	as, ok := s.(*ast.AssignStmt)
-	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-		return
-	}
-	recv, ok := as.Rhs[0].(*ast.UnaryExpr)
-	if !ok || recv.Op != token.ARROW {
-		return
-	}
-	v, ok1 := as.Lhs[0].(*ast.Ident)
-	okv, ok2 := as.Lhs[1].(*ast.Ident)
-	ch, ok3 := recv.X.(*ast.Ident)
-	if !ok1 || !ok2 || !ok3 || v.Name == "_" || okv.Name == "_" {
-		return
-	}
-	for _, n := range []string{v.Name, okv.Name} {
-		if declared[n] || r.cellVars[n] || n == ch.Name {
-			return
-		}
-	}
-	ct, ok := r.ints.globalTypes[ch.Name].(*ast.ChanType)
-	if !ok {
-		return
-	}
-	r.ed.add(u.off(as.Pos()), u.off(as.End()),
-		txt("var "+v.Name+" "+types.ExprString(ct.Value)+"; "+okv.Name+" := false; "+v.Name+", "+okv.Name+" = "),
-		span(u.off(recv.Pos()), u.off(recv.End())))
 }
 
 // sideEffectFree reports whether evaluating e twice is the same as once:
@@ -839,13 +818,28 @@ func definedBy(s ast.Stmt, names map[string]bool) {
 // commaOKAssign matches `v, ok = e` or `v, ok := e` to plain names, e a
 // map index or a type assertion; as is nil for anything else.
 func commaOKAssign(s ast.Stmt) (as *ast.AssignStmt, v, ok *ast.Ident) {
+	return twoNameAssign(s, func(e ast.Expr) bool {
+		switch e.(type) {
+		case *ast.IndexExpr, *ast.TypeAssertExpr:
+			return true
+		}
+		return false
+	})
+}
+
+// receiveAssign matches `v, ok = <-ch` or `v, ok := <-ch` to plain names.
+func receiveAssign(s ast.Stmt) (as *ast.AssignStmt, v, ok *ast.Ident) {
+	return twoNameAssign(s, func(e ast.Expr) bool {
+		u, ok := e.(*ast.UnaryExpr)
+		return ok && u.Op == token.ARROW
+	})
+}
+
+// twoNameAssign matches `v, ok = e` or `v, ok := e` to plain names, e one
+// that rhs accepts.
+func twoNameAssign(s ast.Stmt, rhs func(ast.Expr) bool) (as *ast.AssignStmt, v, ok *ast.Ident) {
 	as, _ = s.(*ast.AssignStmt)
-	if as == nil || (as.Tok != token.ASSIGN && as.Tok != token.DEFINE) || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-		return nil, nil, nil
-	}
-	switch as.Rhs[0].(type) {
-	case *ast.IndexExpr, *ast.TypeAssertExpr:
-	default:
+	if as == nil || (as.Tok != token.ASSIGN && as.Tok != token.DEFINE) || len(as.Lhs) != 2 || len(as.Rhs) != 1 || !rhs(as.Rhs[0]) {
 		return nil, nil, nil
 	}
 	v, ok1 := as.Lhs[0].(*ast.Ident)
