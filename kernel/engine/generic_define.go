@@ -139,35 +139,20 @@ func (in *Interpreter) runStatementsFrom(ctx context.Context, code string, ch ce
 	return nil, true
 }
 
-// singleDefine matches `name := expr` with one name and one call.
+// singleDefine matches `name := expr` with one name and a call in expr
+// (the generic call may be an operand: min(a, b) + max(a, b)). The
+// expression is evaluated once, in step one.
 func singleDefine(s ast.Stmt) (string, ast.Expr, bool) {
-	var name *ast.Ident
-	var rhs ast.Expr
-	switch s := s.(type) {
-	case *ast.AssignStmt: // name := expr
-		if s.Tok != token.DEFINE || len(s.Lhs) != 1 || len(s.Rhs) != 1 {
-			return "", nil, false
-		}
-		name, _ = s.Lhs[0].(*ast.Ident)
-		rhs = s.Rhs[0]
-	case *ast.DeclStmt: // var name T = expr
-		g, ok := s.Decl.(*ast.GenDecl)
-		if !ok || g.Tok != token.VAR || len(g.Specs) != 1 {
-			return "", nil, false
-		}
-		vs, ok := g.Specs[0].(*ast.ValueSpec)
-		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || vs.Type != nil && !isBasicTypeName(vs.Type) {
-			return "", nil, false
-		}
-		name, rhs = vs.Names[0], vs.Values[0]
-	}
-	if name == nil || name.Name == "_" {
+	as, ok := s.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
 		return "", nil, false
 	}
-	// Any expression with a call: the generic call may be an operand
-	// (min(a, b) + max(a, b)). The expression is evaluated once, in step one.
+	id, ok := as.Lhs[0].(*ast.Ident)
+	if !ok || id.Name == "_" {
+		return "", nil, false
+	}
 	hasCall := false
-	ast.Inspect(rhs, func(n ast.Node) bool {
+	ast.Inspect(as.Rhs[0], func(n ast.Node) bool {
 		if _, ok := n.(*ast.CallExpr); ok {
 			hasCall = true
 		}
@@ -176,23 +161,7 @@ func singleDefine(s ast.Stmt) (string, ast.Expr, bool) {
 	if !hasCall {
 		return "", nil, false
 	}
-	return name.Name, rhs, true
-}
-
-// isBasicTypeName reports whether t names a predeclared type (int,
-// float64, string…): a var whose type is one gets its value's type, which
-// is then the same.
-func isBasicTypeName(t ast.Expr) bool {
-	id, ok := t.(*ast.Ident)
-	if !ok {
-		return false
-	}
-	switch id.Name {
-	case "bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr",
-		"float32", "float64", "complex64", "complex128", "byte", "rune":
-		return true
-	}
-	return false
+	return id.Name, as.Rhs[0], true
 }
 
 // declareHeld declares the global name with v's type and assigns v.

@@ -53,18 +53,15 @@ func newStdLoader(yi *interp.Interpreter, stdin io.Reader, stdout, stderr io.Wri
 	for k, v := range stdsyms.MapTypes {
 		mapTypes[k] = v
 	}
+	var core []string
 	for _, p := range corePackages {
 		key, _ := stdsyms.Key(p)
 		exports[quietKey(key)] = stdsyms.Std(key)
 		l.loaded[key] = true
+		core = append(core, key)
 	}
 	// The packages of the interfaces the core packages take (io for
 	// fmt.Fprintln's io.Writer...), so an interpreted type can be passed.
-	var core []string
-	for _, p := range corePackages {
-		key, _ := stdsyms.Key(p)
-		core = append(core, key)
-	}
 	l.addInterfaceDeps(exports, core...)
 	redirectStdio(exports, mapTypes, stdin, stdout, stderr, args)
 	exports["."] = map[string]reflect.Value{"MapTypes": reflect.ValueOf(mapTypes)}
