@@ -131,15 +131,21 @@ type harness struct {
 
 func startKernel(t *testing.T, factory EngineFactory) *harness {
 	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	return startKernelLog(t, factory, log)
+}
+
+// startKernelLog is startKernel with the kernel's log going to log.
+func startKernelLog(t *testing.T, factory EngineFactory, log *slog.Logger) *harness {
+	t.Helper()
 	eng := &fakeEngine{}
 	if factory == nil {
 		factory = func(ctx context.Context) (language.Engine, error) { return eng, nil }
 	}
 	conn := wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", Key: "test-key", SignatureScheme: "hmac-sha256"}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	}
 	k, err := New(conn, factory, Options{ImplementationVersion: "test", Log: log})
 	if err != nil {
 		t.Fatal(err)

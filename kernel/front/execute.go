@@ -165,7 +165,7 @@ func (k *Kernel) replyWith(r *request, msgType string, content, metadata any) {
 		return
 	}
 	if err := r.sock.send(frames); err != nil {
-		k.log.Error("sending reply", "msg_type", msgType, "err", err)
+		k.logSendError("sending reply", msgType, err)
 	}
 }
 

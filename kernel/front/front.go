@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -106,6 +107,9 @@ type Kernel struct {
 type shutdownContent struct {
 	Status  string `json:"status"`
 	Restart bool   `json:"restart"`
+	// request is the shutdown_request: the parent of the shutdown_reply
+	// published on IOPub as the kernel exits, as ipykernel sets it.
+	request *wire.Message
 }
 
 // errInterrupted is the cause of a cell context cancelled by an interrupt.
@@ -239,7 +243,7 @@ func New(conn wire.ConnectionInfo, newEngine EngineFactory, opts Options) (*Kern
 	// The heartbeat echoes each ping as it arrives.
 	if k.hb, err2 = mk("heartbeat", zmtp.Rep, &k.conn.HBPort, func(p *zmtp.Peer, frames [][]byte) {
 		if err := p.Send(frames); err != nil {
-			k.log.Warn("heartbeat echo failed", "err", err)
+			k.logSendError("heartbeat echo", "", err)
 		}
 	}); err2 != nil {
 		return nil, err2
@@ -331,7 +335,7 @@ func (k *Kernel) Run(ctx context.Context) error {
 	k.mu.Unlock()
 	if sd != nil {
 		// ipykernel also publishes the shutdown_reply on IOPub as it exits.
-		k.publish(k.newIOPub("shutdown_reply", nil, sd))
+		k.publish(k.newIOPub("shutdown_reply", sd.request, sd))
 	}
 	if err := k.engine.close(10 * time.Second); err != nil {
 		k.log.Warn("closing the engine", "err", err)
@@ -516,7 +520,7 @@ func (k *Kernel) publish(ms ...*wire.Message) {
 	k.iopubMu.Lock()
 	defer k.iopubMu.Unlock()
 	if err := k.iopub.Send(all...); err != nil {
-		k.log.Error("publishing", "msg_type", ms[0].Header.MsgType, "err", err)
+		k.logSendError("publishing", ms[0].Header.MsgType, err)
 	}
 }
 
@@ -544,8 +548,33 @@ func (k *Kernel) welcome(p *zmtp.Peer) {
 		return
 	}
 	if err := p.Send(frames); err != nil {
-		k.log.Warn("greeting an iopub subscriber", "err", err)
+		k.logSendError("greeting an iopub subscriber", "status", err)
 	}
+}
+
+// logSendError logs a failed send. A client that went away (it closed its
+// sockets, as clients do when they restart or shut a kernel down, or
+// after a shutdown_reply) is a normal event, logged at Info; anything
+// else is an error.
+func (k *Kernel) logSendError(what, msgType string, err error) {
+	if peerGone(err) {
+		k.log.Info(what+": the client is gone", "msg_type", msgType, "err", err)
+		return
+	}
+	k.log.Error(what, "msg_type", msgType, "err", err)
+}
+
+// peerGone reports whether err says only that the other end disconnected.
+func peerGone(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, e := range []error{zmtp.ErrNoPeer, net.ErrClosed, syscall.EPIPE, syscall.ECONNRESET, io.EOF} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (k *Kernel) publishStatus(state string, parent *wire.Message) {

@@ -3,7 +3,9 @@ package front
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -385,6 +387,20 @@ func TestShutdown(t *testing.T) {
 	if rc["status"] != "ok" || rc["restart"] != true {
 		t.Errorf("shutdown_reply %v", rc)
 	}
+	// The shutdown_reply published on IOPub as the kernel exits has the
+	// request as its parent, as ipykernel's does.
+	for {
+		m, err := c.recv(c.iopubC, 5*time.Second)
+		if err != nil {
+			t.Fatal("no shutdown_reply on iopub")
+		}
+		if m.Header.MsgType == "shutdown_reply" {
+			if parentMsgID(m) != id {
+				t.Errorf("iopub shutdown_reply parent = %q, want %q", parentMsgID(m), id)
+			}
+			break
+		}
+	}
 	select {
 	case err := <-h.done:
 		if err != nil {
@@ -435,4 +451,48 @@ func TestHeartbeat(t *testing.T) {
 			t.Fatalf("heartbeat: %v %v", m, err)
 		}
 	}
+}
+
+// A client that goes away before its reply (jupyter_client closes its
+// sockets when it restarts or shuts a kernel down) is a normal event: the
+// kernel logs it, but not as an error.
+func TestGoneClientIsNotAnError(t *testing.T) {
+	var logBuf syncBuffer
+	h := startKernelLog(t, nil, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	c := h.c
+	c.send(c.shell, "execute_request", exec("sleep 300ms"))
+	time.Sleep(50 * time.Millisecond)
+	c.close()
+	time.Sleep(500 * time.Millisecond)
+	h.k.Stop()
+	select {
+	case <-h.done:
+		h.done <- nil
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	log := logBuf.String()
+	if strings.Contains(log, "level=ERROR") || strings.Contains(log, "level=WARN") {
+		t.Errorf("a gone client was logged as a problem:\n%s", log)
+	}
+	if !strings.Contains(log, "the client is gone") {
+		t.Errorf("the failed reply was not logged:\n%s", log)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -231,7 +231,7 @@ func (k *Kernel) handleShutdown(ctx context.Context, r *request) {
 		Restart bool `json:"restart"`
 	}
 	_ = json.Unmarshal(r.msg.Content, &req)
-	sd := &shutdownContent{Status: "ok", Restart: req.Restart}
+	sd := &shutdownContent{Status: "ok", Restart: req.Restart, request: r.msg}
 	k.mu.Lock()
 	k.shutdown = sd
 	k.mu.Unlock()
