@@ -113,6 +113,30 @@ func TestMain(t *testing.T) {
 	}
 }
 
+// A cell that declares main and calls it itself (the port of Python's
+// `if __name__ == "__main__": main()`) runs it once: the cell's own call,
+// not one goproc adds. A call inside a function leaves goproc's call.
+func TestMainCalledByTheCell(t *testing.T) {
+	count := func(src string) int {
+		n := 0
+		for _, c := range parse(t, src, cell.Options{Seq: 5}) {
+			n += strings.Count(c.Src, "__goproc_main_5()")
+		}
+		return n - 1 // the declaration
+	}
+	for src, want := range map[string]int{
+		"func main() { g() }\nmain()":                        1,
+		"func main() { g() }\nif true {\n\tmain()\n}":        1,
+		"func main() { g() }":                                1,
+		"func main() { g() }\nfunc run() { main() }":         2, // run's call and goproc's
+		"func main() { g() }\nfunc run() { main() }\nmain()": 2,
+	} {
+		if got := count(src); got != want {
+			t.Errorf("%q: %d calls of main, want %d", src, got, want)
+		}
+	}
+}
+
 func TestTypes(t *testing.T) {
 	a := parse(t, "type T struct {\n\tA int // a\n\tB   string\n}\ntype L[E any] []E\ntype A = int", cell.Options{})
 	b := parse(t, "type T struct{ A int; B string }", cell.Options{})

@@ -77,8 +77,9 @@ func Parse(cell string, opts Options) ([]Chunk, error) {
 			mainUnit = u
 		}
 	}
-	if u := mainUnit; u != nil {
-		// Like go run: main runs once, after every declaration of the cell.
+	if u := mainUnit; u != nil && !r.callsMain {
+		// Like go run: main runs once, after every declaration of the cell
+		// (unless the cell calls it itself).
 		call := ";\n" + u.mainName + "()\n"
 		m := make([]int, len(call)+1)
 		for i := range m {
@@ -246,6 +247,10 @@ type rewriter struct {
 	// cellVars are the names the cell's var declarations declare at its
 	// top level.
 	cellVars map[string]bool
+	// callsMain: a statement of the cell calls the main the cell declares
+	// (the port of Python's `if __name__ == "__main__": main()`), so the
+	// cell does not call it again.
+	callsMain bool
 }
 
 func (r *rewriter) run(units []*unit) error {
@@ -827,6 +832,7 @@ func (r *rewriter) mainCalls(u *unit, cellMain bool) {
 		if call, ok := n.(*ast.CallExpr); ok && len(call.Args) == 0 && !r.shadowed[call] {
 			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
 				r.ed.replace(u.off(id.Pos()), u.off(id.End()), target)
+				r.callsMain = r.callsMain || cellMain && u.kind == segStmt
 			}
 		}
 		return true
