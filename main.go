@@ -22,6 +22,7 @@ import (
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/runner"
+	"github.com/goproc/goproc/kernel/sandbox"
 	"github.com/goproc/goproc/kernel/timerslack"
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
@@ -59,6 +60,13 @@ func run(args []string) int {
 	if len(args) == 0 {
 		usage()
 		return 2
+	}
+	if args[0] == sandbox.InitArg {
+		// A grading box's init: before anything else, so that it starts
+		// nothing the box has not been set up for.
+		err := sandbox.RunInit()
+		fmt.Fprintf(os.Stderr, "goproc: %v\n", err)
+		return 1
 	}
 	// Engines and workers inherit the slack from the process that starts
 	// them; for them this finds it set and does nothing.

@@ -43,6 +43,18 @@ type Options struct {
 	// NoSpare skips keeping a second engine started for fast restarts (for
 	// one-shot runs such as grading, where restarts are rare).
 	NoSpare bool
+	// Launcher, when set, runs the engine process somewhere else than
+	// directly (a grading sandbox); Dir is then the launcher's business.
+	Launcher Launcher
+}
+
+// Launcher makes the command that runs an engine (kernel/sandbox's
+// Sandbox is one). Command returns the command for args (args[0] is the
+// program's name); the client sets its Env, Stdout, Stderr, ExtraFiles and
+// SysProcAttr's Setpgid and Pdeathsig, starts it, then calls Started.
+type Launcher interface {
+	Command(args ...string) *exec.Cmd
+	Started(cmd *exec.Cmd) error
 }
 
 // maxPartialLine is how much of a line without a newline is held back before
@@ -175,8 +187,13 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine pipes: %w", err)
 	}
-	cmd := exec.Command(c.opts.Binary, EngineModeArg)
-	cmd.Dir = c.opts.Dir
+	var cmd *exec.Cmd
+	if c.opts.Launcher != nil {
+		cmd = c.opts.Launcher.Command("goproc", EngineModeArg)
+	} else {
+		cmd = exec.Command(c.opts.Binary, EngineModeArg)
+		cmd.Dir = c.opts.Dir
+	}
 	cmd.Env = c.opts.Env
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
@@ -194,8 +211,18 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	cmd.ExtraFiles = []*os.File{reqR, evW, crashW}
 	// Its own process group, so that restarting kills everything the
 	// notebook started; it dies with the thread that started it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := startLocked(cmd); err != nil {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pdeathsig = true, syscall.SIGKILL
+	err = startLocked(cmd)
+	if err == nil && c.opts.Launcher != nil {
+		if err = c.opts.Launcher.Started(cmd); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	if err != nil {
 		for _, f := range []*os.File{reqR, reqW, evR, evW, outR, outW, errR, errW, crashR, crashW} {
 			f.Close()
 		}

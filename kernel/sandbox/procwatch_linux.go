@@ -1,0 +1,212 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// The proc connector (linux/cn_proc.h) reports every fork and exit of the
+// machine to a root process that listens; the watcher follows the boxes'
+// process trees with it. One watcher serves every box of the process.
+const (
+	netlinkConnector  = 11
+	cnIdxProc         = 1
+	cnValProc         = 1
+	procCnMcastListen = 1
+	procEventFork     = 0x1
+	procEventExit     = 0x80000000
+)
+
+// tracker is what the watcher knows of one box: every task (process or
+// thread) that started in it, by the id the box sees, in order.
+type tracker struct {
+	mu    sync.Mutex
+	tasks []task
+	gen   int         // counts the box's inits: each has a pid namespace of its own
+	inits map[int]int // host pid of an init -> its generation
+}
+
+type task struct {
+	gen, id int
+	thread  bool
+	program bool // started by an init
+}
+
+func (t *tracker) add(tk task) {
+	t.mu.Lock()
+	t.tasks = append(t.tasks, tk)
+	t.mu.Unlock()
+}
+
+type watcher struct {
+	fd int
+
+	mu      sync.Mutex
+	members map[int]*tracker // host pid of a live process -> its box
+}
+
+var (
+	watchOnce sync.Once
+	theWatch  *watcher
+	watchErr  error
+)
+
+// procWatcher starts the watcher on first use.
+func procWatcher() (*watcher, error) {
+	watchOnce.Do(func() { theWatch, watchErr = startWatcher() })
+	return theWatch, watchErr
+}
+
+func startWatcher() (*watcher, error) {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, netlinkConnector)
+	if err != nil {
+		return nil, fmt.Errorf("proc connector socket: %w", err)
+	}
+	// A burst of forks elsewhere on the machine must not overflow it.
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20)
+	sa := &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: cnIdxProc}
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("proc connector bind (needs root): %w", err)
+	}
+	msg := make([]byte, 16+20+4)
+	binary.LittleEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.LittleEndian.PutUint16(msg[4:], syscall.NLMSG_DONE)
+	binary.LittleEndian.PutUint32(msg[16:], cnIdxProc)
+	binary.LittleEndian.PutUint32(msg[20:], cnValProc)
+	binary.LittleEndian.PutUint16(msg[32:], 4)
+	binary.LittleEndian.PutUint32(msg[36:], procCnMcastListen)
+	if err := syscall.Sendto(fd, msg, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("proc connector listen: %w", err)
+	}
+	w := &watcher{fd: fd, members: map[int]*tracker{}}
+	go w.loop()
+	return w, nil
+}
+
+// register makes the watcher follow the box whose init is initPid. The init
+// must not have forked yet.
+func (w *watcher) register(t *tracker, initPid int) {
+	t.mu.Lock()
+	t.gen++
+	t.inits[initPid] = t.gen
+	t.mu.Unlock()
+	w.mu.Lock()
+	w.members[initPid] = t
+	w.mu.Unlock()
+}
+
+// forget stops following a box.
+func (w *watcher) forget(t *tracker) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for p, tt := range w.members {
+		if tt == t {
+			delete(w.members, p)
+		}
+	}
+}
+
+func (w *watcher) loop() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, err := syscall.Recvfrom(w.fd, buf, 0)
+		if err != nil {
+			if err == syscall.EINTR || err == syscall.ENOBUFS {
+				continue
+			}
+			return
+		}
+		for off := 0; off+16 <= n; {
+			l := int(binary.LittleEndian.Uint32(buf[off:]))
+			if l < 16 || off+l > n {
+				break
+			}
+			w.event(buf[off+16 : off+l])
+			off += (l + 3) &^ 3
+		}
+	}
+}
+
+// event handles one cn_msg carrying a proc_event.
+func (w *watcher) event(m []byte) {
+	// cn_msg: id(8) seq(4) ack(4) len(2) flags(2) = 20; proc_event:
+	// what(4) cpu(4) timestamp(8) then the event's data.
+	if len(m) < 20+16+16 {
+		return
+	}
+	ev := m[20:]
+	what := binary.LittleEndian.Uint32(ev[0:])
+	data := ev[16:]
+	switch what {
+	case procEventFork:
+		parentTgid := int(binary.LittleEndian.Uint32(data[4:]))
+		childPid := int(binary.LittleEndian.Uint32(data[8:]))
+		childTgid := int(binary.LittleEndian.Uint32(data[12:]))
+		thread := childPid != childTgid
+		// A thread's parent is its process's parent: a thread belongs to
+		// the box its process is in.
+		owner := parentTgid
+		if thread {
+			owner = childTgid
+		}
+		w.mu.Lock()
+		t := w.members[owner]
+		if t != nil && !thread {
+			w.members[childPid] = t
+		}
+		w.mu.Unlock()
+		if t == nil {
+			return
+		}
+		t.mu.Lock()
+		gen, fromInit := t.inits[owner]
+		if !fromInit {
+			gen = t.gen
+		}
+		t.mu.Unlock()
+		if fromInit && thread {
+			return // the init's own threads
+		}
+		// A process that exits and is reaped at once is gone before this
+		// reads its id; Span's range still covers it.
+		if ns := nsPid(childPid); ns > 0 {
+			t.add(task{gen: gen, id: ns, thread: thread, program: fromInit})
+		}
+	case procEventExit:
+		pid := int(binary.LittleEndian.Uint32(data[0:]))
+		tgid := int(binary.LittleEndian.Uint32(data[4:]))
+		if pid != tgid {
+			return
+		}
+		w.mu.Lock()
+		delete(w.members, pid)
+		w.mu.Unlock()
+	}
+}
+
+// nsPid returns the pid the process's own (innermost) pid namespace gives
+// host pid pid, or 0.
+func nsPid(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0
+			}
+			n, _ := strconv.Atoi(f[len(f)-1])
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,161 @@
+// Package sandbox runs an untrusted program (a student's notebook engine)
+// inside a box built from Linux's own isolation mechanisms, the way
+// bubblewrap and nsjail do, so that nothing the program does reaches the
+// process that started it, the other boxes, or files it was not given:
+//
+//   - namespaces: a pid namespace (it sees and signals only its own
+//     processes; when the box's init dies, the kernel kills the rest), a
+//     mount namespace whose root is a fresh tmpfs holding read-only binds of
+//     the system's directories, the goproc binary and one writable working
+//     directory, a network namespace with no interfaces up, an IPC and a
+//     UTS namespace, and a user namespace when run without root;
+//   - a user id of its own per box (as root), so boxes cannot signal or
+//     read each other even through a shared path, and no_new_privs;
+//   - a cgroup per box: memory for all its processes together, a pid limit
+//     and a CPU share, torn down with the box;
+//   - the kernel's process events (the proc connector), so the caller knows
+//     every process that ran inside, by the pid the box's processes see.
+//
+// The box's first process is goproc itself in init mode (RunInit): it joins
+// the cgroup, builds the mounts, then starts the real program as an
+// unprivileged user and reaps every orphan until the program exits. The
+// caller holds it back until it has registered the box's pid with the
+// process watcher, so no fork is missed.
+//
+// Written here rather than by wrapping bubblewrap: a box must start in a few
+// milliseconds (goproc grades ~10 submissions a second), must join a cgroup
+// before its first fork, and the watcher must know the box before its first
+// fork; the whole of it is a few hundred lines over syscall.SysProcAttr.
+package sandbox
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// InitArg is the argument that starts goproc as a box's init (RunInit).
+const InitArg = "__sandbox_init"
+
+// Config describes one box.
+type Config struct {
+	// WorkDir is the host directory mounted writable at /work, the
+	// program's working directory.
+	WorkDir string
+	// Binary is the goproc executable, mounted read-only at BinaryPath.
+	Binary string
+	// MemoryBytes caps the memory of all the box's processes together
+	// (0: no cap).
+	MemoryBytes uint64
+	// MaxTasks caps the box's processes and threads together (0: no cap).
+	MaxTasks int
+	// CPUWeight is the box's CPU share relative to other boxes, 1-10000
+	// with 100 the default (0: the default).
+	CPUWeight int
+	// UID is the user the program runs as when the caller is root (0: a
+	// user id chosen per box).
+	UID int
+}
+
+// Paths inside a box.
+const (
+	BinaryPath = "/goproc/goproc"
+	WorkPath   = "/work"
+)
+
+// Protections says which protections a box has; the grader reports it.
+type Protections struct {
+	Namespaces bool   // pid, mount, network, IPC, UTS (and user when unprivileged)
+	UserNS     bool   // a user namespace (unprivileged mode)
+	OwnUID     bool   // a user id of its own
+	Cgroup     string // "v1", "v2" or "" (none)
+	Watcher    bool   // every process seen through the proc connector
+	// Why lists what is missing and why.
+	Why []string
+}
+
+// Full reports whether every protection is in force.
+func (p Protections) Full() bool {
+	return p.Namespaces && p.Cgroup != "" && p.Watcher
+}
+
+func (p Protections) String() string {
+	if !p.Namespaces {
+		return "no sandbox (" + strings.Join(p.Why, "; ") + ")"
+	}
+	var have []string
+	ns := "namespaces (pid, mount, network, IPC, UTS)"
+	if p.UserNS {
+		ns = "namespaces (user, pid, mount, network, IPC, UTS)"
+	}
+	have = append(have, ns)
+	if p.OwnUID {
+		have = append(have, "a user id per submission")
+	}
+	if p.Cgroup != "" {
+		have = append(have, fmt.Sprintf("a cgroup %s per submission (memory, pids, cpu)", p.Cgroup))
+	}
+	if p.Watcher {
+		have = append(have, "every process observed")
+	}
+	s := strings.Join(have, ", ")
+	if len(p.Why) > 0 {
+		s += "; missing: " + strings.Join(p.Why, "; ")
+	}
+	return s
+}
+
+// Span is what ran in a box between two moments: the ids its pid namespace
+// gave out then were those in (Lo, Hi]. Processes are those seen start;
+// a process that ends within microseconds may be missed, but its id is in
+// the range and is not one of Threads. Observed is false when the box's
+// processes could not be followed (the fields are then empty).
+type Span struct {
+	Observed  bool
+	Lo, Hi    int
+	Processes []int
+	Threads   []int
+	// Programs are the processes the box's init started (the engine).
+	Programs []int
+}
+
+// Ran reports whether pid can be a process that ran in the span.
+func (s Span) Ran(pid int) bool {
+	if !s.Observed || pid <= 1 || pid <= s.Lo || pid > s.Hi {
+		return false
+	}
+	return !slices.Contains(s.Threads, pid) && !slices.Contains(s.Programs, pid)
+}
+
+func spanOf(tasks []task, mark int) Span {
+	sp := Span{Observed: true}
+	if len(tasks) == 0 {
+		return sp
+	}
+	gen := tasks[len(tasks)-1].gen
+	if mark > len(tasks) {
+		mark = len(tasks)
+	}
+	for i, tk := range tasks {
+		if tk.gen != gen {
+			continue
+		}
+		if tk.program {
+			sp.Programs = append(sp.Programs, tk.id)
+		}
+		if i < mark {
+			sp.Lo = max(sp.Lo, tk.id)
+			continue
+		}
+		sp.Hi = max(sp.Hi, tk.id)
+		switch {
+		case tk.program:
+		case tk.thread:
+			sp.Threads = append(sp.Threads, tk.id)
+		default:
+			sp.Processes = append(sp.Processes, tk.id)
+		}
+	}
+	sp.Hi = max(sp.Hi, sp.Lo)
+	return sp
+}

@@ -1,0 +1,236 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// firstUID is the first of the user ids given to boxes when goproc runs as
+// root; each box takes the next one, wrapping after uidRange.
+const (
+	firstUID = 210000
+	uidRange = 50000
+)
+
+var boxCount atomic.Int64
+
+// Sandbox is one box. Commands made by Command run inside it; Destroy kills
+// everything in it and removes what it made on the host.
+type Sandbox struct {
+	cfg    Config
+	prot   Protections
+	cg     *cgroup
+	root   string // an empty host directory, the box's root mount point
+	uid    int
+	userNS bool
+	track  *tracker
+	watch  *watcher
+
+	mu      sync.Mutex
+	pending map[*exec.Cmd]*os.File // the go-ahead pipe of commands not yet started
+	inits   []*exec.Cmd
+}
+
+// Available reports whether boxes can be made here, and if not why.
+func Available() error {
+	if os.Getuid() == 0 {
+		return nil
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && len(b) > 0 && b[0] == '0' {
+		return errors.New("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0); run as root")
+	}
+	return nil
+}
+
+// New makes a box. Namespaces are required; a cgroup and the process
+// watcher are used when they can be (as root), and Protections says which.
+func New(cfg Config) (*Sandbox, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	if cfg.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding the goproc binary: %w", err)
+		}
+		cfg.Binary = exe
+	}
+	abs, err := filepath.Abs(cfg.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.WorkDir = abs
+	n := boxCount.Add(1)
+	s := &Sandbox{cfg: cfg, pending: map[*exec.Cmd]*os.File{}}
+	s.track = &tracker{inits: map[int]int{}}
+	s.prot.Namespaces = true
+	if os.Getuid() == 0 {
+		s.uid = cfg.UID
+		if s.uid == 0 {
+			s.uid = firstUID + int(n%uidRange)
+		}
+		s.prot.OwnUID = true
+		if err := os.Chown(cfg.WorkDir, s.uid, s.uid); err != nil {
+			return nil, fmt.Errorf("giving the working directory to the box's user: %w", err)
+		}
+		name := fmt.Sprintf("goproc-%d-%d", os.Getpid(), n)
+		if cg, err := newCgroup(name, cfg); err == nil {
+			s.cg = cg
+			s.prot.Cgroup = cg.version
+		} else {
+			s.prot.Why = append(s.prot.Why, "cgroup: "+err.Error())
+		}
+	} else {
+		s.userNS = true
+		s.prot.UserNS = true
+		s.prot.Why = append(s.prot.Why, "cgroup and user id per submission: need root")
+	}
+	if w, err := procWatcher(); err == nil {
+		s.watch = w
+		s.prot.Watcher = true
+	} else {
+		s.prot.Why = append(s.prot.Why, "process watcher: "+err.Error())
+	}
+	root, err := os.MkdirTemp("", "goproc-box-")
+	if err != nil {
+		s.Destroy()
+		return nil, fmt.Errorf("making the box's root: %w", err)
+	}
+	s.root = root
+	return s, nil
+}
+
+// Protections says which protections the box has.
+func (s *Sandbox) Protections() Protections { return s.prot }
+
+// Command returns a command that runs BinaryPath with args inside the box
+// (args[0] is the program's name). The caller may set Env, Stdout, Stderr,
+// ExtraFiles and SysProcAttr's Setpgid and Pdeathsig, and must call Started
+// right after starting it.
+func (s *Sandbox) Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(s.cfg.Binary, InitArg)
+	cmd.Dir = "/"
+	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET |
+		syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS)
+	attr := &syscall.SysProcAttr{Cloneflags: flags}
+	if s.userNS {
+		attr.Cloneflags |= syscall.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	cmd.SysProcAttr = attr
+	r, w, err := os.Pipe()
+	if err == nil {
+		cmd.Stdin = r
+		s.mu.Lock()
+		s.pending[cmd] = w
+		s.inits = append(s.inits, cmd)
+		s.mu.Unlock()
+	}
+	cmd.Args = append([]string{s.cfg.Binary, InitArg}, args...)
+	return cmd
+}
+
+// initConfig is what a box's init reads on its standard input once the
+// caller has registered it.
+type initConfig struct {
+	Root     string   `json:"root"`
+	WorkDir  string   `json:"work"`
+	Binary   string   `json:"binary"`
+	Cgroups  []string `json:"cgroups"`
+	UID      int      `json:"uid"`
+	UserNS   bool     `json:"userns"`
+	Args     []string `json:"args"`
+	ExtraFDs int      `json:"extra_fds"`
+	MaxTasks int      `json:"max_tasks"`
+}
+
+// Started lets a started command's init go ahead, after registering it
+// with the process watcher.
+func (s *Sandbox) Started(cmd *exec.Cmd) error {
+	s.mu.Lock()
+	w := s.pending[cmd]
+	delete(s.pending, cmd)
+	s.mu.Unlock()
+	if w == nil {
+		return errors.New("sandbox: Started of a command Command did not make")
+	}
+	defer w.Close()
+	if r, ok := cmd.Stdin.(*os.File); ok {
+		r.Close()
+	}
+	if cmd.Process == nil {
+		return errors.New("sandbox: the command was not started")
+	}
+	if s.watch != nil {
+		s.watch.register(s.track, cmd.Process.Pid)
+	}
+	cfg := initConfig{
+		Root: s.root, WorkDir: s.cfg.WorkDir, Binary: s.cfg.Binary,
+		Cgroups: s.cg.joinPaths(), UID: s.uid, UserNS: s.userNS,
+		Args: cmd.Args[2:], ExtraFDs: len(cmd.ExtraFiles), MaxTasks: s.cfg.MaxTasks,
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("sandbox: starting the box: %w", err)
+	}
+	return nil
+}
+
+// Mark returns a position in the box's history of tasks, for Since.
+func (s *Sandbox) Mark() int {
+	s.track.mu.Lock()
+	defer s.track.mu.Unlock()
+	return len(s.track.tasks)
+}
+
+// Since says which processes ran in the box since mark, as the box's
+// processes see their pids.
+func (s *Sandbox) Since(mark int) Span {
+	if s.watch == nil {
+		return Span{}
+	}
+	s.track.mu.Lock()
+	defer s.track.mu.Unlock()
+	return spanOf(s.track.tasks, mark)
+}
+
+// Destroy kills every process of the box and removes its cgroup and root.
+func (s *Sandbox) Destroy() error {
+	s.mu.Lock()
+	inits := s.inits
+	s.inits = nil
+	for cmd, w := range s.pending {
+		w.Close()
+		delete(s.pending, cmd)
+	}
+	s.mu.Unlock()
+	for _, cmd := range inits {
+		if cmd.Process != nil {
+			// The kernel kills the rest of the box's pid namespace.
+			cmd.Process.Kill()
+		}
+	}
+	var err error
+	if s.cg != nil {
+		err = s.cg.remove()
+	}
+	if s.watch != nil {
+		s.watch.forget(s.track)
+	}
+	if s.root != "" {
+		os.Remove(s.root)
+	}
+	return err
+}

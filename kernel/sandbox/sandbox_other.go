@@ -1,0 +1,42 @@
+//go:build !linux
+
+package sandbox
+
+import (
+	"errors"
+	"os/exec"
+)
+
+var errUnsupported = errors.New("sandboxes need Linux (namespaces and cgroups)")
+
+// Available reports why boxes cannot be made on this system.
+func Available() error { return errUnsupported }
+
+// Sandbox is not available on this system.
+type Sandbox struct{}
+
+// New fails: boxes need Linux.
+func New(Config) (*Sandbox, error) { return nil, errUnsupported }
+
+// Protections is empty.
+func (s *Sandbox) Protections() Protections {
+	return Protections{Why: []string{errUnsupported.Error()}}
+}
+
+// Command is not available.
+func (s *Sandbox) Command(args ...string) *exec.Cmd { return nil }
+
+// Started fails.
+func (s *Sandbox) Started(*exec.Cmd) error { return errUnsupported }
+
+// Mark is 0.
+func (s *Sandbox) Mark() int { return 0 }
+
+// Since observes nothing.
+func (s *Sandbox) Since(int) Span { return Span{} }
+
+// Destroy does nothing.
+func (s *Sandbox) Destroy() error { return nil }
+
+// RunInit fails.
+func RunInit() error { return errUnsupported }
