@@ -136,6 +136,7 @@ type process struct {
 	crash   *crashreport.Report // the runtime's crash report (fd 5)
 	crashAt string              // the Go runtime's last "fatal error:"/"panic:" line
 	ends    chan endMark
+	inputs  chan int64 // ids of the input marks seen on stdout
 	readers sync.WaitGroup
 }
 
@@ -238,6 +239,7 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 		exited: make(chan struct{}),
 		calls:  map[int64]chan event{},
 		ends:   make(chan endMark, 16),
+		inputs: make(chan int64, 4),
 	}
 	p.streams[0] = &streamState{name: "stdout"}
 	p.streams[1] = &streamState{name: "stderr"}
@@ -410,6 +412,15 @@ func (h *streamHandler) Text(b []byte) {
 
 func (h *streamHandler) Frame(kind byte, payload []byte) {
 	p := h.p
+	if kind == outband.KindInput {
+		// The unfinished line stays for the input request (inputReady).
+		id, _ := strconv.ParseInt(string(payload), 10, 64)
+		select {
+		case p.inputs <- id:
+		default:
+		}
+		return
+	}
 	p.flushPartial(h.i)
 	switch kind {
 	case outband.KindEnd:
@@ -455,6 +466,7 @@ func (p *process) readEvents(r *os.File, c *Client) {
 			sink := p.sink
 			p.mu.Unlock()
 			go func(id int64) {
+				p.inputReady(id)
 				reply := request{ID: id, Op: "input_reply"}
 				if sink == nil {
 					reply.InputError = "no cell is running to ask for input"
@@ -475,6 +487,29 @@ func (p *process) readEvents(r *os.File, c *Client) {
 			}
 		}
 	}
+}
+
+// inputReady waits (a second at most) until the output the cell wrote
+// before input request id has been read, then delivers stdout's unfinished
+// line just before the request: the front makes it the prompt.
+func (p *process) inputReady(id int64) {
+	timeout := time.After(time.Second)
+wait:
+	for {
+		select {
+		case got := <-p.inputs:
+			if got == id {
+				break wait
+			}
+		case <-timeout:
+			break wait
+		case <-p.exited:
+			break wait
+		}
+	}
+	p.mu.Lock()
+	p.flushPartial(0)
+	p.mu.Unlock()
 }
 
 func (p *process) send(r request) error {

@@ -135,7 +135,7 @@ func (in *Interpreter) runStatementsFrom(ctx context.Context, code string, ch ce
 			return e, true
 		}
 	}
-	in.declareStmtGlobals(ch.Declares)
+	in.declareStmtGlobals(ch.Declares, ch.NoDisplay)
 	return nil, true
 }
 

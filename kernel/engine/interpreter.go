@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"go/scanner"
+	"go/token"
 	"io"
 	"os"
 	"reflect"
@@ -23,6 +26,7 @@ import (
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/symbols"
 	"github.com/goproc/goproc/runtime/multiprocessing"
+	"github.com/goproc/goproc/runtime/multiprocessing/typedjson"
 )
 
 // Names the kernel declares in every interpreter. Cells never see them unless
@@ -299,7 +303,7 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 		if ch.Display {
 			_, err := in.eval(ctx, named(src))
 			if err == nil {
-				in.declareStmtGlobals(ch.Declares)
+				in.declareStmtGlobals(ch.Declares, ch.NoDisplay)
 				return nil
 			}
 			if !isCompileError(err) {
@@ -321,7 +325,7 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 			}
 			return in.describe(ctx, code, ch, id, err)
 		}
-		in.declareStmtGlobals(ch.Declares)
+		in.declareStmtGlobals(ch.Declares, ch.NoDisplay)
 		return nil
 	}
 }
@@ -499,21 +503,77 @@ func (in *Interpreter) remember(src string) {
 
 // declareStmtGlobals records, for children, a declaration of each global a
 // top-level statement created (x := ...), so that functions using it compile
-// when the notebook is rebuilt; the value itself travels with Globals.
-func (in *Interpreter) declareStmtGlobals(names []string) {
+// when the notebook is rebuilt; the value itself travels with Globals. src
+// is the statements' source: a global whose type reflect cannot spell (one
+// of the notebook's types, which yaegi gives reflect as an unnamed struct)
+// takes the type its composite literal shows (x := T{...}, &T{...}).
+func (in *Interpreter) declareStmtGlobals(names []string, src string) {
 	if len(names) == 0 {
 		return
 	}
 	globals := in.safeGlobals()
+	var shown map[string]string
 	for _, name := range names {
 		v, ok := globals[name]
 		if !ok || !v.IsValid() {
 			continue
 		}
-		if t := typeSource(v.Type()); t != "" {
+		t := typeSource(v.Type())
+		if t == "" || v.Kind() == reflect.Struct || v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
+			if shown == nil {
+				shown = literalTypes(src)
+			}
+			if lt := shown[name]; lt != "" {
+				t = lt
+			}
+		}
+		if t != "" {
 			in.remember("\nvar " + name + " " + t)
 		}
 	}
+}
+
+// literalTypes returns, for each name a top-level define of the statements
+// src gives a composite literal (x := T{...}, x := &T{...}), the literal's
+// type as written.
+func literalTypes(src string) map[string]string {
+	const head = "package p; func _() {"
+	body := strings.TrimPrefix(src, ";")
+	f, err := parser.ParseFile(token.NewFileSet(), "", head+body+"\n}", parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return nil
+	}
+	fd, ok := f.Decls[0].(*ast.FuncDecl)
+	if !ok || fd.Body == nil {
+		return nil
+	}
+	text := head + body
+	spell := func(e ast.Expr) string {
+		star := ""
+		if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+			star, e = "*", u.X
+		}
+		if cl, ok := e.(*ast.CompositeLit); ok && cl.Type != nil {
+			from, to := int(cl.Type.Pos())-1, int(cl.Type.End())-1
+			if from >= 0 && to <= len(text) && from < to {
+				return star + text[from:to]
+			}
+		}
+		return ""
+	}
+	out := map[string]string{}
+	for _, st := range fd.Body.List {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || as.Tok != token.DEFINE || len(as.Lhs) != len(as.Rhs) {
+			continue
+		}
+		for i, l := range as.Lhs {
+			if id, ok := l.(*ast.Ident); ok {
+				out[id.Name] = spell(as.Rhs[i])
+			}
+		}
+	}
+	return out
 }
 
 // typeSource spells t as Go source when it can be named from cells: built-in
@@ -529,6 +589,10 @@ func typeSource(t reflect.Type) string {
 		return t.String()
 	}
 	switch t.Kind() {
+	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return "any" // []any{"A", 5}
+		}
 	case reflect.Pointer:
 		if e := typeSource(t.Elem()); e != "" {
 			return "*" + e
@@ -908,7 +972,9 @@ func (in *Interpreter) globalsJSON(only map[string]bool) map[string]json.RawMess
 		if !v.CanInterface() {
 			continue
 		}
-		b, err := json.Marshal(v.Interface())
+		// typedjson keeps the types of values in interfaces ([]any{5}
+		// arrives an int, not a float64).
+		b, err := typedjson.Marshal(v)
 		if err != nil {
 			continue
 		}
@@ -957,7 +1023,7 @@ func (in *Interpreter) setGlobals(values map[string]json.RawMessage) error {
 			continue
 		}
 		ptr := reflect.New(v.Type())
-		if err := json.Unmarshal(raw, ptr.Interface()); err != nil {
+		if err := typedjson.Unmarshal(raw, ptr.Elem()); err != nil {
 			// An interface global (err error, x fmt.Stringer) holding a
 			// value JSON cannot rebuild starts as nil, as it does in a fresh
 			// program; warning about every err left over from an earlier

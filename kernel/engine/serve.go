@@ -266,6 +266,10 @@ func (s *server) askInput(prompt string, password bool) (string, error) {
 	if !allowed {
 		return "", errors.New("reading standard input is not possible here: this client did not allow input (allow_stdin is false); pass the data in a variable instead")
 	}
+	// What the cell printed before it asked is in the stdout pipe ahead of
+	// this mark: the client waits for it before it passes the request on,
+	// so the front has the line the cell began ("your name? ") first.
+	os.Stdout.Write(outband.Encode(outband.KindInput, []byte(strconv.FormatInt(id, 10))))
 	s.send(event{ID: id, Op: "input_request", Prompt: prompt, Password: password})
 	r := <-ch
 	if r.InputError != "" {

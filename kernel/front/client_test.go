@@ -61,6 +61,13 @@ func (e *fakeEngine) Execute(ctx context.Context, req language.ExecuteRequest, o
 			return language.ExecuteResult{Status: "error", Error: &language.Error{Name: "InputError", Value: err.Error()}}
 		}
 		out.Stream("stdout", "got "+v+"\n")
+	case "ask": // fmt.Print("your name? ") and a read of stdin, as a cell does it
+		out.Stream("stdout", "line one\nyour name? ")
+		v, err := out.Input("", false)
+		if err != nil {
+			return language.ExecuteResult{Status: "error", Error: &language.Error{Name: "InputError", Value: err.Error()}}
+		}
+		out.Stream("stdout", "hello "+v+"\n")
 	case "display":
 		out.Display(language.Display{Data: language.MimeBundle{"text/html": "<b>hi</b>"}, DisplayID: arg})
 		out.Display(language.Display{Data: language.MimeBundle{"text/plain": "upd"}, DisplayID: arg, Update: true})

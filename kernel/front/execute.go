@@ -312,8 +312,20 @@ func (o *cellOutput) ClearOutput(wait bool) {
 // ErrNoStdin is returned by Input when the client did not allow stdin.
 var ErrNoStdin = errors.New("stdin is not available for this execution: the client sent allow_stdin=false")
 
+// Input asks the client for a line. Go has no input("your name? "): a cell
+// prints its question with fmt.Print and then reads stdin. The line it
+// began on stdout and has not ended is therefore the prompt: it goes in the
+// input_request, as ipykernel sends input()'s prompt, instead of a stream,
+// so the front end shows the question and the answer on one line.
 func (o *cellOutput) Input(prompt string, password bool) (string, error) {
-	o.flush() // publishes the preamble too
+	o.mu.Lock()
+	if o.allowStdin && o.name == "stdout" && len(o.buf) > 0 && o.buf[len(o.buf)-1] != '\n' {
+		i := bytes.LastIndexByte(o.buf, '\n') + 1
+		prompt = string(o.buf[i:]) + prompt
+		o.buf = o.buf[:i]
+	}
+	o.flushLocked() // publishes the preamble too
+	o.mu.Unlock()
 	if !o.allowStdin {
 		return "", ErrNoStdin
 	}

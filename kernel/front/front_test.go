@@ -219,6 +219,48 @@ func TestInput(t *testing.T) {
 	}
 }
 
+// A cell that prints a question without a newline and then reads stdin has
+// its question sent as the input_request's prompt, as ipykernel sends
+// input("your name? ")'s, not as stream text before it.
+func TestInputPromptIsTheUnfinishedLine(t *testing.T) {
+	h := startKernel(t, nil)
+	c := h.c
+	m := exec("ask")
+	m["allow_stdin"] = true
+	id := c.send(c.shell, "execute_request", m)
+	req, err := c.recv(c.stdinC, 5*time.Second)
+	if err != nil {
+		t.Fatal("no input_request")
+	}
+	if p := content(t, req)["prompt"]; p != "your name? " {
+		t.Errorf("input_request prompt = %q, want %q", p, "your name? ")
+	}
+	rm, _ := c.sess.NewMessage("input_reply", req, map[string]any{"value": "gopher"})
+	frames, _ := wire.Encode(rm, c.signer)
+	c.sendRaw(c.stdin, frames...)
+	c.reply(c.shellC, id)
+	var text strings.Builder
+	for _, o := range c.outputs(id) {
+		if o.Header.MsgType == "stream" {
+			text.WriteString(content(t, o)["text"].(string))
+		}
+	}
+	if text.String() != "line one\nhello gopher\n" {
+		t.Errorf("stdout = %q, want the lines without the prompt", text.String())
+	}
+	// Without stdin the question stays in the output.
+	_, outs := c.execute(exec("ask"))
+	text.Reset()
+	for _, o := range outs {
+		if o.Header.MsgType == "stream" {
+			text.WriteString(content(t, o)["text"].(string))
+		}
+	}
+	if text.String() != "line one\nyour name? " {
+		t.Errorf("stdout without stdin = %q", text.String())
+	}
+}
+
 func TestHistory(t *testing.T) {
 	h := startKernel(t, nil)
 	c := h.c

@@ -19,6 +19,7 @@ const (
 	KindEnd     = 'E' // end of a cell; payload is the cell's sequence number
 	KindDisplay = 'D' // display_data / update_display_data; payload is JSON (language.Display)
 	KindClear   = 'C' // clear_output; payload is "wait" or ""
+	KindInput   = 'I' // the engine asks for input next; payload is the request's id
 )
 
 const magic = "\x00\x1bgoproc\x1f"

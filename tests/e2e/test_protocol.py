@@ -159,6 +159,24 @@ class ExecuteTests(unittest.TestCase):
         content, _ = k.run("var other string\nfmt.Scanln(&other)\nother", allow_stdin=False, timeout=10)
         self.assertIsNotNone(content)
 
+    def test_stdin_prompt_is_the_printed_question(self):
+        # Go has no input("your name? "): a cell prints the question, then
+        # reads. The unfinished line is the input_request's prompt, as
+        # ipykernel sends input()'s, so the front end shows question and
+        # answer on one line; it is not also in the stream.
+        k = self.k
+        k.run('import (\n"bufio"\n"fmt"\n"os"\n)\nvar stdin = bufio.NewReader(os.Stdin)')
+        for i in range(3):
+            code = (f'fmt.Println("round {i}")\nfmt.Print("your name? ")\n'
+                    'name, _ := stdin.ReadString(\'\\n\')\nfmt.Print("hello ", name)')
+            msg_id = k.kc.execute(code, allow_stdin=True)
+            req = k.kc.get_stdin_msg(timeout=TIMEOUT)
+            self.assertEqual(req["content"]["prompt"], "your name? ")
+            k.kc.input("gopher")
+            self.assertEqual(k.wait_reply(msg_id)["content"]["status"], "ok")
+            text = "".join(m["content"]["text"] for m in k.wait_idle(msg_id) if m["msg_type"] == "stream")
+            self.assertEqual(text, f"round {i}\nhello gopher\n")
+
     def test_heartbeat_and_comms(self):
         k = self.k
         self.assertTrue(k.kc.hb_channel.is_beating())
