@@ -41,6 +41,9 @@ const (
 	cellStartJoin = `p := multiprocessing.NewProcess(noop); if err := p.Start(); err != nil { panic(err) }; p.Join(); if p.ExitCode() != 0 { panic(p.ExitCode()) }`
 	cellPool10k   = `pool := multiprocessing.NewPool(2); r, err := pool.Map(ident, data.xs10k); if err != nil || len(r.([]int)) != 10000 { panic(err) }; pool.Close()`
 	cellPool100k  = `pool := multiprocessing.NewPool(2); r, err := pool.Map(ident, data.xs100k); if err != nil || len(r.([]int)) != 100000 { panic(err) }; pool.Close()`
+	// Many small round trips: 2000 chunks of one item (the case that
+	// sending a chunk ahead to a busy worker is for).
+	cellPoolChunk1 = `pool := multiprocessing.NewPool(2); r, err := pool.MapChunks(ident, data.xs10k[:2000], 1); if err != nil || len(r.([]int)) != 2000 { panic(err) }; pool.Close()`
 )
 
 func benchCell(b *testing.B, cell string) {
@@ -78,6 +81,7 @@ func sumSquares(start, end int) *big.Int {
 func BenchmarkProcessStartJoin(b *testing.B) { benchCell(b, cellStartJoin) }
 func BenchmarkPoolMap10k(b *testing.B)       { benchCell(b, cellPool10k) }
 func BenchmarkPoolMap100k(b *testing.B)      { benchCell(b, cellPool100k) }
+func BenchmarkPoolMapChunk1(b *testing.B)    { benchCell(b, cellPoolChunk1) }
 
 type timing struct{ min, median, max float64 }
 

@@ -35,13 +35,22 @@ type Pool struct {
 	initArgs json.RawMessage
 	err      error // the pool cannot run (bad initializer, limits)
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []*chunkJob
-	state   poolState
-	slots   sync.WaitGroup
-	stopped chan struct{} // closed when every slot has ended
-	workers map[*worker]struct{}
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue []*chunkJob
+	state poolState
+	order uint64 // chunks queued so far
+	// busy counts the slots with a chunk in flight. A slot sends a second
+	// chunk ahead to its busy worker only when no slot is idle; such chunks
+	// are in ahead until their worker starts them, and an idle slot takes
+	// one back (opCancel) rather than wait or run a later chunk first: the
+	// next task goes to the first worker that is free, as in Python.
+	busy     int
+	ahead    []*aheadChunk
+	stealing int // ahead chunks asked back and not answered
+	slots    sync.WaitGroup
+	stopped  chan struct{} // closed when every slot has ended
+	workers  map[*worker]struct{}
 	// globals holds, per function, the globals it reaches as they were
 	// when the pool first ran it: its workers see those values, as a
 	// forked worker sees the values of when it was forked.
@@ -185,6 +194,16 @@ type poolCall struct {
 type chunkJob struct {
 	call   *poolCall
 	lo, hi int
+	order  uint64 // the order in which chunks were queued
+}
+
+// aheadChunk is a chunk sent to a worker busy with another one.
+type aheadChunk struct {
+	w        *worker
+	seq      uint64
+	job      *chunkJob
+	asked    bool // an idle slot asked for it back
+	answered bool // the worker answered, or the chunk ended
 }
 
 var errorType = reflect.TypeOf((*error)(nil)).Elem()
@@ -250,7 +269,8 @@ func (p *Pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bo
 		return nil, errors.New("pool: not running (it was closed or terminated)")
 	}
 	for lo := 0; lo < n; lo += chunkSize {
-		p.queue = append(p.queue, &chunkJob{call: c, lo: lo, hi: min(lo+chunkSize, n)})
+		p.order++
+		p.queue = append(p.queue, &chunkJob{call: c, lo: lo, hi: min(lo+chunkSize, n), order: p.order})
 	}
 	p.cond.Broadcast()
 	return c, nil
@@ -327,6 +347,8 @@ type poolSlot struct {
 	name     string
 	tasks    int
 	reusable bool
+	busy     bool        // counted in pool.busy
+	asked    *aheadChunk // the chunk this idle slot asked another worker for
 }
 
 // pipelineDepth is how many chunks of one call a slot keeps in flight on
@@ -337,8 +359,10 @@ const pipelineDepth = 2
 
 // sentChunk is a chunk sent to the slot's worker, not yet answered.
 type sentChunk struct {
-	job *chunkJob
-	seq uint64
+	job   *chunkJob
+	seq   uint64
+	plain bool        // it carried no program chunks or globals: it may be taken back
+	ahead *aheadChunk // it was sent ahead (nil: not, or no longer, in pool.ahead)
 }
 
 func (s *poolSlot) loop() {
@@ -351,7 +375,7 @@ func (s *poolSlot) loop() {
 		for len(inflight) < pipelineDepth {
 			var job *chunkJob
 			if len(inflight) == 0 {
-				if job = p.next(); job == nil {
+				if job = p.next(s); job == nil {
 					return
 				}
 			} else {
@@ -380,6 +404,9 @@ func (s *poolSlot) loop() {
 				}
 			}
 			if sc, ok := s.send(job); ok {
+				if len(inflight) > 0 && sc.plain {
+					sc.ahead = p.sendAhead(s.w, sc)
+				}
 				inflight = append(inflight, sc)
 			} else if s.w == nil {
 				// The worker died: the chunks sent before fail with it.
@@ -390,38 +417,166 @@ func (s *poolSlot) loop() {
 		if len(inflight) == 0 {
 			continue
 		}
-		if !s.collect(inflight[0]) {
+		ok := s.collect(&inflight)
+		if len(inflight) == 0 {
+			continue // the chunks sent ahead were taken back
+		}
+		p.settle(inflight[0].ahead)
+		if !ok {
 			s.failInflight(inflight[1:])
 			inflight = inflight[:0]
 			continue
 		}
 		inflight = append(inflight[:0], inflight[1:]...)
+		if len(inflight) > 0 && inflight[0].ahead != nil {
+			// The worker starts it now: no longer to be taken back.
+			p.unahead(inflight[0].ahead)
+		}
 	}
 }
 
-// next waits for a job; nil when the pool stops.
-func (p *Pool) next() *chunkJob {
+// sendAhead records a chunk sent to a busy worker, which an idle slot may
+// take back.
+func (p *Pool) sendAhead(w *worker, sc sentChunk) *aheadChunk {
+	a := &aheadChunk{w: w, seq: sc.seq, job: sc.job}
+	p.mu.Lock()
+	p.ahead = append(p.ahead, a)
+	p.mu.Unlock()
+	return a
+}
+
+// unahead removes a from the chunks that may be taken back (unless an idle
+// slot asked for it already: the worker's answer settles it).
+func (p *Pool) unahead(a *aheadChunk) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.queue) == 0 && p.state == poolRunning {
+	if !a.asked {
+		p.dropAheadLocked(a)
+	}
+}
+
+func (p *Pool) dropAheadLocked(a *aheadChunk) {
+	for i, x := range p.ahead {
+		if x == a {
+			p.ahead = append(p.ahead[:i], p.ahead[i+1:]...)
+			return
+		}
+	}
+}
+
+// settle records that a chunk sent ahead has ended (its results came, or its
+// worker died): it cannot be taken back, and a slot waiting for it is told.
+func (p *Pool) settle(a *aheadChunk) {
+	if a == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropAheadLocked(a)
+	if a.asked && !a.answered {
+		a.answered = true
+		p.stealing--
+		p.cond.Broadcast()
+	}
+}
+
+// answered handles the worker's answer to an opCancel for one of the chunks
+// in flight: a cancelled chunk goes back to the queue, in its place.
+func (s *poolSlot) answered(inflight *[]sentChunk, m *message) {
+	p := s.pool
+	for i, sc := range *inflight {
+		if sc.seq != m.Seq || sc.ahead == nil {
+			continue
+		}
+		p.mu.Lock()
+		a := sc.ahead
+		p.dropAheadLocked(a)
+		if !a.answered {
+			a.answered = true
+			p.stealing--
+		}
+		if m.Cancelled {
+			*inflight = append((*inflight)[:i], (*inflight)[i+1:]...)
+			if p.state == poolTerminated {
+				defer sc.job.call.finish(sc.job, errors.New("pool: terminated"))
+			} else {
+				at := len(p.queue)
+				for j, q := range p.queue {
+					if q.order > sc.job.order {
+						at = j
+						break
+					}
+				}
+				p.queue = append(p.queue[:at], append([]*chunkJob{sc.job}, p.queue[at:]...)...)
+			}
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		return
+	}
+}
+
+// next waits for a job for slot s, whose worker is idle; nil when the pool
+// stops. The earliest chunk not started goes first: if a busy worker holds
+// one sent ahead, s asks for it back and waits for the answer (a round
+// trip), else it takes the queue's first.
+func (p *Pool) next(s *poolSlot) *chunkJob {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.busy {
+		s.busy = false
+		p.busy--
+	}
+	for {
+		if p.state == poolTerminated {
+			return nil
+		}
+		if a := s.asked; a != nil && !a.answered {
+			p.cond.Wait()
+			continue
+		}
+		s.asked = nil
+		if a := p.earliestAheadLocked(); a != nil && (len(p.queue) == 0 || a.job.order < p.queue[0].order) {
+			a.asked = true
+			p.stealing++
+			s.asked = a
+			go a.w.ctl.send(&message{Op: opCancel, Seq: a.seq})
+			continue
+		}
+		if len(p.queue) > 0 {
+			job := p.queue[0]
+			p.queue = p.queue[1:]
+			s.busy = true
+			p.busy++
+			return job
+		}
+		if p.state != poolRunning && p.stealing == 0 {
+			return nil
+		}
 		p.cond.Wait()
 	}
-	if len(p.queue) == 0 || p.state == poolTerminated {
-		return nil
+}
+
+// earliestAheadLocked is the earliest chunk sent ahead that no slot asked
+// for yet.
+func (p *Pool) earliestAheadLocked() *aheadChunk {
+	var best *aheadChunk
+	for _, a := range p.ahead {
+		if !a.asked && (best == nil || a.job.order < best.job.order) {
+			best = a
+		}
 	}
-	job := p.queue[0]
-	p.queue = p.queue[1:]
-	return job
+	return best
 }
 
 // nextOf returns the next job to send to a worker that is busy with a job
-// of call, without waiting: one of call, and only if enough are queued that
-// every other slot has one too (a busy worker must not take work an idle
-// one could start at once).
+// of call, without waiting: one of call, and only if no slot is idle and
+// enough are queued that every other slot has one too (a busy worker must
+// not take work an idle one could start at once).
 func (p *Pool) nextOf(call *poolCall) *chunkJob {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.queue) < p.n || p.state == poolTerminated || p.queue[0].call != call {
+	if p.busy < p.n || len(p.queue) < p.n || p.state == poolTerminated || p.queue[0].call != call {
 		return nil
 	}
 	job := p.queue[0]
@@ -512,16 +667,29 @@ func (s *poolSlot) send(job *chunkJob) (sentChunk, bool) {
 		w.sent = map[string]uint64{}
 	}
 	maps.Copy(w.sent, hashes)
-	return sentChunk{job: job, seq: m.Seq}, true
+	return sentChunk{job: job, seq: m.Seq, plain: len(chunks) == 0 && len(m.Globals) == 0}, true
 }
 
-// collect waits for the results of a chunk sent to the slot's worker and
-// finishes it; false if the worker died or was killed (the chunks sent
-// after it are then lost).
-func (s *poolSlot) collect(sc sentChunk) bool {
+// collect waits for the results of the first chunk in flight on the slot's
+// worker and finishes it; false if the worker died or was killed (the
+// chunks sent after it are then lost). Meanwhile the worker may give back
+// chunks sent ahead: they leave inflight, which may end empty.
+func (s *poolSlot) collect(inflight *[]sentChunk) bool {
+	var reply *message
+	var err error
+	for len(*inflight) > 0 {
+		reply, err = s.w.await((*inflight)[0].job.call.ctx)
+		if err != nil || reply.Op != opCancelled {
+			break
+		}
+		s.answered(inflight, reply)
+	}
+	if len(*inflight) == 0 {
+		return true
+	}
+	sc := (*inflight)[0]
 	job := sc.job
 	c, w := job.call, s.w
-	reply, err := w.await(c.ctx)
 	if err != nil {
 		s.workerFailed(job, err)
 		return false
@@ -570,6 +738,7 @@ func (s *poolSlot) workerFailed(job *chunkJob, err error) {
 // failInflight fails chunks that were sent to a worker that is gone.
 func (s *poolSlot) failInflight(lost []sentChunk) {
 	for _, sc := range lost {
+		s.pool.settle(sc.ahead)
 		c := sc.job.call
 		if c.ctx.Err() != nil {
 			c.finish(sc.job, fmt.Errorf("pool: %w", context.Cause(c.ctx)))

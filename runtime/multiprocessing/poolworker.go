@@ -46,7 +46,10 @@ func (s *server) tasks(m *message) {
 	reply.Reusable = runtime.NumGoroutine() <= poolBaseline+1
 	os.Stdout.Write(markerFrame(m.Seq))
 	os.Stderr.Write(markerFrame(m.Seq))
+	s.taskMu.Lock()
+	delete(s.taskState, m.Seq)
 	s.reply(reply)
+	s.taskMu.Unlock()
 	if reply.Enc != encJSON {
 		putPayload(reply.Results)
 	}

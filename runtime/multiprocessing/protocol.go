@@ -17,20 +17,26 @@ import (
 // message per line in both directions. The worker's stdout and stderr are
 // separate pipes that the parent forwards line by line (see output.go).
 //
-// parent → worker: opReplay, opRun, opPoolInit, opTasks, opReply, opExit
-// worker → parent: opReady, opStarted, opDone, opResult, opCall
+// parent → worker: opReplay, opRun, opPoolInit, opTasks, opCancel, opReply, opExit
+// worker → parent: opReady, opStarted, opDone, opResult, opCancelled, opCall
 const (
 	opReplay   = "replay"    // catch up on Program growth; answered by opReady
 	opRun      = "run"       // run a Process target; answered by opStarted, later opDone
 	opPoolInit = "pool-init" // become a pool worker; answered by opReady
 	opTasks    = "tasks"     // run a chunk of pool tasks; answered by opResult
 	opExit     = "exit"      // exit now (the worker is no longer needed)
-	opReady    = "ready"
-	opStarted  = "started"
-	opDone     = "done"
-	opResult   = "result"
-	opCall     = "call"  // worker → parent: an operation on a shared object
-	opReply    = "reply" // parent → worker: its answer
+	// opCancel takes back a chunk of tasks sent ahead to a busy worker, for
+	// an idle one: answered by opCancelled (Cancelled: it will not run; not:
+	// it is running), before the chunk's opResult, or not at all once that
+	// was sent.
+	opCancel    = "cancel"
+	opCancelled = "cancelled"
+	opReady     = "ready"
+	opStarted   = "started"
+	opDone      = "done"
+	opResult    = "result"
+	opCall      = "call"  // worker → parent: an operation on a shared object
+	opReply     = "reply" // parent → worker: its answer
 )
 
 // markerKind is the outband frame kind a worker writes to its stdout and
@@ -68,6 +74,7 @@ type message struct {
 	Value     json.RawMessage `json:"value,omitempty"`
 	Timeout   int64           `json:"timeout,omitempty"` // nanoseconds; 0 = none
 	HasResult bool            `json:"has,omitempty"`
+	Cancelled bool            `json:"cancelled,omitempty"`
 }
 
 // identity is what a worker knows about itself and its parent.

@@ -89,6 +89,12 @@ type server struct {
 	// in the order they came: the parent sends the next chunk before the
 	// results of the previous one are back.
 	taskq chan *message
+	// taskState says, for each chunk received and not answered, whether it
+	// is queued, running or cancelled (opCancel); the answers to opTasks and
+	// opCancel are sent under taskMu, so that a cancel is never answered
+	// after the chunk's results.
+	taskMu    sync.Mutex
+	taskState map[uint64]taskState
 
 	// pure caches pureFunc's evaluators for a program of pureProgram
 	// chunks (used by the task goroutine only).
@@ -147,15 +153,60 @@ func ServeWorker(ctx context.Context, r Rebuilder) error {
 		case opTasks:
 			if s.taskq == nil {
 				s.taskq = make(chan *message, 16)
+				s.taskState = map[uint64]taskState{}
 				go func() {
 					for m := range s.taskq {
-						s.tasks(m)
+						if s.startTask(m.Seq) {
+							s.tasks(m)
+						} else if m.Enc != encJSON {
+							putPayload(m.Items)
+						}
 					}
 				}()
 			}
+			s.taskMu.Lock()
+			s.taskState[m.Seq] = taskQueued
+			s.taskMu.Unlock()
 			s.taskq <- m
+		case opCancel:
+			s.cancelTask(m.Seq)
 		}
 	}
+}
+
+type taskState int
+
+const (
+	taskQueued taskState = iota
+	taskRunning
+	taskCancelled
+)
+
+// startTask marks a chunk as running; false if it was cancelled.
+func (s *server) startTask(seq uint64) bool {
+	s.taskMu.Lock()
+	defer s.taskMu.Unlock()
+	if s.taskState[seq] == taskCancelled {
+		delete(s.taskState, seq)
+		return false
+	}
+	s.taskState[seq] = taskRunning
+	return true
+}
+
+// cancelTask answers the parent's opCancel: a chunk that has not started
+// will not run. A chunk already answered gets no answer.
+func (s *server) cancelTask(seq uint64) {
+	s.taskMu.Lock()
+	defer s.taskMu.Unlock()
+	st, ok := s.taskState[seq]
+	if !ok || s.taskq == nil {
+		return
+	}
+	if st == taskQueued {
+		s.taskState[seq] = taskCancelled
+	}
+	s.reply(&message{Op: opCancelled, Seq: seq, Cancelled: st == taskQueued})
 }
 
 func errString(err error) string {
