@@ -814,7 +814,7 @@ func (c *poolCall) encodeItems(lo, hi int) (json.RawMessage, string, error) {
 		b, err := json.Marshal(tvs)
 		return b, encJSON, err
 	}
-	b, err := json.Marshal(part.Interface())
+	b, err := marshalValue(part)
 	if err != nil {
 		return nil, "", fmt.Errorf("pool: items %d-%d cannot be sent to a worker: %w", lo, hi-1, err)
 	}
@@ -847,7 +847,7 @@ func (c *poolCall) storeResults(job *chunkJob, raw json.RawMessage, enc string) 
 		return nil
 	}
 	dst := reflect.New(reflect.SliceOf(c.valueOut))
-	if err := json.Unmarshal(raw, dst.Interface()); err != nil {
+	if err := unmarshalValue(raw, dst.Elem()); err != nil {
 		return fmt.Errorf("pool: decode results of %s: %w", c.fnName, err)
 	}
 	if dst.Elem().Len() != job.hi-job.lo {

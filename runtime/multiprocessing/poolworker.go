@@ -89,7 +89,7 @@ func decodeItems(m *message, in reflect.Type) (reflect.Value, error) {
 		return items, nil
 	}
 	items := reflect.New(reflect.SliceOf(in))
-	if err := json.Unmarshal(m.Items, items.Interface()); err != nil {
+	if err := unmarshalValue(m.Items, items.Elem()); err != nil {
 		return reflect.Value{}, fmt.Errorf("decode items as %s: %w", in, err)
 	}
 	return items.Elem(), nil
@@ -100,7 +100,7 @@ func encodeResults(results reflect.Value) (json.RawMessage, string, error) {
 	if enc := compactEncoding(results.Type().Elem()); enc != encJSON {
 		return encodeCompact(enc, results), enc, nil
 	}
-	b, err := json.Marshal(results.Interface())
+	b, err := marshalValue(results)
 	return b, encJSON, err
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/goproc/goproc/kernel/symbols"
 	"github.com/goproc/goproc/runtime/multiprocessing"
+	"github.com/goproc/goproc/runtime/multiprocessing/typedjson"
 )
 
 // Notebook is one interpreter plus the declarations evaluated in it.
@@ -135,7 +136,7 @@ func (n *Notebook) Globals() map[string]json.RawMessage {
 		case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 			continue
 		}
-		b, err := json.Marshal(v.Interface())
+		b, err := typedjson.Marshal(v)
 		if err != nil {
 			continue
 		}
@@ -186,7 +187,7 @@ func (n *Notebook) SetGlobals(globals map[string]json.RawMessage) error {
 			continue
 		}
 		ptr := reflect.New(v.Type())
-		if err := json.Unmarshal(globals[name], ptr.Interface()); err != nil {
+		if err := typedjson.Unmarshal(globals[name], ptr.Elem()); err != nil {
 			return fmt.Errorf("global %s: %w", name, err)
 		}
 		v.Set(ptr.Elem())
