@@ -35,8 +35,11 @@ type Process struct {
 	Target any
 	// Args are Target's arguments.
 	Args []any
-	// Name defaults to "Process-N" (N counts the processes this process
-	// started; a child's children are "Process-N:M").
+	// Name defaults to "Process-N", N counting the Processes this process
+	// created (a child's children are "Process-N:M"), as in Python. A
+	// Process from NewProcess is named when it is created; one written as a
+	// literal (&Process{Target: f}) when it is first used (Start, String,
+	// Join …), since a literal runs no code.
 	Name string
 	// Daemon processes may not start processes; an exiting worker
 	// terminates its daemonic children instead of joining them.
@@ -51,11 +54,29 @@ type Process struct {
 	pid      int
 	code     int
 	done     chan struct{}
+	ident    string // "1", "1:2", … (Python's _identity), once numbered
 }
 
-// NewProcess returns a Process that will run target(args...).
+// NewProcess returns a Process that will run target(args...), named
+// "Process-N" at once.
 func NewProcess(target any, args ...any) *Process {
-	return &Process{Target: target, Args: args}
+	p := &Process{Target: target, Args: args}
+	p.numberLocked()
+	return p
+}
+
+// numberLocked gives p its number, and its default name if it has none
+// (p.mu held, or p not shared yet).
+func (p *Process) numberLocked() {
+	if p.view {
+		return
+	}
+	if p.ident == "" {
+		p.ident = nextIdent()
+	}
+	if p.Name == "" {
+		p.Name = "Process-" + p.ident
+	}
 }
 
 // children are the Processes this process started that have not finished.
@@ -110,6 +131,7 @@ func mayStart(n int) error {
 func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.numberLocked()
 	switch {
 	case p.view:
 		return fmt.Errorf("cannot start %s: it describes a running process", p.Name)
@@ -130,10 +152,7 @@ func (p *Process) Start() error {
 		return fmt.Errorf("start process: %w", err)
 	}
 	h := currentHost()
-	ident := nextIdent()
-	if p.Name == "" {
-		p.Name = "Process-" + ident
-	}
+	ident := p.ident
 	ctx := hostContext()
 	id := &identity{Name: p.Name, Ident: ident, Daemon: p.Daemon, ParentName: currentName(), ParentPid: os.Getpid()}
 	prog := h.Program()
@@ -303,6 +322,7 @@ func (p *Process) watch(ctx context.Context, w *worker, starting bool) {
 func (p *Process) doneChan(op string) (chan struct{}, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.numberLocked()
 	switch {
 	case p.view:
 		return nil, fmt.Errorf("cannot %s %s: it describes a running process", op, p.Name)
@@ -407,6 +427,7 @@ func (p *Process) Kill() error { return p.signal(syscall.SIGKILL, "kill") }
 func (p *Process) signal(sig syscall.Signal, op string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.numberLocked()
 	switch {
 	case p.view:
 		return fmt.Errorf("cannot %s %s: it describes a running process", op, p.Name)
@@ -438,7 +459,11 @@ func (p *Process) String() string {
 	case code != NotExited:
 		status = "stopped exitcode=" + strconv.Itoa(code)
 	}
-	return fmt.Sprintf("<Process name='%s' pid=%d %s>", p.Name, p.Pid(), status)
+	p.mu.Lock()
+	p.numberLocked()
+	name := p.Name
+	p.mu.Unlock()
+	return fmt.Sprintf("<Process name='%s' pid=%d %s>", name, p.Pid(), status)
 }
 
 func currentName() string {

@@ -56,3 +56,30 @@ fmt.Println("exitcodes:", procs[0].ExitCode(), procs[1].ExitCode(), procs[2].Exi
 		}
 	}
 }
+
+// A Process is named when it is created, as in Python (issue 16): NewProcess
+// names it at once, a literal on its first use, and the child sees the name.
+func TestProcessNamedAtCreation(t *testing.T) {
+	decl(t, `func sayName() { fmt.Println("child:", multiprocessing.CurrentProcess().Name) }`)
+	out, errs := capture(t, func() {
+		run(t, `a := multiprocessing.NewProcess(sayName)
+fmt.Println("a:", a.Name)
+b := &multiprocessing.Process{Target: sayName}
+fmt.Println("b:", b)
+c := &multiprocessing.Process{Target: sayName, Name: "Mine"}
+fmt.Println("c:", c.Name)
+for _, p := range []*multiprocessing.Process{a, b, c} { p.Start(); p.Join() }
+fmt.Println("after:", a.Name, b.Name, c.Name)`)
+	})
+	m := regexp.MustCompile(`^a: Process-(\d+)\nb: <Process name='Process-(\d+)' pid=0 initial>\nc: Mine\nchild: Process-(\d+)\nchild: Process-(\d+)\nchild: Mine\nafter: Process-(\d+) Process-(\d+) Mine\n$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errs)
+	}
+	var n [7]int
+	for i := 1; i < 7; i++ {
+		fmt.Sscan(m[i], &n[i])
+	}
+	if n[2] != n[1]+1 || n[3] != n[1] || n[4] != n[2] || n[5] != n[1] || n[6] != n[2] {
+		t.Fatalf("numbers %v in\n%s", n[1:], out)
+	}
+}
