@@ -48,6 +48,10 @@ func Main(ctx context.Context, args []string, version string, stdout, stderr io.
 		memory     = fs.Uint64("memory", DefaultLimits.MemoryLimit, "address-space limit per process, in bytes (0: none)")
 		procs      = fs.Int("max-processes", DefaultLimits.MaxProcesses, "child processes a submission may start")
 		confine    = fs.Bool("confine-writes", true, "let a submission write only in its working directory (Landlock, Linux)")
+		box        = fs.Bool("sandbox", true, "run each submission in a sandbox of its own (namespaces, cgroup; Linux)")
+		requireBox = fs.Bool("require-sandbox", false, "refuse to grade unless every protection of the sandbox is in force")
+		budget     = fs.Duration("budget", DefaultLimits.Budget, "time limit for all of a submission's own cells together")
+		showHidden = fs.Bool("show-hidden-tests", false, "keep the hidden tests' source in feedback notebooks")
 		release    = fs.String("release", "", "write the student version of --source to this file")
 		shard      = fs.String("shard", "", "grade only shard K/N of the submissions (0 <= K < N), e.g. 0/4")
 		force      = fs.Bool("force", false, "regrade submissions whose cached grade is still valid")
@@ -114,14 +118,17 @@ func Main(ctx context.Context, args []string, version string, stdout, stderr io.
 		return 2
 	}
 	opts := Options{
-		Source:        *source,
-		Submissions:   positional,
-		OutDir:        *out,
-		Jobs:          *jobs,
-		Limits:        Limits{CellTimeout: *timeout, OutputLimit: *outLimit, MemoryLimit: *memory, MaxProcesses: *procs},
-		ConfineWrites: *confine,
-		Force:         *force,
-		Version:       version,
+		Source:          *source,
+		Submissions:     positional,
+		OutDir:          *out,
+		Jobs:            *jobs,
+		Limits:          Limits{CellTimeout: *timeout, OutputLimit: *outLimit, MemoryLimit: *memory, MaxProcesses: *procs, Budget: *budget},
+		ConfineWrites:   *confine,
+		NoSandbox:       !*box,
+		RequireSandbox:  *requireBox,
+		ShowHiddenTests: *showHidden,
+		Force:           *force,
+		Version:         version,
 	}
 	if *shard != "" {
 		sh, err := ParseShard(*shard)
@@ -151,7 +158,7 @@ func Main(ctx context.Context, args []string, version string, stdout, stderr io.
 			bad++
 		}
 		if r.Confinement != "" {
-			fmt.Fprintf(stdout, "%s: writes not confined: %s\n", r.Student, r.Confinement)
+			fmt.Fprintf(stdout, "%s: %s\n", termSafe(r.Student), termSafe(r.Confinement))
 		}
 	}
 	el := time.Since(t0).Seconds()

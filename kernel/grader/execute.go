@@ -12,6 +12,7 @@ import (
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/nbexec"
 	"github.com/goproc/goproc/kernel/notebook"
+	"github.com/goproc/goproc/kernel/sandbox"
 	"github.com/goproc/goproc/runtime/grade"
 )
 
@@ -31,6 +32,10 @@ type Limits struct {
 	MemoryLimit uint64
 	// MaxProcesses caps the child processes one submission may start.
 	MaxProcesses int
+	// Budget bounds the time all of a submission's own cells may take
+	// together; the cells it does not reach are not run and their tests
+	// score 0. 0 means none.
+	Budget time.Duration
 }
 
 // DefaultLimits are the limits goproc grade uses unless told otherwise.
@@ -40,6 +45,7 @@ var DefaultLimits = Limits{
 	OutputLimit:  1 << 20,
 	MemoryLimit:  4 << 30,
 	MaxProcesses: 64,
+	Budget:       5 * time.Minute,
 }
 
 // Names of the errors the grader gives cells it had to stop.
@@ -52,31 +58,86 @@ const (
 // Starter starts a fresh engine for one submission.
 type Starter func(ctx context.Context) (language.Engine, error)
 
+// runSetup is how one submission's cells are run.
+type runSetup struct {
+	// student starts the engine that runs the submission's cells.
+	student Starter
+	// verifier starts the engine that runs test cells which only read
+	// outputs; nil runs every test in the student's engine.
+	verifier Starter
+	plan     testPlan
+	// reservedDeclared are reserved names the submission declares: the
+	// in-process tests that rely on them are not run.
+	reservedDeclared []string
+	// box is the submission's sandbox, nil when it has none.
+	box *sandbox.Sandbox
+	// mirror is where the student's engine finds the record of its own
+	// cells, for in-process tests ("" for none).
+	mirror string
+	// isTest reports whether a grade_id is a test cell's.
+	isTest func(gradeID string) bool
+	// budget bounds the time of the submission's own cells (0: none).
+	budget time.Duration
+}
+
+// Names of errors the grader gives cells it would not run.
+const (
+	ErrNameBudget   = "BudgetExceeded"
+	ErrNameReserved = "ReservedName"
+)
+
 // execute runs the code cells of nb in order with nbexec, as nbgrader does
-// (errors do not stop the run), filling in their outputs. After each cell
-// with a grade_id it rewrites the record at recordPath for runtime/grade.
-// It returns how writes were confined, as the engine reported it.
-func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limits, recordPath string) (string, error) {
+// (errors do not stop the run), filling in their outputs. Test cells run
+// where the setup's plan says. After each cell with a grade_id it rewrites
+// the record at recordPath, which the verifier's runtime/grade reads. It
+// returns how writes were confined, as the engine reported it.
+func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Limits, recordPath string) (string, error) {
 	rec, err := newRecorderAt(recordPath)
 	if err != nil {
 		return "", err
 	}
 	defer rec.Close()
-	eng := &guardedEngine{start: start, lim: lim}
+	if setup.mirror != "" {
+		if err := rec.mirrorTo(setup.mirror, setup.isTest); err != nil {
+			return "", err
+		}
+	}
+	eng := &guardedEngine{start: setup.student, lim: lim}
 	defer eng.Close()
-	_, err = nbexec.Run(ctx, eng, nb, nbexec.Options{
+	r := &router{student: eng, setup: setup, imported: map[string]bool{}}
+	if setup.verifier != nil {
+		r.verifier = &guardedEngine{start: setup.verifier, lim: lim}
+		defer r.verifier.Close()
+	}
+	if setup.budget > 0 {
+		r.deadline = time.Now().Add(setup.budget)
+	}
+	mark := 0
+	_, err = nbexec.Run(ctx, r, nb, nbexec.Options{
 		Timeout:        lim.CellTimeout,
 		AllowErrors:    true,
 		MaxOutputBytes: lim.OutputLimit,
-		OnCellDone: func(r nbexec.CellReport) {
-			if r.Status == nbexec.StatusSkipped {
+		OnCellStart: func(c nbexec.CellInfo) {
+			r.setCell(c.Cell)
+			if setup.box != nil {
+				mark = setup.box.Mark()
+			}
+		},
+		OnCellDone: func(cr nbexec.CellReport) {
+			if cr.Status == nbexec.StatusSkipped {
 				return
 			}
-			flooded := eng.flooded()
+			flooded := r.flooded()
 			if flooded {
-				markFlooded(r.Cell, lim.OutputLimit)
+				markFlooded(cr.Cell, lim.OutputLimit)
 			}
-			rec.Record(r.Cell, flooded || r.DroppedBytes > 0)
+			var procs *grade.Processes
+			if setup.box != nil && !r.ranInVerifier() {
+				if sp := setup.box.Since(mark); sp.Observed {
+					procs = &grade.Processes{Lo: sp.Lo, Hi: sp.Hi, Threads: sp.Threads, Kernel: sp.Programs}
+				}
+			}
+			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)
 		},
 	})
 	if err != nil && !errors.Is(err, nbexec.ErrInterrupted) {
@@ -87,6 +148,130 @@ func execute(ctx context.Context, nb *notebook.Notebook, start Starter, lim Limi
 	}
 	return eng.confinement(), rec.Err()
 }
+
+// router sends each cell to the engine that must run it: the submission's
+// cells and in-process tests to the student's engine, other tests to the
+// verifier. nbexec runs one cell at a time, so the cell being run is the
+// one OnCellStart named.
+type router struct {
+	student  *guardedEngine
+	verifier *guardedEngine
+	setup    runSetup
+	deadline time.Time
+	imported map[string]bool // imports already run in the verifier
+
+	mu   sync.Mutex
+	cell *notebook.Cell
+	last *guardedEngine
+}
+
+var _ language.Engine = (*router)(nil)
+
+func (r *router) setCell(c *notebook.Cell) {
+	r.mu.Lock()
+	r.cell = c
+	r.mu.Unlock()
+}
+
+func (r *router) flooded() bool {
+	r.mu.Lock()
+	last := r.last
+	r.mu.Unlock()
+	return last != nil && last.flooded()
+}
+
+func (r *router) ranInVerifier() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last != nil && r.last == r.verifier
+}
+
+func errorResult(name, value string) language.ExecuteResult {
+	e := &language.Error{Name: name, Value: value}
+	e.Traceback = []string{name + ": " + value}
+	return language.ExecuteResult{Status: "error", Error: e}
+}
+
+func (r *router) Execute(ctx context.Context, req language.ExecuteRequest, out language.Output) language.ExecuteResult {
+	r.mu.Lock()
+	c := r.cell
+	r.mu.Unlock()
+	m, _ := MetaOf(c)
+	isTest := c != nil && m.GradeID != "" && m.IsTest(c.CellType)
+	if isTest && !r.setup.plan.inProcess[m.GradeID] && r.verifier != nil {
+		r.use(r.verifier)
+		if needs := r.setup.plan.imports[m.GradeID]; len(needs) > 0 {
+			var specs []string
+			for _, im := range needs {
+				if !r.imported[im.String()] {
+					specs = append(specs, im.String())
+					r.imported[im.String()] = true
+				}
+			}
+			if len(specs) > 0 {
+				r.verifier.Execute(ctx, language.ExecuteRequest{Code: "import (\n\t" + strings.Join(specs, "\n\t") + "\n)"}, discard{})
+			}
+		}
+		return r.verifier.Execute(ctx, req, out)
+	}
+	r.use(r.student)
+	if isTest && len(r.setup.reservedDeclared) > 0 {
+		return errorResult(ErrNameReserved, fmt.Sprintf("the submission declares %s, which this test relies on and submissions may not declare; the test was not run",
+			strings.Join(r.setup.reservedDeclared, ", ")))
+	}
+	if !r.deadline.IsZero() {
+		if !time.Now().Before(r.deadline) {
+			return errorResult(ErrNameBudget, fmt.Sprintf("the submission used up its time budget (%v) before this cell, which was not run", r.setup.budget))
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.deadline)
+		defer cancel()
+		res := r.student.Execute(ctx, req, out)
+		if res.Status != "ok" && !time.Now().Before(r.deadline) {
+			return errorResult(ErrNameBudget, fmt.Sprintf("the submission used up its time budget (%v) in this cell, which was stopped", r.setup.budget))
+		}
+		return res
+	}
+	return r.student.Execute(ctx, req, out)
+}
+
+func (r *router) use(g *guardedEngine) {
+	r.mu.Lock()
+	r.last = g
+	r.mu.Unlock()
+}
+
+func (r *router) Complete(ctx context.Context, code string, pos int) (language.CompleteResult, error) {
+	return r.student.Complete(ctx, code, pos)
+}
+
+func (r *router) Inspect(ctx context.Context, code string, pos, level int) (language.InspectResult, error) {
+	return r.student.Inspect(ctx, code, pos, level)
+}
+
+func (r *router) IsComplete(ctx context.Context, code string) (language.IsCompleteResult, error) {
+	return r.student.IsComplete(ctx, code)
+}
+
+func (r *router) Info() language.Info { return language.GoInfo("") }
+
+func (r *router) Restart(ctx context.Context) error { return r.student.Restart(ctx) }
+
+func (r *router) Close() error {
+	err := r.student.Close()
+	if r.verifier != nil {
+		err = errors.Join(err, r.verifier.Close())
+	}
+	return err
+}
+
+// discard is an Output that keeps nothing.
+type discard struct{}
+
+func (discard) Stream(string, string)              {}
+func (discard) Display(language.Display)           {}
+func (discard) ClearOutput(bool)                   {}
+func (discard) Input(string, bool) (string, error) { return "", errors.New("no input") }
 
 // recordOf is what runtime/grade sees of an executed cell.
 func recordOf(c *notebook.Cell, truncated bool) grade.Cell {

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/goproc/goproc/kernel/notebook"
 )
@@ -44,7 +46,7 @@ func WriteCSV(w io.Writer, gb *Gradebook) error {
 			if s.NeedsManualGrade {
 				manual = "yes"
 			}
-			cw.Write([]string{r.Student, s.GradeID, s.Kind, pyNum(s.Points), pyNum(s.Max), manual, s.Feedback})
+			cw.Write([]string{csvCell(r.Student), csvCell(s.GradeID), s.Kind, pyNum(s.Points), pyNum(s.Max), manual, csvCell(s.Feedback)})
 		}
 	}
 	cw.Flush()
@@ -165,7 +167,7 @@ func Summary(w io.Writer, gb *Gradebook) {
 	}
 	fmt.Fprint(tw, "total\t\n")
 	for _, r := range gb.Students {
-		fmt.Fprint(tw, r.Student, "\t")
+		fmt.Fprint(tw, termSafe(r.Student), "\t")
 		byID := map[string]Score{}
 		for _, s := range r.Scores {
 			byID[s.GradeID] = s
@@ -186,12 +188,39 @@ func Summary(w io.Writer, gb *Gradebook) {
 	tw.Flush()
 	for _, r := range gb.Students {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s: not graded: %s\n", r.Student, r.Error)
+			fmt.Fprintf(w, "%s: not graded: %s\n", termSafe(r.Student), termSafe(r.Error))
 		}
 		for _, c := range r.Changes {
-			fmt.Fprintf(w, "%s: %s\n", r.Student, c)
+			fmt.Fprintf(w, "%s: %s\n", termSafe(r.Student), termSafe(c.String()))
+		}
+		if len(r.Reserved) > 0 {
+			fmt.Fprintf(w, "%s: declares names the tests rely on (%s): those tests scored 0\n", termSafe(r.Student), termSafe(strings.Join(r.Reserved, ", ")))
 		}
 	}
 	fmt.Fprintln(w, "? = waits for manual grading")
+	fmt.Fprintln(w, "sandbox:", gb.Sandbox)
 	fmt.Fprintln(w, "write confinement:", gb.WriteConfinement)
+}
+
+// csvCell neutralises a cell a spreadsheet would run as a formula (one
+// that starts with = + - @, a tab or a carriage return), as OWASP advises:
+// a leading apostrophe makes it text.
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// termSafe escapes what a student controls (names, messages) before it
+// reaches a terminal: control characters and escape sequences are shown
+// quoted, not interpreted.
+func termSafe(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == unicode.ReplacementChar {
+			q := strconv.Quote(s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
 }

@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +32,7 @@ import (
 	"github.com/goproc/goproc/kernel/engine"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/notebook"
+	"github.com/goproc/goproc/kernel/sandbox"
 	"github.com/goproc/goproc/runtime/grade"
 )
 
@@ -52,6 +52,14 @@ type Options struct {
 	// ConfineWrites asks engines to refuse writes outside each submission's
 	// working directory (Landlock).
 	ConfineWrites bool
+	// NoSandbox runs engines without a sandbox (kernel/sandbox): only
+	// Landlock, rlimits and the engine's own caps then hold.
+	NoSandbox bool
+	// RequireSandbox refuses to grade unless every protection of the
+	// sandbox is in force (namespaces, a cgroup, the process watcher).
+	RequireSandbox bool
+	// ShowHiddenTests keeps the hidden tests' source in feedback notebooks.
+	ShowHiddenTests bool
 	// Shard grades only the submissions of one shard (zero: all).
 	Shard Shard
 	// Force regrades submissions whose cached result is still valid.
@@ -105,6 +113,11 @@ type Result struct {
 	Key      string  `json:"key"`
 	Cached   bool    `json:"cached,omitempty"`
 	Feedback string  `json:"feedback_notebook,omitempty"`
+	// Sandbox says which protections the submission ran under.
+	Sandbox string `json:"sandbox,omitempty"`
+	// Reserved lists names the submission declares that tests rely on:
+	// those tests were not run and scored 0.
+	Reserved []string `json:"reserved_names,omitempty"`
 	// Confinement says why this submission's writes were not confined,
 	// when they were asked to be and were not.
 	Confinement string `json:"confinement,omitempty"`
@@ -118,9 +131,11 @@ type Gradebook struct {
 	Graded     time.Time `json:"graded"`
 	// WriteConfinement says how submissions' writes were confined, or why
 	// they were not.
-	WriteConfinement string   `json:"write_confinement"`
-	Shard            string   `json:"shard,omitempty"`
-	Students         []Result `json:"students"`
+	WriteConfinement string `json:"write_confinement"`
+	// Sandbox says which protections of the sandbox were in force.
+	Sandbox  string   `json:"sandbox"`
+	Shard    string   `json:"shard,omitempty"`
+	Students []Result `json:"students"`
 }
 
 // Grade grades the submissions and writes the gradebook into opts.OutDir.
@@ -148,6 +163,11 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Source, err)
 	}
+	plan := planTests(source)
+	status, err := sandboxStatus(opts)
+	if err != nil {
+		return nil, err
+	}
 	subs, err := findSubmissions(opts.Source, opts.Submissions)
 	if err != nil {
 		return nil, err
@@ -169,6 +189,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 		Version:          opts.Version,
 		Graded:           time.Now().UTC().Truncate(time.Second),
 		WriteConfinement: confinementStatus(opts.ConfineWrites),
+		Sandbox:          status,
 	}
 	if opts.Shard.N > 1 {
 		gb.Shard = fmt.Sprintf("%d/%d", opts.Shard.K, opts.Shard.N)
@@ -185,7 +206,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 	go func() {
 		defer close(ready)
 		for i := range mine {
-			j := prepare(ctx, opts, rs, srcBytes, mine[i])
+			j := prepare(ctx, opts, rs, plan, srcBytes, mine[i])
 			j.index = i
 			select {
 			case ready <- j:
@@ -242,6 +263,9 @@ func withDefaults(opts Options) Options {
 	if l.MaxProcesses <= 0 {
 		l.MaxProcesses = d.MaxProcesses
 	}
+	if l.Budget == 0 {
+		l.Budget = d.Budget
+	}
 	if opts.NewEngine == nil {
 		opts.NewEngine = func(ctx context.Context, o engine.Options) (language.Engine, error) {
 			c, err := engine.Start(ctx, o)
@@ -264,72 +288,6 @@ func unstamped(nb *notebook.Notebook) []string {
 	return ids
 }
 
-type submission struct {
-	Student string
-	Path    string
-}
-
-// findSubmissions expands directories and names each submission's student:
-// the file's name without .ipynb, or, when the file is named like the
-// source (nbgrader's submitted/STUDENT/ASSIGNMENT/NAME.ipynb layout), the
-// nearest directory that is not named like the assignment.
-func findSubmissions(source string, args []string) ([]submission, error) {
-	var files []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, fmt.Errorf("submission %s: %w", a, err)
-		}
-		if !st.IsDir() {
-			files = append(files, a)
-			continue
-		}
-		err = filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && strings.HasPrefix(d.Name(), ".") && p != a {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && strings.HasSuffix(p, ".ipynb") {
-				files = append(files, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("looking for submissions in %s: %w", a, err)
-		}
-	}
-	srcName := strings.TrimSuffix(filepath.Base(source), ".ipynb")
-	srcAbs, _ := filepath.Abs(source)
-	seen := map[string]string{}
-	var subs []submission
-	for _, f := range files {
-		if abs, _ := filepath.Abs(f); abs == srcAbs {
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(f), ".ipynb")
-		dir := filepath.Dir(f)
-		for name == srcName || name == "" {
-			base := filepath.Base(dir)
-			if base == "." || base == "/" || base == dir {
-				break
-			}
-			name, dir = base, filepath.Dir(dir)
-		}
-		if other, dup := seen[name]; dup {
-			return nil, fmt.Errorf("two submissions for student %q: %s and %s; rename one", name, other, f)
-		}
-		seen[name] = f
-		subs = append(subs, submission{Student: name, Path: f})
-	}
-	if len(subs) == 0 {
-		return nil, errors.New("no submissions found: give notebook files or directories holding them")
-	}
-	sort.Slice(subs, func(i, j int) bool { return subs[i].Student < subs[j].Student })
-	return subs, nil
-}
-
 // cacheKey identifies a grading of one submission: same key, same grade.
 func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 	h := sha256.New()
@@ -341,21 +299,26 @@ func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 }
 
 // A job is a submission readied for grading: read, checked against the
-// cache, restored, given a working directory and, when it has to run, a
-// started engine.
+// cache, restored, given a working directory, a sandbox and, when it has
+// to run, a started engine.
 type job struct {
 	index  int
 	opts   Options
 	source *notebook.Notebook
+	plan   testPlan
 	res    Result
 	// final reports that res is the result (cached, or failed early).
-	final    bool
-	restored *notebook.Notebook
-	workDir  string
-	record   string
-	feedback string
-	cache    string
-	start    Starter
+	final     bool
+	restored  *notebook.Notebook
+	workDir   string
+	verifyDir string
+	mirror    string
+	record    string
+	feedback  string
+	cache     string
+	box       *sandbox.Sandbox
+	start     Starter
+	verifier  Starter
 	// engine is the engine started ahead, and engineErr why it failed to
 	// start; execute takes it for the first cell.
 	engine    language.Engine
@@ -365,24 +328,29 @@ type job struct {
 }
 
 // prepare readies sub for grading. Unless the cache has its result or it
-// cannot be graded, its engine is started, to be used by run.
-func prepare(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, sub submission) *job {
+// cannot be graded, its sandbox is made and its engine started, to be used
+// by run.
+func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, srcBytes []byte, sub submission) *job {
 	t0 := time.Now()
-	j := &job{opts: opts, source: rs.source, res: Result{Student: sub.Student, File: sub.Path}}
+	j := &job{opts: opts, source: rs.source, plan: plan, res: Result{Student: sub.Student, File: sub.Path}}
 	defer func() { j.spent = time.Since(t0) }()
-	j.feedback = filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
-	j.cache = filepath.Join(opts.OutDir, "cache", sub.Student+".json")
 	fail := func(err error) *job {
 		j.res, j.final = failed(j.source, j.res, err, t0), true
 		return j
 	}
-	subBytes, err := os.ReadFile(sub.Path)
+	if sub.Problem != "" {
+		return fail(errors.New(sub.Problem))
+	}
+	id := workName(sub.Student)
+	j.feedback = filepath.Join(opts.OutDir, "feedback", sub.Student+".ipynb")
+	j.cache = filepath.Join(opts.OutDir, "cache", id+".json")
+	subBytes, err := readSubmission(sub.Path)
 	if err != nil {
-		return fail(fmt.Errorf("reading the submission: %w", err))
+		return fail(err)
 	}
 	j.res.Key = cacheKey(opts, srcBytes, subBytes)
 	if !opts.Force {
-		if cached, ok := readCache(j.cache, j.res.Key); ok {
+		if cached, ok := readCache(j.cache, j.res.Key); ok && cached.Student == sub.Student {
 			if _, err := os.Stat(j.feedback); err == nil {
 				cached.Cached = true
 				cached.File = sub.Path
@@ -401,51 +369,69 @@ func prepare(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, s
 	}
 	j.restored, j.res.Changes = restored, changes
 
-	workDir, err := filepath.Abs(filepath.Join(opts.OutDir, "work", sub.Student))
-	if err == nil {
-		os.RemoveAll(workDir)
-		err = os.MkdirAll(workDir, 0o755)
-	}
+	workRoot, err := filepath.Abs(filepath.Join(opts.OutDir, "work"))
 	if err != nil {
-		return fail(fmt.Errorf("creating the working directory: %w", err))
-	}
-	j.workDir = workDir
-	if j.record, err = filepath.Abs(filepath.Join(opts.OutDir, "records", sub.Student+".json")); err != nil {
 		return fail(err)
 	}
-	env := append(os.Environ(), grade.EnvOutputs+"="+j.record)
-	if os.Getenv("GOPROC_MP_SPARES") == "" {
-		// A submission runs once: warm workers started near its end are
-		// wasted CPU that other submissions need (measured: 2.4 -> 3.0/s).
-		env = append(env, "GOPROC_MP_SPARES=0")
+	j.workDir = filepath.Join(workRoot, id)
+	j.verifyDir = filepath.Join(workRoot, id+".verify")
+	for _, d := range []string{j.workDir, j.verifyDir} {
+		if err := removeWithin(workRoot, d); err != nil {
+			return fail(fmt.Errorf("clearing the working directory: %w", err))
+		}
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return fail(fmt.Errorf("creating the working directory: %w", err))
+		}
 	}
-	if os.Getenv("GOPROC_MP_PREWARM") == "" && importsMultiprocessing(restored) {
-		// The engine, started ahead, starts three workers while it waits:
-		// the first Process and a first pool of two find them ready
-		// instead of waiting ~10 ms each for a worker to start. Measured
-		// with 2, 3 and 4; each worker nothing uses costs ~8 ms of CPU.
-		env = append(env, "GOPROC_MP_PREWARM=3")
+	if j.record, err = filepath.Abs(filepath.Join(opts.OutDir, "records", id+".json")); err != nil {
+		return fail(err)
 	}
-	if os.Getenv("GOGC") == "" {
-		// A submission's engine and children live for seconds: collecting
-		// their small heaps four times less often saves ~9% of a grading
-		// run's CPU (grade_bench). The memory cap still holds: the engine
-		// sets the runtime's soft memory limit to half of it.
-		env = append(env, "GOGC=400")
+	if !opts.NoSandbox {
+		box, err := sandbox.New(sandbox.Config{
+			WorkDir:     j.workDir,
+			Binary:      opts.Binary,
+			MemoryBytes: opts.Limits.MemoryLimit,
+			MaxTasks:    tasksFor(opts.Limits.MaxProcesses),
+		})
+		if err != nil {
+			j.res.Confinement = "no sandbox: " + err.Error()
+		} else {
+			j.box = box
+		}
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		// --jobs submissions share the cores, a core each by default: one
-		// P per process, as a Python kernel runs one thread of Python at a
-		// time. More Ps only spin looking for work another submission
-		// could do (~8% of a grading run's CPU, grade_bench). Processes a
-		// submission starts still run in parallel.
-		env = append(env, "GOMAXPROCS=1")
+	env := engineEnv(j.box != nil, importsMultiprocessing(restored))
+	if len(plan.inProcess) > 0 {
+		// Tests that call the answer's code run in its engine and read
+		// the record of its cells from its working directory.
+		j.mirror = filepath.Join(j.workDir, ".grade-outputs.json")
+		inBox := j.mirror
+		if j.box != nil {
+			inBox = sandbox.WorkPath + "/.grade-outputs.json"
+		}
+		env = append(env, grade.EnvOutputs+"="+inBox)
 	}
+	binary := opts.Binary
 	j.start = func(ctx context.Context) (language.Engine, error) {
-		return opts.NewEngine(ctx, engine.Options{
-			Binary:        opts.Binary,
-			Dir:           workDir,
+		o := engine.Options{
+			Binary:        binary,
+			Dir:           j.workDir,
 			Env:           env,
+			MemoryLimit:   opts.Limits.MemoryLimit,
+			MaxProcesses:  opts.Limits.MaxProcesses,
+			ConfineWrites: opts.ConfineWrites,
+			NoSpare:       true,
+		}
+		if j.box != nil {
+			o.Launcher = j.box
+		}
+		return opts.NewEngine(ctx, o)
+	}
+	verifierEnv := append(engineEnv(false, false), grade.EnvOutputs+"="+j.record)
+	j.verifier = func(ctx context.Context) (language.Engine, error) {
+		return opts.NewEngine(ctx, engine.Options{
+			Binary:        binary,
+			Dir:           j.verifyDir,
+			Env:           verifierEnv,
 			MemoryLimit:   opts.Limits.MemoryLimit,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
@@ -454,6 +440,17 @@ func prepare(ctx context.Context, opts Options, rs *restorer, srcBytes []byte, s
 	}
 	j.engine, j.engineErr = j.start(ctx)
 	return j
+}
+
+// testIDs reports whether a grade_id is one of nb's test cells.
+func testIDs(nb *notebook.Notebook) func(string) bool {
+	ids := map[string]bool{}
+	for _, c := range nb.Cells {
+		if m, ok := MetaOf(c); ok && m.IsTest(c.CellType) {
+			ids[m.GradeID] = true
+		}
+	}
+	return func(id string) bool { return ids[id] }
 }
 
 // importsMultiprocessing reports whether a code cell of nb imports
@@ -473,8 +470,20 @@ func (j *job) discard() {
 		j.engine.Close()
 		j.engine = nil
 	}
+	j.cleanup()
+}
+
+// cleanup destroys the job's sandbox, with everything still running in
+// it, and removes its working directories.
+func (j *job) cleanup() {
+	if j.box != nil {
+		j.box.Destroy()
+		j.box = nil
+	}
 	if j.workDir != "" {
-		os.RemoveAll(j.workDir)
+		workRoot := filepath.Dir(j.workDir)
+		removeWithin(workRoot, j.workDir)
+		removeWithin(workRoot, j.verifyDir)
 	}
 }
 
@@ -484,6 +493,7 @@ func (j *job) run(ctx context.Context) Result {
 	if j.final {
 		return j.res
 	}
+	defer j.cleanup()
 	// The time spent in prepare counts; the time waiting for a worker does not.
 	t0 := time.Now().Add(-j.spent)
 	res, source, opts := j.res, j.source, j.opts
@@ -504,17 +514,32 @@ func (j *job) run(ctx context.Context) Result {
 		}
 		return j.start(ctx)
 	}
-	confined, err := execute(ctx, j.restored, start, opts.Limits, j.record)
+	setup := runSetup{student: start, verifier: j.verifier, plan: j.plan, box: j.box, budget: opts.Limits.Budget,
+		mirror: j.mirror, isTest: testIDs(source)}
+	if opts.NewEngine == nil || j.verifier == nil {
+		setup.verifier = nil
+	}
+	setup.reservedDeclared = j.plan.reservedDeclared(j.restored)
+	confined, err := execute(ctx, j.restored, setup, opts.Limits, j.record)
 	if err != nil {
 		return failed(source, res, fmt.Errorf("running the submission: %w", err), t0)
 	}
-	if opts.ConfineWrites && confined != "" && !strings.HasPrefix(confined, "writes confined") {
+	if j.box != nil {
+		res.Sandbox = j.box.Protections().String()
+	}
+	if opts.ConfineWrites && confined != "" && !strings.HasPrefix(confined, "writes confined") && res.Confinement == "" {
 		res.Confinement = confined
+	}
+	if len(setup.reservedDeclared) > 0 {
+		res.Reserved = setup.reservedDeclared
 	}
 	res.Scores = score(source, j.restored)
 	for _, s := range res.Scores {
 		res.Total += s.Points
 		res.Max += s.Max
+	}
+	if !opts.ShowHiddenTests {
+		hideHiddenTests(j.restored)
 	}
 	annotate(j.restored, res)
 	if err := j.restored.WriteFile(j.feedback); err != nil {
@@ -523,7 +548,6 @@ func (j *job) run(ctx context.Context) Result {
 	res.Feedback = j.feedback
 	res.Seconds = roundSeconds(time.Since(t0))
 	writeCache(j.cache, res)
-	os.RemoveAll(j.workDir)
 	return res
 }
 

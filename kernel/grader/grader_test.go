@@ -330,7 +330,7 @@ func TestGrade(t *testing.T) {
 		Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
 		OutDir: filepath.Join(dir, "out"), Jobs: 3, Version: "test",
 		Limits:    Limits{CellTimeout: 300 * time.Millisecond, Grace: 300 * time.Millisecond, OutputLimit: 64 << 10},
-		NewEngine: startFake, Progress: &progress,
+		NewEngine: startFake, Progress: &progress, NoSandbox: true,
 	}
 	t0 := time.Now()
 	gb, err := Grade(context.Background(), opts)
@@ -532,7 +532,7 @@ func TestGradeStartsNextEngineAhead(t *testing.T) {
 	for _, jobs := range []int{1, 2} {
 		var log engineLog
 		opts := Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
-			OutDir: filepath.Join(dir, fmt.Sprint("out", jobs)), Jobs: jobs, Version: "test", NewEngine: log.start}
+			OutDir: filepath.Join(dir, fmt.Sprint("out", jobs)), Jobs: jobs, Version: "test", NewEngine: log.start, NoSandbox: true}
 		gb, err := Grade(context.Background(), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -564,7 +564,7 @@ func TestGradeStartsNextEngineAhead(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
 	_, err := Grade(ctx, Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
-		OutDir: filepath.Join(dir, "cancelled"), Jobs: 1, Version: "test", NewEngine: log.start})
+		OutDir: filepath.Join(dir, "cancelled"), Jobs: 1, Version: "test", NewEngine: log.start, NoSandbox: true})
 	if err == nil || !strings.Contains(err.Error(), "cancelled") {
 		t.Errorf("cancelled run: err = %v", err)
 	}
@@ -600,11 +600,11 @@ func TestGradePrewarmsWorkersForMultiprocessing(t *testing.T) {
 		return startFake(ctx, o)
 	}
 	_, err := Grade(context.Background(), Options{Source: srcPath, Submissions: []string{filepath.Join(dir, "submitted")},
-		OutDir: filepath.Join(dir, "out"), Jobs: 1, Version: "test", NewEngine: start})
+		OutDir: filepath.Join(dir, "out"), Jobs: 1, Version: "test", NewEngine: start, NoSandbox: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"plain": "unset", "mp": "3"}; fmt.Sprint(prewarm) != fmt.Sprint(want) {
+	if want := map[string]string{workName("plain"): "unset", workName("mp"): "3"}; fmt.Sprint(prewarm) != fmt.Sprint(want) {
 		t.Errorf("GOPROC_MP_PREWARM by submission = %v, want %v", prewarm, want)
 	}
 }

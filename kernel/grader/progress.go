@@ -41,7 +41,7 @@ func (p *progress) done(r Result) {
 	const width = 30
 	fill := width * p.n / max(p.total, 1)
 	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
-	what := fmt.Sprintf("%s %s/%s", r.Student, pyNum(r.Total), pyNum(r.Max))
+	what := fmt.Sprintf("%s %s/%s", termSafe(r.Student), pyNum(r.Total), pyNum(r.Max))
 	if r.Cached {
 		what += " (cached)"
 	}

@@ -28,6 +28,12 @@ type Recorder struct {
 	rec grade.Record
 	f   *os.File // the record, rewritten in place
 	err error
+
+	// mirror, when set, gets a copy of the record without the test cells
+	// (whose sources hold hidden tests), for tests that run in the
+	// student's own engine.
+	mirror *os.File
+	isTest func(gradeID string) bool
 }
 
 // NewRecorder creates an empty record in dir, or in a new temporary
@@ -74,16 +80,45 @@ func newRecorderAt(path string) (*Recorder, error) {
 // read the record while they run and the record changes only between
 // cells, so no cell sees it half written.
 func (r *Recorder) write() error {
-	b, err := json.Marshal(&r.rec)
+	if err := writeRecord(r.f, &r.rec); err != nil {
+		return err
+	}
+	if r.mirror == nil {
+		return nil
+	}
+	m := grade.Record{KernelPID: r.rec.KernelPID, Cells: map[string]grade.Cell{}}
+	for id, c := range r.rec.Cells {
+		if !r.isTest(id) {
+			m.Cells[id] = c
+		}
+	}
+	return writeRecord(r.mirror, &m)
+}
+
+func writeRecord(f *os.File, rec *grade.Record) error {
+	b, err := json.Marshal(rec)
 	if err == nil {
-		if _, err = r.f.WriteAt(b, 0); err == nil {
-			err = r.f.Truncate(int64(len(b)))
+		if _, err = f.WriteAt(b, 0); err == nil {
+			err = f.Truncate(int64(len(b)))
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing the record of cell outputs: %w", err)
 	}
 	return nil
+}
+
+// mirrorTo keeps a copy of the record, without the cells isTest names, at
+// path.
+func (r *Recorder) mirrorTo(path string, isTest func(gradeID string) bool) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("creating the record of cell outputs: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mirror, r.isTest = f, isTest
+	return r.write()
 }
 
 // Path is the record's file.
@@ -104,13 +139,21 @@ func (r *Recorder) CellDone(rep nbexec.CellReport) {
 // Record records what cell c printed; truncated marks output cut by a limit.
 // Cells without a grade_id are not recorded.
 func (r *Recorder) Record(c *notebook.Cell, truncated bool) {
+	r.RecordProcesses(c, truncated, nil)
+}
+
+// RecordProcesses is Record with what the grader saw run while the cell
+// ran (nil: not watched).
+func (r *Recorder) RecordProcesses(c *notebook.Cell, truncated bool, procs *grade.Processes) {
 	m, ok := MetaOf(c)
 	if !ok {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rec.Cells[m.GradeID] = recordOf(c, truncated)
+	gc := recordOf(c, truncated)
+	gc.Processes = procs
+	r.rec.Cells[m.GradeID] = gc
 	if err := r.write(); err != nil && r.err == nil {
 		r.err = err
 	}
@@ -129,6 +172,9 @@ func (r *Recorder) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	err := r.f.Close()
+	if r.mirror != nil {
+		r.mirror.Close()
+	}
 	if r.tempDir != "" {
 		err = os.RemoveAll(r.tempDir)
 	}

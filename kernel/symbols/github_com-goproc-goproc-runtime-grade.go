@@ -34,8 +34,9 @@ func init() {
 		"Uses":             reflect.ValueOf(grade.Uses),
 
 		// type definitions
-		"Cell":    reflect.ValueOf((*grade.Cell)(nil)),
-		"Failure": reflect.ValueOf((*grade.Failure)(nil)),
-		"Record":  reflect.ValueOf((*grade.Record)(nil)),
+		"Cell":      reflect.ValueOf((*grade.Cell)(nil)),
+		"Failure":   reflect.ValueOf((*grade.Failure)(nil)),
+		"Processes": reflect.ValueOf((*grade.Processes)(nil)),
+		"Record":    reflect.ValueOf((*grade.Record)(nil)),
 	}
 }

@@ -27,6 +27,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/scanner"
+	"go/token"
 	"os"
 	"regexp"
 	"strconv"
@@ -69,6 +71,39 @@ type Cell struct {
 	// Truncated reports that the cell printed more than the grader's
 	// output limit; Text holds only the beginning.
 	Truncated bool `json:"truncated,omitempty"`
+	// Processes is what the grader saw run in the submission's sandbox
+	// while the cell ran; nil when it could not watch.
+	Processes *Processes `json:"processes,omitempty"`
+}
+
+// Processes describes the processes that ran while a cell ran, by the pids
+// they saw themselves under: the sandbox's pid namespace gave out the ids
+// in (Lo, Hi] then, and Threads and Kernel among them are not child
+// processes.
+type Processes struct {
+	Lo      int   `json:"lo"`
+	Hi      int   `json:"hi"`
+	Threads []int `json:"threads,omitempty"`
+	Kernel  []int `json:"kernel,omitempty"`
+}
+
+// Ran reports whether pid is a process other than the kernel that ran
+// while the cell ran.
+func (p *Processes) Ran(pid int) bool {
+	if pid <= 1 || pid <= p.Lo || pid > p.Hi {
+		return false
+	}
+	for _, t := range p.Threads {
+		if t == pid {
+			return false
+		}
+	}
+	for _, k := range p.Kernel {
+		if k == pid {
+			return false
+		}
+	}
+	return true
 }
 
 // Load reads the record named by EnvOutputs. The error wraps ErrNotGrading
@@ -226,10 +261,45 @@ func PID(line string) int {
 // KernelPID is the pid of the process running the notebook's cells.
 func KernelPID() int { return os.Getpid() }
 
-// ChildLine returns the first line that announces a pid other than the
-// kernel's: a line printed by a child process about itself.
+// checking is the cell whose output the running Test checks.
+var (
+	testingMu sync.Mutex
+	checking  *Cell
+)
+
+func setTesting(c *Cell) {
+	testingMu.Lock()
+	checking = c
+	testingMu.Unlock()
+}
+
+// ChildLine returns the first line that announces the pid of a child
+// process: when the grader watched the cell's processes, one that really
+// ran while the cell ran; otherwise any pid other than the kernel's.
 func ChildLine(out string) (string, error) {
+	testingMu.Lock()
+	c := checking
+	testingMu.Unlock()
+	if c != nil && c.Processes != nil {
+		sawPid := 0
+		for _, l := range Lines(out) {
+			pid := PID(l)
+			if pid > 0 && c.Processes.Ran(pid) {
+				return l, nil
+			}
+			if pid > 0 && sawPid == 0 {
+				sawPid = pid
+			}
+		}
+		if sawPid != 0 {
+			return "", fmt.Errorf("pid %d is not a process the answer started: print the pid from inside the child process (os.Getpid() in the child's function)", sawPid)
+		}
+		return "", errors.New(`expected a line showing the child's process id (e.g. "pid 1234"), found none`)
+	}
 	kernel := KernelPID()
+	if r, err := Load(); err == nil && r.KernelPID != 0 {
+		kernel = r.KernelPID
+	}
 	sawKernel := false
 	for _, l := range Lines(out) {
 		switch pid := PID(l); {
@@ -299,6 +369,10 @@ func Test(gradeID string, check func(out string) error) {
 		return
 	}
 	if err == nil {
+		if c, lerr := Lookup(gradeID); lerr == nil {
+			setTesting(&c)
+			defer setTesting(nil)
+		}
 		err = check(out)
 	}
 	Check(err)
@@ -323,11 +397,13 @@ func TestSource(gradeID string, check func(src string) error) {
 	}
 }
 
-// Uses checks that src contains at least one of the given strings (for
-// example "multiprocessing.Process" or "NewPool").
+// Uses checks that the Go code src uses at least one of the given names
+// (for example "multiprocessing.Process" or "NewPool"): a name, or a
+// qualified name, as code; names in comments and strings do not count.
 func Uses(src string, anyOf ...string) error {
+	code := codeTokens(src)
 	for _, s := range anyOf {
-		if strings.Contains(src, s) {
+		if usesName(code, s) {
 			return nil
 		}
 	}
@@ -355,4 +431,53 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// codeTokens returns the identifiers and periods of Go source, in order,
+// without comments and literals; other tokens are kept as "".
+func codeTokens(src string) []string {
+	fset := token.NewFileSet()
+	f := fset.AddFile("cell.go", -1, len(src))
+	var sc scanner.Scanner
+	sc.Init(f, []byte(src), nil, 0)
+	var out []string
+	for {
+		_, t, lit := sc.Scan()
+		switch t {
+		case token.EOF:
+			return out
+		case token.IDENT:
+			out = append(out, lit)
+		case token.PERIOD:
+			out = append(out, ".")
+		default:
+			out = append(out, "")
+		}
+	}
+}
+
+// usesName reports whether name ("NewPool", "multiprocessing.Process")
+// appears in the tokens as code.
+func usesName(code []string, name string) bool {
+	parts := strings.Split(name, ".")
+	var want []string
+	for i, p := range parts {
+		if i > 0 {
+			want = append(want, ".")
+		}
+		want = append(want, p)
+	}
+	for i := 0; i+len(want) <= len(code); i++ {
+		match := true
+		for j, w := range want {
+			if code[i+j] != w {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
