@@ -43,6 +43,10 @@ type Options struct {
 	// NoSpare skips keeping a second engine started for fast restarts (for
 	// one-shot runs such as grading, where restarts are rare).
 	NoSpare bool
+	// MaxFrameBytes caps the payload of a display or other frame in the
+	// engine's output (0: outband.DefaultMaxFrame); a larger announced
+	// frame is passed on as text, so output limits count it.
+	MaxFrameBytes int
 	// Launcher, when set, runs the engine process somewhere else than
 	// directly (a grading sandbox); Dir is then the launcher's business.
 	Launcher Launcher
@@ -245,6 +249,7 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	p.streams[1] = &streamState{name: "stderr"}
 	for i, s := range p.streams {
 		s.demux.H = &streamHandler{p: p, i: i}
+		s.demux.MaxFrame = c.opts.MaxFrameBytes
 	}
 	ready := make(chan event, 1)
 	p.calls[0] = ready

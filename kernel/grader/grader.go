@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -411,15 +412,24 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		env = append(env, grade.EnvOutputs+"="+inBox)
 	}
 	binary := opts.Binary
+	perProcess := opts.Limits.MemoryLimit
+	if j.box != nil && j.box.Protections().Cgroup != "" && perProcess > 0 {
+		// The cgroup caps all the submission's processes together; an
+		// address-space cap per process as low as that would stop a Go
+		// program from starting (it reserves address space up front).
+		env = append(env, "GOMEMLIMIT="+strconv.FormatUint(perProcess/2, 10))
+		perProcess = 0
+	}
 	j.start = func(ctx context.Context) (language.Engine, error) {
 		o := engine.Options{
 			Binary:        binary,
 			Dir:           j.workDir,
 			Env:           env,
-			MemoryLimit:   opts.Limits.MemoryLimit,
+			MemoryLimit:   perProcess,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
 			NoSpare:       true,
+			MaxFrameBytes: opts.Limits.OutputLimit,
 		}
 		if j.box != nil {
 			o.Launcher = j.box
@@ -429,10 +439,11 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 	verifierEnv := append(engineEnv(false, false), grade.EnvOutputs+"="+j.record)
 	j.verifier = func(ctx context.Context) (language.Engine, error) {
 		return opts.NewEngine(ctx, engine.Options{
-			Binary:        binary,
-			Dir:           j.verifyDir,
-			Env:           verifierEnv,
-			MemoryLimit:   opts.Limits.MemoryLimit,
+			Binary: binary,
+			Dir:    j.verifyDir,
+			Env:    verifierEnv,
+			// The instructor's tests run there, on outputs already capped:
+			// the submission's limits are not theirs.
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
 			NoSpare:       true,

@@ -46,9 +46,17 @@ type Handler interface {
 // Demux splits a byte stream into text and frames. Frames may arrive split
 // across any number of writes. It is not safe for concurrent use.
 type Demux struct {
-	H       Handler
-	pending []byte
+	H Handler
+	// MaxFrame is the largest payload a frame may announce (0:
+	// DefaultMaxFrame). A header announcing more is not a frame: its bytes
+	// pass as text, so a program cannot hold back output, unseen and
+	// uncounted, in a frame that never ends.
+	MaxFrame int
+	pending  []byte
 }
+
+// DefaultMaxFrame is MaxFrame's default.
+const DefaultMaxFrame = 64 << 20
 
 // Write parses p. It never fails.
 func (d *Demux) Write(p []byte) (int, error) {
@@ -80,7 +88,11 @@ func (d *Demux) Write(p []byte) (int, error) {
 			return n, nil
 		}
 		size, err := strconv.ParseUint(string(p[len(magic)+1:headerLen]), 16, 32)
-		if err != nil {
+		maxFrame := d.MaxFrame
+		if maxFrame <= 0 {
+			maxFrame = DefaultMaxFrame
+		}
+		if err != nil || size > uint64(maxFrame) {
 			d.H.Text(p[:1])
 			p = p[1:]
 			continue

@@ -67,3 +67,32 @@ func TestLines(t *testing.T) {
 		t.Fatal("not empty after flush")
 	}
 }
+
+// A header that announces more than MaxFrame is text: its bytes are not
+// held back (unseen and uncounted by output limits) waiting for a frame
+// that never ends.
+func TestDemuxOversizedFrameIsText(t *testing.T) {
+	var r rec
+	d := Demux{H: &r, MaxFrame: 1024}
+	hdr := magic + "D" + "ffffffff"
+	d.Write([]byte(hdr + strings.Repeat("x", 4096)))
+	if d.Pending() {
+		t.Fatalf("a frame announcing 4 GiB is held back")
+	}
+	var text int
+	for _, s := range r.out {
+		if !strings.HasPrefix(s, "T:") {
+			t.Fatalf("got a frame: %q", s)
+		}
+		text += len(s) - 2
+	}
+	if text != len(hdr)+4096 {
+		t.Errorf("%d bytes of text, want %d", text, len(hdr)+4096)
+	}
+	// Within the cap, frames still work.
+	r.out = nil
+	d.Write(Encode(KindDisplay, []byte("{}")))
+	if joined(&r) != "FD:{}" {
+		t.Errorf("got %q", joined(&r))
+	}
+}
