@@ -224,22 +224,7 @@ func (r *rewriter) builtin(u *unit, call *ast.CallExpr) {
 }
 
 // isConstLit reports whether e is a constant made of literals only.
-func isConstLit(e ast.Expr) bool {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		return e.Kind != token.IMAG
-	case *ast.ParenExpr:
-		return isConstLit(e.X)
-	case *ast.UnaryExpr:
-		return (e.Op == token.ADD || e.Op == token.SUB || e.Op == token.XOR) && isConstLit(e.X)
-	case *ast.BinaryExpr:
-		switch e.Op {
-		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.AND, token.OR, token.XOR, token.AND_NOT, token.SHL, token.SHR:
-			return isConstLit(e.X) && isConstLit(e.Y)
-		}
-	}
-	return false
-}
+func isConstLit(e ast.Expr) bool { return numcode.ConstLiteral(e) }
 
 func allConst(args []ast.Expr) bool {
 	for _, a := range args {

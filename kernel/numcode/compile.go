@@ -678,6 +678,9 @@ func (c *compiler) typed(e ast.Expr) (kind, bool) {
 		if k, ok := c.mathCallKind(e); ok {
 			return k, true
 		}
+		if _, builtin := c.minMaxBuiltin(e); builtin {
+			return c.minMaxKind(e)
+		}
 		if ref := c.callee(e); ref != nil && ref.hasResult {
 			return ref.resultKind, true
 		}
@@ -783,6 +786,9 @@ func (c *compiler) call(e *ast.CallExpr, k kind) (intExpr, bool) {
 			return nil, false
 		}
 		return c.mathCall(e)
+	}
+	if x, ok, builtin := c.minMax(e, k); builtin {
+		return x, ok
 	}
 	ref := c.callee(e)
 	if ref == nil || !ref.hasResult || ref.resultKind != k {

@@ -235,6 +235,9 @@ func (f *loopFinder) typeOf(e ast.Expr) (string, bool) {
 		if _, ok := conversion(e); ok {
 			return e.Fun.(*ast.Ident).Name, true
 		}
+		if t, ok := f.minMaxType(e); ok {
+			return t, true
+		}
 		if name, ok := mathName(e.Fun); ok {
 			switch {
 			case mathFloat1[name] != nil, mathFloat2[name] != nil:

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"math"
 	"reflect"
 	"strings"
@@ -517,6 +518,108 @@ func f(start, end int) {
 	for _, k := range [][2]int{{7, 4}, {8, 2}} {
 		if _, ok := WrappedLoop(file, k[0], k[1], []string{"int", "int", "int"}, nil); ok {
 			t.Errorf("found loop %d of cell %d, which is not there", k[1], k[0])
+		}
+	}
+}
+
+// A bound computed with min or max keeps the loop compiled, as the same
+// bound written with an if does; the interpreter's copy of the cell calls
+// the rewrite's helpers instead, and compiles alike.
+func TestLoopsWithMinMax(t *testing.T) {
+	for _, src := range []string{`
+func f(start, end int) {
+	total := 0
+	for lo := start; lo < end; lo += 1000 {
+		hi := min(lo+1000, end)
+		for i := lo; i < hi; i++ {
+			total += max(i*i, 0, i)
+		}
+	}
+	fmt.Println("Total:", total)
+}`, `
+func f(start, end int) {
+	total := 0
+	for lo := start; lo < end; lo += 1000 {
+		hi := __goprocMin(lo+1000, end)
+		for i := lo; i < hi; i++ {
+			total += __goprocMax(__goprocMax(i*i, i), 0)
+		}
+	}
+	fmt.Println("Total:", total)
+}`} {
+		loops, got := loopsOf(t, src)
+		if len(loops) != 1 || !strings.Contains(got[0], "end start total (total)") {
+			t.Fatalf("got loops %q", got)
+		}
+		b, ok := CompileBlock([]ast.Stmt{loops[0].Stmt}, loops[0].Vars, nil)
+		if !ok {
+			t.Fatal("the loop does not compile")
+		}
+		// end, start, total
+		if out, ok := b.Run(nil, []int{2500, 1, 0}); !ok || out[2] != 5205208750 {
+			t.Errorf("sum of squares below 2500: %v %v", out, ok)
+		}
+	}
+	// A min the function declares is not the builtin.
+	loops, _ := loopsOf(t, `
+func f(start, end int) {
+	min := func(a, b int) int { return a }
+	total := 0
+	for lo := start; lo < end; lo += 1000 {
+		hi := min(lo+1000, end)
+		for i := lo; i < hi; i++ {
+			total += i
+		}
+	}
+	fmt.Println(total)
+}`)
+	for _, l := range loops {
+		if strings.Contains(types.ExprString(l.Stmt.(*ast.ForStmt).Cond), "lo < end") {
+			t.Errorf("the loop calling a local min compiled")
+		}
+	}
+}
+
+// min and max in a compiled procedure give what the interpreter's helpers
+// give, NaN and signed zeros included.
+func TestProcMinMax(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		args []int
+		want int
+	}{
+		{"func f(a, b int) int {\n\ts := 0\n\tfor i := a; i < b; i++ {\n\t\ts += min(i, 3) + max(i, 3, -1)\n\t}\n\treturn s\n}", []int{0, 6}, 0 + 1 + 2 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 4 + 5},
+		{"func f(a, b uint64) uint64 {\n\tfor i := 0; i < 100; i++ {\n\t\ta = min(a, b)\n\t}\n\treturn a\n}", []int{-1, 5}, 5},
+	} {
+		file, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+tc.src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := Compile(file.Decls[0].(*ast.FuncDecl))
+		if !ok {
+			t.Fatalf("%s does not compile", tc.src)
+		}
+		if got, ok := p.Run(nil, tc.args); !ok || got != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.src, got, ok, tc.want)
+		}
+	}
+	nan, negZero := math.NaN(), math.Copysign(0, -1)
+	for _, tc := range []struct {
+		fn   func(a, b int) int
+		a, b float64
+		want float64
+	}{
+		{pickFor(true, float), nan, 1, nan},
+		{pickFor(true, float), 1, nan, nan},
+		{pickFor(false, float), 1, nan, nan},
+		{pickFor(true, float), negZero, 0, 0}, // the helper's, not Go's -0
+		{pickFor(true, float), 0, negZero, negZero},
+		{pickFor(true, float), 2, 1, 1},
+		{pickFor(false, float), 2, 1, 2},
+	} {
+		got := floatOf(tc.fn(bitsOf(tc.a), bitsOf(tc.b)))
+		if math.Float64bits(got) != math.Float64bits(tc.want) && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("pick(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }
