@@ -41,6 +41,7 @@ func init() {
 		"WithChunkSize":        reflect.ValueOf(multiprocessing.WithChunkSize),
 		"WithInitializer":      reflect.ValueOf(multiprocessing.WithInitializer),
 		"WithMaxTasksPerChild": reflect.ValueOf(multiprocessing.WithMaxTasksPerChild),
+		"WorkerCrashFD":        reflect.ValueOf(constant.MakeFromLiteral("4", token.INT, 0)),
 
 		// type definitions
 		"Array":          reflect.ValueOf((*multiprocessing.Array)(nil)),

@@ -13,20 +13,9 @@ import (
 	"time"
 )
 
-// Pool is a pool of worker processes, like Python's multiprocessing.Pool.
-//
-//	pool := multiprocessing.NewPool(4)
-//	defer pool.Close()
-//	squares, err := pool.Map(square, []int{1, 2, 3, 4, 5}) // [1 4 9 16 25]
-//
-// Results are slices of the function's result type, returned as any:
-// fmt.Println prints them as usual and squares.([]int) gives the typed
-// slice. A function may also return (T, error): a non-nil error fails the
-// call like a panic does. A failing item makes the call return an error that
-// names the item and carries the worker's message; other results are
-// discarded. A worker that dies (os.Exit, a signal) fails the call at once
-// and is replaced. Pool workers are daemonic: they may not start processes.
-type Pool struct {
+// pool is a Pool's state, which its slots' goroutines share; the Pool
+// handle is what the notebook holds (poolhandle.go).
+type pool struct {
 	n   int
 	cfg poolConfig
 	ctx context.Context
@@ -58,7 +47,7 @@ type Pool struct {
 }
 
 // globalsOf returns the globals fn reaches as the pool's workers see them.
-func (p *Pool) globalsOf(fn string) map[string]json.RawMessage {
+func (p *pool) globalsOf(fn string) map[string]json.RawMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if g, ok := p.globals[fn]; ok {
@@ -111,15 +100,12 @@ func WithChunkSize(n int) PoolOption {
 // ErrTimeout is returned by the *Timeout methods when time ran out.
 var ErrTimeout = errors.New("multiprocessing: timed out")
 
-// NewPool starts a pool of n worker processes (n ≤ 0: CPUCount()). It
-// returns at once; errors (a bad initializer, the process limit) are
-// returned by the pool's methods. Interrupting the cell that created the
-// pool terminates it.
-func NewPool(n int, opts ...PoolOption) *Pool {
+// newPool starts a pool's slots (see NewPool).
+func newPool(n int, opts ...PoolOption) *pool {
 	if n <= 0 {
 		n = CPUCount()
 	}
-	p := &Pool{n: n, ctx: hostContext(), stopped: make(chan struct{}), workers: map[*worker]struct{}{}}
+	p := &pool{n: n, ctx: hostContext(), stopped: make(chan struct{}), workers: map[*worker]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
 	for _, o := range opts {
 		o(&p.cfg)
@@ -209,7 +195,7 @@ type aheadChunk struct {
 var errorType = reflect.TypeOf((*error)(nil)).Elem()
 
 // submit validates a call and queues its chunks.
-func (p *Pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bool) (*poolCall, error) {
+func (p *pool) submit(fn any, items any, star bool, chunkSize int, wantRanges bool) (*poolCall, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -342,7 +328,7 @@ func (c *poolCall) wait(waiter context.Context) (any, error) {
 // poolSlot runs one worker of the pool, replacing it when it dies or has
 // run its share of tasks.
 type poolSlot struct {
-	pool     *Pool
+	pool     *pool
 	w        *worker
 	name     string
 	tasks    int
@@ -437,7 +423,7 @@ func (s *poolSlot) loop() {
 
 // sendAhead records a chunk sent to a busy worker, which an idle slot may
 // take back.
-func (p *Pool) sendAhead(w *worker, sc sentChunk) *aheadChunk {
+func (p *pool) sendAhead(w *worker, sc sentChunk) *aheadChunk {
 	a := &aheadChunk{w: w, seq: sc.seq, job: sc.job}
 	p.mu.Lock()
 	p.ahead = append(p.ahead, a)
@@ -447,7 +433,7 @@ func (p *Pool) sendAhead(w *worker, sc sentChunk) *aheadChunk {
 
 // unahead removes a from the chunks that may be taken back (unless an idle
 // slot asked for it already: the worker's answer settles it).
-func (p *Pool) unahead(a *aheadChunk) {
+func (p *pool) unahead(a *aheadChunk) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !a.asked {
@@ -455,7 +441,7 @@ func (p *Pool) unahead(a *aheadChunk) {
 	}
 }
 
-func (p *Pool) dropAheadLocked(a *aheadChunk) {
+func (p *pool) dropAheadLocked(a *aheadChunk) {
 	for i, x := range p.ahead {
 		if x == a {
 			p.ahead = append(p.ahead[:i], p.ahead[i+1:]...)
@@ -466,7 +452,7 @@ func (p *Pool) dropAheadLocked(a *aheadChunk) {
 
 // settle records that a chunk sent ahead has ended (its results came, or its
 // worker died): it cannot be taken back, and a slot waiting for it is told.
-func (p *Pool) settle(a *aheadChunk) {
+func (p *pool) settle(a *aheadChunk) {
 	if a == nil {
 		return
 	}
@@ -520,7 +506,7 @@ func (s *poolSlot) answered(inflight *[]sentChunk, m *message) {
 // stops. The earliest chunk not started goes first: if a busy worker holds
 // one sent ahead, s asks for it back and waits for the answer (a round
 // trip), else it takes the queue's first.
-func (p *Pool) next(s *poolSlot) *chunkJob {
+func (p *pool) next(s *poolSlot) *chunkJob {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s.busy {
@@ -559,7 +545,7 @@ func (p *Pool) next(s *poolSlot) *chunkJob {
 
 // earliestAheadLocked is the earliest chunk sent ahead that no slot asked
 // for yet.
-func (p *Pool) earliestAheadLocked() *aheadChunk {
+func (p *pool) earliestAheadLocked() *aheadChunk {
 	var best *aheadChunk
 	for _, a := range p.ahead {
 		if !a.asked && (best == nil || a.job.order < best.job.order) {
@@ -573,7 +559,7 @@ func (p *Pool) earliestAheadLocked() *aheadChunk {
 // of call, without waiting: one of call, and only if no slot is idle and
 // enough are queued that every other slot has one too (a busy worker must
 // not take work an idle one could start at once).
-func (p *Pool) nextOf(call *poolCall) *chunkJob {
+func (p *pool) nextOf(call *poolCall) *chunkJob {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.busy < p.n || len(p.queue) < p.n || p.state == poolTerminated || p.queue[0].call != call {
@@ -876,9 +862,8 @@ func (e *TaskError) Error() string {
 	return s
 }
 
-// Map calls fn on every item in the pool's workers and returns the results
-// in order, as a slice of fn's result type ([]int for func(int) int).
-func (p *Pool) Map(fn any, items any) (any, error) {
+// Map is Pool.Map.
+func (p *pool) Map(fn any, items any) (any, error) {
 	c, err := p.submit(fn, items, false, 0, false)
 	if err != nil {
 		return nil, err
@@ -886,8 +871,8 @@ func (p *Pool) Map(fn any, items any) (any, error) {
 	return c.wait(hostContext())
 }
 
-// MapChunks is Map with an explicit chunk size.
-func (p *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
+// MapChunks is Pool.MapChunks.
+func (p *pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
 	c, err := p.submit(fn, items, false, chunkSize, false)
 	if err != nil {
 		return nil, err
@@ -895,9 +880,8 @@ func (p *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
 	return c.wait(hostContext())
 }
 
-// StarMap is Map for functions of several arguments: every item is a slice
-// of arguments ([][]any{{1, 2}, {3, 4}} calls fn(1, 2) and fn(3, 4)).
-func (p *Pool) StarMap(fn any, items any) (any, error) {
+// StarMap is Pool.StarMap.
+func (p *pool) StarMap(fn any, items any) (any, error) {
 	c, err := p.submit(fn, items, true, 0, false)
 	if err != nil {
 		return nil, err
@@ -905,13 +889,13 @@ func (p *Pool) StarMap(fn any, items any) (any, error) {
 	return c.wait(hostContext())
 }
 
-// Apply calls fn(args...) in a worker and returns its result.
-func (p *Pool) Apply(fn any, args ...any) (any, error) {
+// Apply is Pool.Apply.
+func (p *pool) Apply(fn any, args ...any) (any, error) {
 	return p.ApplyAsync(fn, args...).Get()
 }
 
-// ApplyAsync is Apply without waiting.
-func (p *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
+// ApplyAsync is Pool.ApplyAsync.
+func (p *pool) ApplyAsync(fn any, args ...any) *AsyncResult {
 	c, err := p.submit(fn, [][]any{args}, true, 1, false)
 	r := &AsyncResult{done: make(chan struct{}), call: c}
 	go func() {
@@ -930,17 +914,17 @@ func (p *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
 	return r
 }
 
-// MapAsync is Map without waiting.
-func (p *Pool) MapAsync(fn any, items any) *AsyncResult {
+// MapAsync is Pool.MapAsync.
+func (p *pool) MapAsync(fn any, items any) *AsyncResult {
 	return p.async(fn, items, false)
 }
 
-// StarMapAsync is StarMap without waiting.
-func (p *Pool) StarMapAsync(fn any, items any) *AsyncResult {
+// StarMapAsync is Pool.StarMapAsync.
+func (p *pool) StarMapAsync(fn any, items any) *AsyncResult {
 	return p.async(fn, items, true)
 }
 
-func (p *Pool) async(fn any, items any, star bool) *AsyncResult {
+func (p *pool) async(fn any, items any, star bool) *AsyncResult {
 	c, err := p.submit(fn, items, star, 0, false)
 	r := &AsyncResult{done: make(chan struct{}), call: c}
 	go func() {
@@ -955,6 +939,7 @@ func (p *Pool) async(fn any, items any, star bool) *AsyncResult {
 
 // AsyncResult is the result of an asynchronous pool call.
 type AsyncResult struct {
+	keep  *Pool // the pool is not reclaimed while its result is wanted
 	call  *poolCall
 	done  chan struct{}
 	value any
@@ -1013,21 +998,17 @@ func (r *AsyncResult) Ready() bool {
 // it is running).
 func (r *AsyncResult) Successful() bool { return r.Ready() && r.err == nil }
 
-// Imap is a lazy Map: the iterator yields results in order as they arrive.
-//
-//	it := pool.Imap(square, xs)
-//	for it.Next() { fmt.Println(it.Value()) }
-//	if err := it.Err(); err != nil { ... }
-func (p *Pool) Imap(fn any, items any) *ResultIterator {
+// Imap is Pool.Imap.
+func (p *pool) Imap(fn any, items any) *ResultIterator {
 	return p.iterate(fn, items, true)
 }
 
-// ImapUnordered is Imap yielding results in the order they complete.
-func (p *Pool) ImapUnordered(fn any, items any) *ResultIterator {
+// ImapUnordered is Pool.ImapUnordered.
+func (p *pool) ImapUnordered(fn any, items any) *ResultIterator {
 	return p.iterate(fn, items, false)
 }
 
-func (p *Pool) iterate(fn any, items any, ordered bool) *ResultIterator {
+func (p *pool) iterate(fn any, items any, ordered bool) *ResultIterator {
 	chunk := p.cfg.chunkSize
 	if chunk <= 0 {
 		chunk = 1 // as in Python: results stream one by one
@@ -1045,6 +1026,7 @@ func (p *Pool) iterate(fn any, items any, ordered bool) *ResultIterator {
 
 // ResultIterator yields the results of Imap and ImapUnordered.
 type ResultIterator struct {
+	keep    *Pool // as AsyncResult.keep
 	call    *poolCall
 	ordered bool
 	have    []bool
@@ -1115,10 +1097,8 @@ func (it *ResultIterator) Value() any {
 // Err is the error that ended the iteration, if any.
 func (it *ResultIterator) Err() error { return it.err }
 
-// Close stops accepting work, waits for the work already submitted, and
-// stops the workers (idle workers are kept warm for later use). Use it with
-// defer. Python's close+join.
-func (p *Pool) Close() error {
+// Close is Pool.Close.
+func (p *pool) Close() error {
 	p.mu.Lock()
 	if p.state == poolRunning {
 		p.state = poolClosed
@@ -1128,8 +1108,8 @@ func (p *Pool) Close() error {
 	return p.Join()
 }
 
-// Join waits until the workers of a closed or terminated pool have stopped.
-func (p *Pool) Join() error {
+// Join is Pool.Join.
+func (p *pool) Join() error {
 	p.mu.Lock()
 	state := p.state
 	p.mu.Unlock()
@@ -1146,8 +1126,8 @@ func (p *Pool) Join() error {
 	}
 }
 
-// Terminate stops the workers at once; outstanding calls fail.
-func (p *Pool) Terminate() error {
+// Terminate is Pool.Terminate.
+func (p *pool) Terminate() error {
 	p.mu.Lock()
 	if p.state == poolTerminated && p.err != nil {
 		p.mu.Unlock()

@@ -77,3 +77,25 @@ fmt.Println(names, err)`)
 		t.Fatalf("order: %s\nstdout:\n%s\nstderr:\n%s", got, out, errs)
 	}
 }
+
+// Results typed at the call site (issue 16): MapInto fills a []int, which a
+// range loop reads without an assertion.
+func TestPoolMapInto(t *testing.T) {
+	decl(t, `func cube(x int) int { return x * x * x }`)
+	out, errs := capture(t, func() {
+		run(t, `pool := multiprocessing.NewPool(2)
+defer pool.Close()
+var cubes []int
+err := pool.MapInto(&cubes, cube, []int{1, 2, 3})
+sum := 0
+for _, c := range cubes { sum += c }
+fmt.Println(cubes, sum, err)
+var asFloats []float64
+fmt.Println(pool.MapInto(&asFloats, cube, []int{2}), asFloats)
+var anys []any
+fmt.Println(pool.MapInto(&anys, cube, []int{2}), anys)`)
+	})
+	if out != "[1 8 27] 36 <nil>\n<nil> [8]\n<nil> [8]\n" {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errs)
+	}
+}
