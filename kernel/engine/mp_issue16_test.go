@@ -1,7 +1,13 @@
 package engine
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 16, through the real engine.
@@ -51,3 +57,59 @@ pool: the results go into a variable: pass its address (&results), not a []int
 	}
 }
 
+// Re-running a cell that leaves its pool unclosed 20 times left 44 worker
+// processes until the kernel stopped: the old pools are now terminated once
+// the garbage collector finds nothing refers to them.
+func TestUnclosedPoolsReclaimed(t *testing.T) {
+	c := startClient(t)
+	res, r := run(t, c, "import (\"fmt\"; \"os\"; \"runtime\"; \"time\"; \"multiprocessing\")\nfunc square(x int) int { return x * x }\nfmt.Println(os.Getpid())")
+	if res.Status != "ok" {
+		t.Fatalf("%+v", res.Error)
+	}
+	engine, _ := strconv.Atoi(strings.TrimSpace(r.text("stdout")))
+	for i := 0; i < 20; i++ {
+		res, r := run(t, c, "pool := multiprocessing.NewPool(2)\nsquares, err := pool.Map(square, []int{1, 2, 3, 4, 5})\nfmt.Println(squares, err)")
+		if res.Status != "ok" || r.text("stdout") != "[1 4 9 16 25] <nil>\n" {
+			t.Fatalf("run %d: %+v %q", i, res.Error, r.text("stdout"))
+		}
+	}
+	var n int
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if res, _ := run(t, c, "runtime.GC()\ntime.Sleep(50 * time.Millisecond)"); res.Status != "ok" {
+			t.Fatalf("%+v", res.Error)
+		}
+		n = childrenOf(engine)
+		// The last pool's 2 workers, and the warm spares.
+		if n <= 6 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if n > 6 {
+		t.Fatalf("%d processes left under the engine after 20 unclosed pools", n)
+	}
+	t.Logf("%d processes under the engine after 20 unclosed pools", n)
+	// The pool the notebook still holds works.
+	res, r = run(t, c, "fmt.Println(pool.Map(square, []int{3}))")
+	if res.Status != "ok" || r.text("stdout") != "[9] <nil>\n" {
+		t.Fatalf("the live pool: %+v %q", res.Error, r.text("stdout"))
+	}
+}
+
+// childrenOf counts the live processes whose parent is pid.
+func childrenOf(pid int) int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	n := 0
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		rest := s[strings.LastIndexByte(s, ')')+1:]
+		fields := strings.Fields(rest)
+		if len(fields) > 1 && fields[0] != "Z" && fields[1] == fmt.Sprint(pid) {
+			n++
+		}
+	}
+	return n
+}

@@ -38,8 +38,16 @@ type Pool struct {
 // returned by the pool's methods. Interrupting the cell that created the
 // pool terminates it.
 func NewPool(n int, opts ...PoolOption) *Pool {
+	sweepPools(hostContext())
 	h := &Pool{p: newPool(n, opts...)}
 	runtime.AddCleanup(h, (*pool).abandoned, h.p)
+	if h.p.err == nil {
+		registerPool(h, h.p.ctx)
+		go func(p *pool) {
+			<-p.stopped
+			unregisterPool(p)
+		}(h.p)
+	}
 	return h
 }
 
@@ -65,6 +73,7 @@ var poolsAbandoned atomic.Int64
 // Map calls fn on every item in the pool's workers and returns the results
 // in order, as a slice of fn's result type ([]int for func(int) int).
 func (h *Pool) Map(fn any, items any) (any, error) {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	return h.p.Map(fn, items)
 }
@@ -75,6 +84,7 @@ func (h *Pool) Map(fn any, items any) (any, error) {
 //	var squares []int
 //	err := pool.MapInto(&squares, square, []int{1, 2, 3})
 func (h *Pool) MapInto(dst any, fn any, items any) error {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	if err := checkDst(dst, true); err != nil {
 		return err
@@ -88,6 +98,7 @@ func (h *Pool) MapInto(dst any, fn any, items any) error {
 
 // MapChunks is Map with an explicit chunk size.
 func (h *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	return h.p.MapChunks(fn, items, chunkSize)
 }
@@ -95,12 +106,14 @@ func (h *Pool) MapChunks(fn any, items any, chunkSize int) (any, error) {
 // StarMap is Map for functions of several arguments: every item is a slice
 // of arguments ([][]any{{1, 2}, {3, 4}} calls fn(1, 2) and fn(3, 4)).
 func (h *Pool) StarMap(fn any, items any) (any, error) {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	return h.p.StarMap(fn, items)
 }
 
 // StarMapInto is StarMap storing the results in *dst (see MapInto).
 func (h *Pool) StarMapInto(dst any, fn any, items any) error {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	if err := checkDst(dst, true); err != nil {
 		return err
@@ -114,6 +127,7 @@ func (h *Pool) StarMapInto(dst any, fn any, items any) error {
 
 // Apply calls fn(args...) in a worker and returns its result.
 func (h *Pool) Apply(fn any, args ...any) (any, error) {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	return h.p.Apply(fn, args...)
 }
@@ -124,6 +138,7 @@ func (h *Pool) Apply(fn any, args ...any) (any, error) {
 //	var total int
 //	err := pool.ApplyInto(&total, sum, 1, 100)
 func (h *Pool) ApplyInto(dst any, fn any, args ...any) error {
+	sweepOncePerCell()
 	defer runtime.KeepAlive(h)
 	if err := checkDst(dst, false); err != nil {
 		return err
@@ -137,6 +152,7 @@ func (h *Pool) ApplyInto(dst any, fn any, args ...any) error {
 
 // ApplyAsync is Apply without waiting.
 func (h *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
+	sweepOncePerCell()
 	r := h.p.ApplyAsync(fn, args...)
 	r.keep = h
 	return r
@@ -144,6 +160,7 @@ func (h *Pool) ApplyAsync(fn any, args ...any) *AsyncResult {
 
 // MapAsync is Map without waiting.
 func (h *Pool) MapAsync(fn any, items any) *AsyncResult {
+	sweepOncePerCell()
 	r := h.p.MapAsync(fn, items)
 	r.keep = h
 	return r
@@ -151,6 +168,7 @@ func (h *Pool) MapAsync(fn any, items any) *AsyncResult {
 
 // StarMapAsync is StarMap without waiting.
 func (h *Pool) StarMapAsync(fn any, items any) *AsyncResult {
+	sweepOncePerCell()
 	r := h.p.StarMapAsync(fn, items)
 	r.keep = h
 	return r
@@ -162,6 +180,7 @@ func (h *Pool) StarMapAsync(fn any, items any) *AsyncResult {
 //	for it.Next() { fmt.Println(it.Value()) }
 //	if err := it.Err(); err != nil { ... }
 func (h *Pool) Imap(fn any, items any) *ResultIterator {
+	sweepOncePerCell()
 	it := h.p.Imap(fn, items)
 	it.keep = h
 	return it
@@ -169,6 +188,7 @@ func (h *Pool) Imap(fn any, items any) *ResultIterator {
 
 // ImapUnordered is Imap yielding results in the order they complete.
 func (h *Pool) ImapUnordered(fn any, items any) *ResultIterator {
+	sweepOncePerCell()
 	it := h.p.ImapUnordered(fn, items)
 	it.keep = h
 	return it

@@ -145,6 +145,10 @@ func (n *Notebook) Globals() map[string]json.RawMessage {
 	return out
 }
 
+// GlobalValues shows the globals' values to multiprocessing, which
+// reclaims the pools none of them reaches.
+func (n *Notebook) GlobalValues() map[string]reflect.Value { return n.I.Globals() }
+
 // SetProbing implements multiprocessing.Host.
 func (n *Notebook) SetProbing(on bool) {
 	n.setProbing.Call([]reflect.Value{reflect.ValueOf(on)})
