@@ -1,6 +1,9 @@
-// Package confine restricts where a process may write files, using Linux's
-// Landlock. Reads and execution are left alone; creating, writing, renaming
-// and removing files is allowed only beneath the given directories.
+// Package confine restricts a process with Linux's Landlock: where it may
+// write files (Process, Exec) and, with a Policy, also what it may read and
+// run, whether it may use TCP, and whether it may signal or reach abstract
+// unix sockets of processes outside its own domain — every right the
+// kernel's Landlock ABI offers. goproc grade uses the full policy where it
+// cannot build a sandbox of namespaces and cgroups (an unprivileged user).
 //
 // Landlock applies to the calling thread and everything it starts. A Go
 // program built without cgo confines all its threads at once (Process); one
@@ -13,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -42,7 +46,21 @@ const (
 	accessMakeSym    = 1 << 12
 	accessRefer      = 1 << 13 // ABI 2
 	accessTruncate   = 1 << 14 // ABI 3
+	accessIoctlDev   = 1 << 15 // ABI 5
+
+	accessExecute  = 1 << 0
+	accessReadFile = 1 << 2
+	accessReadDir  = 1 << 3
+
+	netBindTCP    = 1 << 0 // ABI 4
+	netConnectTCP = 1 << 1
+
+	scopeAbstractUnix = 1 << 0 // ABI 6
+	scopeSignal       = 1 << 1
 )
+
+// fileRights are the rights a rule on a file (not a directory) may carry.
+const fileRights = accessExecute | accessWriteFile | accessReadFile | accessTruncate | accessIoctlDev
 
 // ABI returns the Landlock ABI version the kernel offers, or 0 when Landlock
 // is not available.
@@ -67,7 +85,67 @@ func writeRights(abi int) uint64 {
 }
 
 type rulesetAttr struct {
-	handledAccessFS uint64
+	handledAccessFS  uint64
+	handledAccessNet uint64 // ABI 4
+	scoped           uint64 // ABI 6
+}
+
+// Devices are the device files a confined program may write (and read):
+// what programs open without asking. /dev itself is not writable, so
+// neither are /dev/shm and the disks.
+var Devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+// Policy is what a confined process may do besides computing.
+type Policy struct {
+	// Write are the directories (or files) it may write beneath (and
+	// read); the first must exist, later ones that do not are skipped.
+	Write []string
+	// Read, when not nil, are the files and directories it may read and
+	// execute; nothing else is readable.
+	Read []string
+	// NoTCP denies binding and connecting TCP sockets (Landlock ABI 4).
+	NoTCP bool
+	// Scoped denies signals to, and abstract unix sockets of, processes
+	// outside the confined ones (Landlock ABI 6).
+	Scoped bool
+}
+
+// Describe says what the policy enforces on this kernel.
+func (p Policy) Describe() string {
+	abi := ABI()
+	if abi == 0 {
+		return "no Landlock on this kernel"
+	}
+	parts := []string{"writes only in " + strings.Join(p.Write, ", ")}
+	if p.Read != nil {
+		parts = append(parts, "reads only of system directories, the binary and its own")
+	}
+	if p.NoTCP {
+		if abi >= 4 {
+			parts = append(parts, "no TCP")
+		} else {
+			parts = append(parts, "TCP allowed (needs Landlock ABI 4)")
+		}
+	}
+	if p.Scoped {
+		if abi >= 6 {
+			parts = append(parts, "no signals or abstract sockets outside")
+		} else {
+			parts = append(parts, "signals not scoped (needs Landlock ABI 6)")
+		}
+	}
+	return fmt.Sprintf("Landlock ABI v%d: %s", abi, strings.Join(parts, "; "))
+}
+
+// Apply confines every thread of the running process, and what it starts
+// from now on, to the policy (a binary built without cgo; see Process).
+func (p Policy) Apply() error {
+	fd, err := p.ruleset()
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(int(fd))
+	return restrictAll(fd)
 }
 
 // pathBeneathAttr mirrors struct landlock_path_beneath_attr, which is packed.
@@ -76,30 +154,73 @@ type pathBeneathAttr [12]byte
 // ruleset creates a Landlock ruleset that allows writes only beneath dirs;
 // the caller closes the descriptor.
 func ruleset(dirs []string) (uintptr, error) {
+	return Policy{Write: dirs}.ruleset()
+}
+
+func (p Policy) ruleset() (uintptr, error) {
 	abi := ABI()
 	if abi == 0 {
 		return 0, fmt.Errorf("landlock is not available on this kernel")
 	}
-	rights := writeRights(abi)
-	attr := rulesetAttr{handledAccessFS: rights}
-	fd, _, errno := syscall.Syscall(sysCreateRuleset, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
+	handled := writeRights(abi)
+	if p.Read != nil {
+		handled |= accessExecute | accessReadFile | accessReadDir
+		if abi >= 5 {
+			handled |= accessIoctlDev
+		}
+	}
+	attr := rulesetAttr{handledAccessFS: handled}
+	size := unsafe.Sizeof(attr.handledAccessFS)
+	if abi >= 4 {
+		size += unsafe.Sizeof(attr.handledAccessNet)
+		if p.NoTCP {
+			attr.handledAccessNet = netBindTCP | netConnectTCP
+		}
+	}
+	if abi >= 6 {
+		size += unsafe.Sizeof(attr.scoped)
+		if p.Scoped {
+			attr.scoped = scopeAbstractUnix | scopeSignal
+		}
+	}
+	fd, _, errno := syscall.Syscall(sysCreateRuleset, uintptr(unsafe.Pointer(&attr)), size, 0)
 	if errno != 0 {
 		return 0, fmt.Errorf("landlock_create_ruleset: %w", errno)
 	}
-	for _, dir := range dirs {
-		dfd, err := syscall.Open(dir, oPath|syscall.O_CLOEXEC, 0)
+	add := func(path string, rights uint64) error {
+		dfd, err := syscall.Open(path, oPath|syscall.O_CLOEXEC, 0)
 		if err != nil {
-			syscall.Close(int(fd))
-			return 0, fmt.Errorf("open %s: %w", dir, err)
+			return fmt.Errorf("open %s: %w", path, err)
+		}
+		defer syscall.Close(dfd)
+		var st syscall.Stat_t
+		if err := syscall.Fstat(dfd, &st); err == nil && st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+			rights &= fileRights
 		}
 		var pb pathBeneathAttr
 		*(*uint64)(unsafe.Pointer(&pb[0])) = rights
 		*(*int32)(unsafe.Pointer(&pb[8])) = int32(dfd)
-		_, _, errno := syscall.Syscall6(sysAddRule, fd, rulePathBeneath, uintptr(unsafe.Pointer(&pb)), 0, 0, 0)
-		syscall.Close(dfd)
-		if errno != 0 {
+		if _, _, errno := syscall.Syscall6(sysAddRule, fd, rulePathBeneath, uintptr(unsafe.Pointer(&pb)), 0, 0, 0); errno != 0 {
+			return fmt.Errorf("landlock_add_rule %s: %w", path, errno)
+		}
+		return nil
+	}
+	for i, dir := range p.Write {
+		if err := add(dir, handled); err != nil {
+			if i > 0 && errors.Is(err, syscall.ENOENT) {
+				continue // a device file this machine does not have
+			}
 			syscall.Close(int(fd))
-			return 0, fmt.Errorf("landlock_add_rule %s: %w", dir, errno)
+			return 0, err
+		}
+	}
+	for _, path := range p.Read {
+		if err := add(path, handled&(accessExecute|accessReadFile|accessReadDir)); err != nil {
+			if errors.Is(err, syscall.ENOENT) {
+				continue // a system directory this machine does not have
+			}
+			syscall.Close(int(fd))
+			return 0, err
 		}
 	}
 	return fd, nil
@@ -136,6 +257,11 @@ func Process(dirs []string) error {
 		return err
 	}
 	defer syscall.Close(int(fd))
+	return restrictAll(fd)
+}
+
+// restrictAll applies the ruleset fd to every thread.
+func restrictAll(fd uintptr) error {
 	if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); errno != 0 {
 		if errno == syscall.ENOTSUP {
 			return ErrThreadsUnsupported

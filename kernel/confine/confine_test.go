@@ -1,17 +1,23 @@
 package confine
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
 // TestMain lets the test binary act as the confined child.
 func TestMain(m *testing.M) {
+	if os.Getenv("CONFINE_TEST_POLICY") != "" {
+		policyChild()
+	}
 	if target := os.Getenv("CONFINE_TEST_WRITE"); target != "" {
 		allowed := os.Getenv("CONFINE_TEST_ALLOWED")
 		switch {
@@ -89,5 +95,72 @@ func TestWritesConfined(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// policyChild applies the full policy and reports what it could still do.
+func policyChild() {
+	exe, _ := os.Executable()
+	allowed := os.Getenv("CONFINE_TEST_ALLOWED")
+	p := Policy{Write: []string{allowed, "/dev"}, Read: []string{"/usr", "/bin", "/lib", "/lib64", "/etc", "/proc", exe}, NoTCP: true, Scoped: true}
+	if err := p.Apply(); err != nil {
+		fmt.Println("apply failed:", err)
+		os.Exit(3)
+	}
+	_, err := os.ReadFile(os.Getenv("CONFINE_TEST_SECRET"))
+	fmt.Println("secret", err == nil)
+	_, err = os.ReadFile("/etc/passwd")
+	fmt.Println("etc", err == nil)
+	c, err := net.Dial("tcp", os.Getenv("CONFINE_TEST_ADDR"))
+	if err == nil {
+		c.Close()
+	}
+	fmt.Println("tcp", err == nil)
+	var ppid int
+	fmt.Sscan(os.Getenv("CONFINE_TEST_PARENT"), &ppid)
+	fmt.Println("signal", syscall.Kill(ppid, 0) == nil)
+	err = os.WriteFile(filepath.Join(allowed, "ok"), []byte("x"), 0o644)
+	fmt.Println("write", err == nil)
+	os.Exit(0)
+}
+
+func TestPolicy(t *testing.T) {
+	abi := ABI()
+	if abi == 0 {
+		t.Skip("no Landlock")
+	}
+	secretDir, allowed := t.TempDir(), t.TempDir()
+	secret := filepath.Join(secretDir, "secret")
+	os.WriteFile(secret, []byte("x"), 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "CONFINE_TEST_POLICY=1", "CONFINE_TEST_ALLOWED="+allowed, "CONFINE_TEST_SECRET="+secret,
+		"CONFINE_TEST_ADDR="+ln.Addr().String(), fmt.Sprintf("CONFINE_TEST_PARENT=%d", os.Getpid()))
+	out, err := cmd.Output()
+	if err != nil && strings.Contains(string(out), ErrThreadsUnsupported.Error()) {
+		t.Skip("this test binary links cgo; build with CGO_ENABLED=0 to test Policy")
+	}
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := string(out)
+	want := "secret false\netc true\n"
+	if abi >= 4 {
+		want += "tcp false\n"
+	} else {
+		want += "tcp true\n"
+	}
+	if abi >= 6 {
+		want += "signal false\n"
+	} else {
+		want += "signal true\n"
+	}
+	want += "write true\n"
+	if got != want {
+		t.Errorf("confined child (Landlock ABI %d) reported\n%s\nwant\n%s", abi, got, want)
 	}
 }

@@ -43,6 +43,11 @@ type Options struct {
 	// NoSpare skips keeping a second engine started for fast restarts (for
 	// one-shot runs such as grading, where restarts are rare).
 	NoSpare bool
+	// ConfineAll asks for every confinement Landlock offers, not only
+	// writes: reads of the system directories, the binary and Dir only, no
+	// TCP, no signals or abstract sockets outside (for running untrusted
+	// code without a sandbox).
+	ConfineAll bool
 	// MaxFrameBytes caps the payload of a display or other frame in the
 	// engine's output (0: outband.DefaultMaxFrame); a larger announced
 	// frame is passed on as text, so output limits count it.
@@ -209,7 +214,9 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	if c.opts.MaxProcesses > 0 {
 		cmd.Env = append(cmd.Env, envMaxProcesses+"="+strconv.Itoa(c.opts.MaxProcesses))
 	}
-	if c.opts.ConfineWrites {
+	if c.opts.ConfineAll {
+		cmd.Env = append(cmd.Env, envConfineWrites+"=all")
+	} else if c.opts.ConfineWrites {
 		cmd.Env = append(cmd.Env, envConfineWrites+"=1")
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW

@@ -17,6 +17,7 @@ import (
 	"github.com/goproc/goproc/kernel/confine"
 	"github.com/goproc/goproc/kernel/language"
 	"github.com/goproc/goproc/kernel/outband"
+	"github.com/goproc/goproc/kernel/sandbox"
 	"github.com/goproc/goproc/runtime/multiprocessing"
 )
 
@@ -114,7 +115,8 @@ func applyLimits() string {
 			multiprocessing.SetMaxProcesses(n)
 		}
 	}
-	if os.Getenv(envConfineWrites) != "1" {
+	mode := os.Getenv(envConfineWrites)
+	if mode != "1" && mode != "all" {
 		return ""
 	}
 	if done := os.Getenv(envConfined); done != "" {
@@ -125,7 +127,18 @@ func applyLimits() string {
 		return "not confined: " + err.Error()
 	}
 	done := "writes confined to " + dir + " (Landlock)"
-	dirs := []string{dir, "/dev"}
+	dirs := append([]string{dir}, confine.Devices...)
+	if mode == "all" {
+		// Everything Landlock offers: reads of the system, the binary and
+		// the working directory only, no TCP, no signals or abstract
+		// sockets outside the engine and its children.
+		exe, _ := os.Executable()
+		p := confine.Policy{Write: dirs, Read: append([]string{exe, "/proc", "/sys"}, sandbox.SystemDirs...), NoTCP: true, Scoped: true}
+		if err = p.Apply(); err == nil {
+			return "writes confined to " + dir + " and " + p.Describe()
+		}
+		// A cgo build cannot confine all its threads: writes only, below.
+	}
 	if err = confine.Process(dirs); err == nil {
 		return done
 	}

@@ -3,6 +3,8 @@ package grader
 import (
 	"fmt"
 	"syscall"
+
+	"github.com/goproc/goproc/kernel/confine"
 )
 
 // sysLandlockCreateRuleset is landlock_create_ruleset(2), the same number on
@@ -26,13 +28,20 @@ func landlockABI() (int, error) {
 	return int(v), nil
 }
 
-func confinementStatus(want bool) string {
+// confinementStatus says what Landlock enforces on each submission: writes
+// only in its working directory, and, when there is no sandbox, every
+// other right the kernel's Landlock offers too.
+func confinementStatus(want, alone bool) string {
 	if !want {
 		return "off (--confine-writes=false): submissions may write anywhere the grader can"
 	}
 	v, err := landlockABI()
 	if err != nil {
 		return "not available: " + err.Error() + "; submissions may write anywhere the grader can"
+	}
+	if alone {
+		p := confine.Policy{Write: []string{"its working directory"}, Read: []string{}, NoTCP: true, Scoped: true}
+		return p.Describe()
 	}
 	return fmt.Sprintf("Landlock ABI v%d: each submission may write only in its working directory", v)
 }

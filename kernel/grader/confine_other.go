@@ -2,7 +2,7 @@
 
 package grader
 
-func confinementStatus(want bool) string {
+func confinementStatus(want, alone bool) string {
 	if !want {
 		return "off (--confine-writes=false): submissions may write anywhere the grader can"
 	}

@@ -189,7 +189,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 		Source:           opts.Source,
 		Version:          opts.Version,
 		Graded:           time.Now().UTC().Truncate(time.Second),
-		WriteConfinement: confinementStatus(opts.ConfineWrites),
+		WriteConfinement: confinementStatus(opts.ConfineWrites, !strings.HasPrefix(status, "namespaces")),
 		Sandbox:          status,
 	}
 	if opts.Shard.N > 1 {
@@ -428,6 +428,8 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 			MemoryLimit:   perProcess,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
+			// Without a sandbox, Landlock is the boundary: all of it.
+			ConfineAll:    opts.ConfineWrites && j.box == nil,
 			NoSpare:       true,
 			MaxFrameBytes: opts.Limits.OutputLimit,
 		}

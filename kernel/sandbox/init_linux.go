@@ -11,8 +11,9 @@ import (
 	"syscall"
 )
 
-// System directories a box sees read-only (those that exist here).
-var systemDirs = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}
+// SystemDirs are the directories a box sees read-only (those that exist
+// here); a process confined by Landlock alone may read them too.
+var SystemDirs = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}
 
 // Device files a box has: what programs open without asking.
 var devices = []string{"null", "zero", "full", "random", "urandom"}
@@ -126,7 +127,7 @@ func buildRoot(cfg initConfig) error {
 		return fmt.Errorf("mounting the root: %w", err)
 	}
 	ro := uintptr(syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV)
-	for _, d := range systemDirs {
+	for _, d := range SystemDirs {
 		st, err := os.Lstat(d)
 		if err != nil {
 			continue

@@ -4,10 +4,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
+	"unsafe"
 )
 
 // The proc connector (linux/cn_proc.h) reports every fork and exit of the
@@ -20,6 +23,8 @@ const (
 	procCnMcastListen = 1
 	procEventFork     = 0x1
 	procEventExit     = 0x80000000
+	procEventComm     = 0x200
+	prSetName         = 15
 )
 
 // tracker is what the watcher knows of one box: every task (process or
@@ -48,6 +53,14 @@ type watcher struct {
 
 	mu      sync.Mutex
 	members map[int]*tracker // host pid of a live process -> its box
+
+	// Barriers: a thread of the watcher's own renames itself, and the
+	// rename's event, queued after every event before it, says the watcher
+	// has seen everything that happened before the barrier.
+	barrierReq chan chan struct{}
+	barrierTid int
+	pending    map[string]chan struct{} // name -> closed when seen
+	barrierN   int
 }
 
 var (
@@ -85,9 +98,39 @@ func startWatcher() (*watcher, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("proc connector listen: %w", err)
 	}
-	w := &watcher{fd: fd, members: map[int]*tracker{}}
+	w := &watcher{fd: fd, members: map[int]*tracker{}, barrierReq: make(chan chan struct{}), pending: map[string]chan struct{}{}}
+	ready := make(chan struct{})
+	go w.barriers(ready)
+	<-ready
 	go w.loop()
 	return w, nil
+}
+
+// barriers serves barrier requests from a thread of its own.
+func (w *watcher) barriers(ready chan struct{}) {
+	runtime.LockOSThread() // never unlocked: the thread is the barrier's
+	w.barrierTid = syscall.Gettid()
+	close(ready)
+	for done := range w.barrierReq {
+		w.mu.Lock()
+		w.barrierN++
+		name := fmt.Sprintf("gpbar%d", w.barrierN)
+		w.pending[name] = done
+		w.mu.Unlock()
+		b := append([]byte(name), 0)
+		syscall.RawSyscall(syscall.SYS_PRCTL, prSetName, uintptr(unsafe.Pointer(&b[0])), 0)
+	}
+}
+
+// sync returns once the watcher has handled every process event that
+// happened before it was called (or after a second, if it cannot tell).
+func (w *watcher) sync() {
+	done := make(chan struct{})
+	w.barrierReq <- done
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
 }
 
 // register makes the watcher follow the box whose init is initPid. The init
@@ -178,6 +221,22 @@ func (w *watcher) event(m []byte) {
 		// reads its id; Span's range still covers it.
 		if ns := nsPid(childPid); ns > 0 {
 			t.add(task{gen: gen, id: ns, thread: thread, program: fromInit})
+		}
+	case procEventComm:
+		pid := int(binary.LittleEndian.Uint32(data[0:]))
+		if pid != w.barrierTid || len(data) < 8+16 {
+			return
+		}
+		name := string(data[8 : 8+16])
+		if i := strings.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		w.mu.Lock()
+		done := w.pending[name]
+		delete(w.pending, name)
+		w.mu.Unlock()
+		if done != nil {
+			close(done)
 		}
 	case procEventExit:
 		pid := int(binary.LittleEndian.Uint32(data[0:]))

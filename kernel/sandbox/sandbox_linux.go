@@ -190,6 +190,9 @@ func (s *Sandbox) Started(cmd *exec.Cmd) error {
 
 // Mark returns a position in the box's history of tasks, for Since.
 func (s *Sandbox) Mark() int {
+	if s.watch != nil {
+		s.watch.sync()
+	}
 	s.track.mu.Lock()
 	defer s.track.mu.Unlock()
 	return len(s.track.tasks)
@@ -201,6 +204,7 @@ func (s *Sandbox) Since(mark int) Span {
 	if s.watch == nil {
 		return Span{}
 	}
+	s.watch.sync()
 	s.track.mu.Lock()
 	defer s.track.mu.Unlock()
 	return spanOf(s.track.tasks, mark)

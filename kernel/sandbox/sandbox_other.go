@@ -40,3 +40,7 @@ func (s *Sandbox) Destroy() error { return nil }
 
 // RunInit fails.
 func RunInit() error { return errUnsupported }
+
+// SystemDirs are the directories a process confined by Landlock alone may
+// read.
+var SystemDirs = []string{"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"}
