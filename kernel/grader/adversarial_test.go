@@ -248,6 +248,23 @@ for _, dev := range []string{"/dev/sda", "/dev/vda", "/dev/nvme0n1", "/dev/mem",
 	}
 }
 `}},
+		{name: "fill_disk", replace: map[string]string{"q5_answer": `import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+chunk := []byte(strings.Repeat("x", 1<<20))
+for _, d := range []string{".", "/tmp"} {
+	f, err := os.Create(d + "/big")
+	n := 0
+	for err == nil && n < 4096 {
+		_, err = f.Write(chunk)
+		n++
+	}
+	fmt.Println(d, n, "MiB:", err)
+}
+`}},
 		{name: "network", replace: map[string]string{"q5_answer": `import (
 	"fmt"
 	"net"
@@ -289,7 +306,7 @@ func TestGradeHostileClassLandlockOnly(t *testing.T) { gradeHostile(t, true) }
 
 // landlockStops are the attacks Landlock alone stops (it has no pid
 // namespace, no cgroup and no process watcher).
-var landlockStops = map[string]bool{"shadow_grade": true, "setenv_record": true, "read_secrets": true,
+var landlockStops = map[string]bool{"shadow_grade": true, "fill_disk": false, "setenv_record": true, "read_secrets": true,
 	"network": true, "write_outside": true, "kill_grader": true, "frame_flood": true, "budget": true}
 
 func gradeHostile(t *testing.T, landlockOnly bool) {
@@ -539,6 +556,26 @@ func gradeHostile(t *testing.T, landlockOnly bool) {
 			t.Errorf("a submission wrote %s", filepath.Join(p, outsideMark))
 			os.Remove(filepath.Join(p, outsideMark))
 		}
+	}
+	var workBytes int64
+	filepath.Walk(filepath.Join(outDir, "work"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			workBytes += info.Size()
+		}
+		return nil
+	})
+	if fb := byName["fill_disk"].Feedback; fb != "" && !landlockOnly {
+		b, _ := os.ReadFile(fb)
+		var n int
+		if i := bytes.Index(b, []byte(`". `)); i >= 0 {
+			fmt.Sscan(string(b[i+3:]), &n)
+		}
+		if n == 0 || n > 300 {
+			t.Errorf("fill_disk wrote %d MiB in its working directory, want it stopped near 256", n)
+		}
+	}
+	if workBytes > 64<<20 {
+		t.Errorf("submissions left %d MiB on the host's disk", workBytes>>20)
 	}
 	if _, err := os.Stat(filepath.Join(outDir, "gradebook.csv")); err != nil {
 		t.Errorf("the output directory lost its gradebook: %v", err)

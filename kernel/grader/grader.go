@@ -380,7 +380,12 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		if err := removeWithin(workRoot, d); err != nil {
 			return fail(fmt.Errorf("clearing the working directory: %w", err))
 		}
-		if err := os.Mkdir(d, 0o700); err != nil {
+		// The sandbox sees workDir read-only as its share, as another user.
+		mode := os.FileMode(0o755)
+		if d == j.verifyDir {
+			mode = 0o700
+		}
+		if err := os.Mkdir(d, mode); err != nil {
 			return fail(fmt.Errorf("creating the working directory: %w", err))
 		}
 	}
@@ -407,7 +412,7 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		j.mirror = filepath.Join(j.workDir, ".grade-outputs.json")
 		inBox := j.mirror
 		if j.box != nil {
-			inBox = sandbox.WorkPath + "/.grade-outputs.json"
+			inBox = sandbox.SharePath + "/.grade-outputs.json"
 		}
 		env = append(env, grade.EnvOutputs+"="+inBox)
 	}

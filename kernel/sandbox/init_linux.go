@@ -114,8 +114,9 @@ func RunInit() error {
 }
 
 // buildRoot makes the box's file system and moves into it: a tmpfs root
-// with read-only binds of the system's directories and the binary, the
-// working directory, a private /tmp, a few device files and a /proc of the
+// with read-only binds of the system's directories, the binary and the
+// caller's share, a working directory and a /tmp of the box's own (tmpfs,
+// capped, counted in its memory), a few device files and a /proc of the
 // box's own processes. The host's file system is then unmounted from the
 // box altogether.
 func buildRoot(cfg initConfig) error {
@@ -149,7 +150,15 @@ func buildRoot(cfg initConfig) error {
 	if err := bindMount(cfg.Binary, root+BinaryPath, false, ro); err != nil {
 		return err
 	}
-	if err := bindMount(cfg.WorkDir, root+WorkPath, true, syscall.MS_NOSUID|syscall.MS_NODEV); err != nil {
+	if err := bindMount(cfg.WorkDir, root+SharePath, true, ro); err != nil {
+		return err
+	}
+	owner := ""
+	if !cfg.UserNS {
+		owner = fmt.Sprintf(",uid=%d,gid=%d", cfg.UID, cfg.UID)
+	}
+	work := fmt.Sprintf("size=%d,nr_inodes=65536,mode=0700%s", cfg.WorkBytes, owner)
+	if err := mountFS("tmpfs", root+WorkPath, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, work); err != nil {
 		return err
 	}
 	if err := mountFS("tmpfs", root+"/tmp", "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size=64m,mode=1777"); err != nil {

@@ -39,9 +39,13 @@ const InitArg = "__sandbox_init"
 
 // Config describes one box.
 type Config struct {
-	// WorkDir is the host directory mounted writable at /work, the
-	// program's working directory.
+	// WorkDir is a host directory the box sees read-only at SharePath,
+	// for files the caller hands the program.
 	WorkDir string
+	// WorkBytes caps the program's writable working directory, /work, a
+	// tmpfs of the box's own counted in its memory (0: 256 MiB). Nothing
+	// the program writes reaches the host's disks.
+	WorkBytes uint64
 	// Binary is the goproc executable, mounted read-only at BinaryPath.
 	Binary string
 	// MemoryBytes caps the memory of all the box's processes together
@@ -61,6 +65,7 @@ type Config struct {
 const (
 	BinaryPath = "/goproc/goproc"
 	WorkPath   = "/work"
+	SharePath  = "/goproc/share"
 )
 
 // Protections says which protections a box has; the grader reports it.

@@ -77,9 +77,6 @@ func New(cfg Config) (*Sandbox, error) {
 			s.uid = firstUID + int(n%uidRange)
 		}
 		s.prot.OwnUID = true
-		if err := os.Chown(cfg.WorkDir, s.uid, s.uid); err != nil {
-			return nil, fmt.Errorf("giving the working directory to the box's user: %w", err)
-		}
 		name := fmt.Sprintf("goproc-%d-%d", os.Getpid(), n)
 		if cg, err := newCgroup(name, cfg); err == nil {
 			s.cg = cg
@@ -142,15 +139,16 @@ func (s *Sandbox) Command(args ...string) *exec.Cmd {
 // initConfig is what a box's init reads on its standard input once the
 // caller has registered it.
 type initConfig struct {
-	Root     string   `json:"root"`
-	WorkDir  string   `json:"work"`
-	Binary   string   `json:"binary"`
-	Cgroups  []string `json:"cgroups"`
-	UID      int      `json:"uid"`
-	UserNS   bool     `json:"userns"`
-	Args     []string `json:"args"`
-	ExtraFDs int      `json:"extra_fds"`
-	MaxTasks int      `json:"max_tasks"`
+	Root      string   `json:"root"`
+	WorkDir   string   `json:"work"`
+	Binary    string   `json:"binary"`
+	Cgroups   []string `json:"cgroups"`
+	UID       int      `json:"uid"`
+	UserNS    bool     `json:"userns"`
+	Args      []string `json:"args"`
+	ExtraFDs  int      `json:"extra_fds"`
+	MaxTasks  int      `json:"max_tasks"`
+	WorkBytes uint64   `json:"work_bytes"`
 }
 
 // Started lets a started command's init go ahead, after registering it
@@ -177,6 +175,10 @@ func (s *Sandbox) Started(cmd *exec.Cmd) error {
 		Root: s.root, WorkDir: s.cfg.WorkDir, Binary: s.cfg.Binary,
 		Cgroups: s.cg.joinPaths(), UID: s.uid, UserNS: s.userNS,
 		Args: cmd.Args[2:], ExtraFDs: len(cmd.ExtraFiles), MaxTasks: s.cfg.MaxTasks,
+		WorkBytes: s.cfg.WorkBytes,
+	}
+	if cfg.WorkBytes == 0 {
+		cfg.WorkBytes = 256 << 20
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
