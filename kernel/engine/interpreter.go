@@ -52,6 +52,7 @@ type Interpreter struct {
 
 	stdin  *stdinReader
 	stderr *stderrFilter
+	tc     typeChecker // go/types in front of the interpreter (typecheck.go)
 
 	mu       sync.Mutex // guards the fields below against the multiprocessing host
 	program  []string   // declaration chunks evaluated successfully, in order
@@ -214,6 +215,12 @@ func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 		}
 	}()
 
+	// A cell go/types rejects never reaches the interpreter: it changes
+	// nothing. One that ran, even in part, is the notebook's from now on.
+	checked := in.typeCheck(code)
+	if checked != nil && len(checked.Errors) > 0 {
+		return CellOutcome{Err: typeError(code, checked.Errors)}
+	}
 	chunks, err := in.split(code)
 	if err != nil {
 		return CellOutcome{Err: compileError(code, err)}
@@ -221,15 +228,22 @@ func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 	in.mu.Lock()
 	seq := in.mainSeq
 	in.mu.Unlock()
-	for _, ch := range chunks {
+	for i, ch := range chunks {
 		if err := ctx.Err(); err != nil {
+			in.commitCheck(checked, chunks, i)
 			return CellOutcome{Err: interruptedError()}
 		}
 		id := in.rememberChunk(seq, code, ch)
 		if err := in.runChunk(ctx, code, ch, id); err != nil {
+			ran := i // a chunk that failed to compile did not run
+			if err.Name == "panic" || err.Name == "Interrupted" {
+				ran = i + 1
+			}
+			in.commitCheck(checked, chunks, ran)
 			return CellOutcome{Err: err}
 		}
 	}
+	in.commitCheck(checked, chunks, len(chunks))
 	in.mu.Lock()
 	res := in.result
 	for _, d := range cell.Declarations(code) {

@@ -93,18 +93,104 @@ type importRec struct{ name, path string } // name: the local name
 type namedDecl struct {
 	names []string // declared names; methods as "T.M"
 	decl  ast.Decl
+	refs  map[string]bool // identifiers it uses: which imports it needs
+}
+
+func newNamedDecl(d ast.Decl) namedDecl {
+	return namedDecl{names: declNames(d), decl: d, refs: identsOf(d)}
+}
+
+// identsOf returns the names of the identifiers in n.
+func identsOf(n ast.Node) map[string]bool {
+	ids := map[string]bool{}
+	if n == nil {
+		return ids
+	}
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			ids[id.Name] = true
+		}
+		return true
+	})
+	return ids
 }
 
 // Commit records the declarations of a checked cell that ran, for the
-// cells after it. A cell that failed before it changed anything is not
-// committed.
-func (c *Checker) Commit(r *Result) {
+// cells after it, except those of the names in notDeclared: a cell that
+// failed part way declared only what came before the failure (and a type
+// the interpreter refused to redefine keeps its first declaration). A cell
+// that failed before it changed anything must not be committed.
+func (c *Checker) Commit(r *Result, notDeclared ...string) {
 	if r == nil || r.rec == nil {
 		return
 	}
+	rec := r.rec
+	if len(notDeclared) > 0 {
+		skip := map[string]bool{}
+		for _, n := range notDeclared {
+			skip[n] = true
+		}
+		rec = &record{imports: rec.imports}
+		for _, d := range r.rec.decls {
+			keep := true
+			for _, n := range d.names {
+				recv, _, method := strings.Cut(n, ".")
+				if skip[n] || method && skip[recv] {
+					keep = false
+				}
+			}
+			if keep {
+				rec.decls = append(rec.decls, d)
+			}
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cells = append(c.cells, r.rec)
+	c.compact(rec)
+	c.cells = append(c.cells, rec)
+}
+
+// compact drops from the earlier records what rec declares again, and the
+// records left empty: a cell run a thousand times must not make every check
+// after it walk a thousand records.
+func (c *Checker) compact(rec *record) {
+	names, imports := map[string]bool{}, map[string]bool{}
+	for _, d := range rec.decls {
+		for _, n := range d.names {
+			names[n] = true
+		}
+	}
+	for _, im := range rec.imports {
+		imports[im.name] = true
+	}
+	kept := c.cells[:0]
+	for _, r := range c.cells {
+		var decls []namedDecl
+		for _, d := range r.decls {
+			shadowed := len(d.names) > 0
+			for _, n := range d.names {
+				if !names[n] {
+					shadowed = false
+				}
+			}
+			if !shadowed {
+				decls = append(decls, d)
+			}
+		}
+		var imps []importRec
+		for _, im := range r.imports {
+			if !imports[im.name] {
+				imps = append(imps, im)
+			}
+		}
+		if len(decls) > 0 || len(imps) > 0 {
+			kept = append(kept, &record{imports: imps, decls: decls})
+		}
+	}
+	for i := len(kept); i < len(c.cells); i++ {
+		c.cells[i] = nil
+	}
+	c.cells = kept
 }
 
 // cellFile is a cell parsed as Go.
@@ -115,7 +201,8 @@ type cellFile struct {
 	stmts   *ast.FuncDecl  // the top-level statements, in one function
 	hdr     map[string]int // bytes each file has before the cell's text
 	defined map[string]bool
-	exprs   []ast.Expr // top-level expression statements
+	idents  map[string]bool // identifiers used in its declarations and statements
+	exprs   []ast.Expr      // top-level expression statements
 }
 
 const stmtFunc = "__goproc_cell"
@@ -193,6 +280,17 @@ func (c *Checker) parse(code string) (*cellFile, error) {
 			case *ast.ExprStmt:
 				cf.exprs = append(cf.exprs, st.X)
 			}
+		}
+	}
+	cf.idents = map[string]bool{}
+	for _, d := range cf.decls {
+		for n := range identsOf(d) {
+			cf.idents[n] = true
+		}
+	}
+	if cf.stmts != nil {
+		for n := range identsOf(cf.stmts) {
+			cf.idents[n] = true
 		}
 	}
 	return cf, nil
@@ -275,8 +373,8 @@ func importsOf(decls []*ast.GenDecl) []importRec {
 			name := ""
 			if is.Name != nil {
 				name = is.Name.Name
-			} else if _, n, _, ok := resolve(p); ok {
-				name = n
+			} else if r := resolve(p); r.ok {
+				name = r.name
 			}
 			if name == "" || name == "_" || name == "." {
 				continue
@@ -298,13 +396,23 @@ func importDecl(imps []importRec) *ast.GenDecl {
 	return d
 }
 
-// env builds the file of the earlier cells' declarations, leaving out the
-// names in taken (the current cell's), and returns the imports the current
-// cell inherits, by local name.
-func (c *Checker) env(taken map[string]bool) (*ast.File, map[string]importRec) {
+// env builds the file of the earlier cells' declarations that the names in
+// need reach, leaving out the names in taken (the current cell's), and
+// returns the imports the current cell inherits, by local name. Only what
+// the cell uses, directly or through other declarations, is checked again
+// (a type comes with its methods): the cost of a check follows the cell,
+// not the notebook. Only the imports a declaration uses are in the file:
+// go/types spends more on an unused import than on a used one.
+func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]importRec) {
 	imports := map[string]importRec{}
 	var order []importRec
-	var decls []ast.Decl
+	var visible []*namedDecl             // the latest declaration of each name, newest first
+	byName := map[string]*namedDecl{}    // funcs, vars, consts, types
+	methods := map[string][]*namedDecl{} // by receiver type
+	seen := map[string]bool{}
+	for n := range taken {
+		seen[n] = true
+	}
 	for i := len(c.cells) - 1; i >= 0; i-- {
 		r := c.cells[i]
 		for _, im := range r.imports {
@@ -313,27 +421,72 @@ func (c *Checker) env(taken map[string]bool) (*ast.File, map[string]importRec) {
 				order = append(order, im)
 			}
 		}
-		for _, d := range r.decls {
-			fresh := len(d.names) == 0
+		for j := range r.decls {
+			d := &r.decls[j]
+			fresh := false
 			for _, n := range d.names {
-				if !taken[n] {
+				if !seen[n] {
 					fresh = true
 				}
 			}
 			if !fresh {
 				continue
 			}
+			visible = append(visible, d)
 			for _, n := range d.names {
-				taken[n] = true
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				if recv, _, ok := strings.Cut(n, "."); ok {
+					methods[recv] = append(methods[recv], d)
+				} else {
+					byName[n] = d
+				}
 			}
-			decls = append(decls, d.decl)
+		}
+	}
+	included := map[*namedDecl]bool{}
+	used := map[string]bool{}
+	var work []string
+	for n := range need {
+		work = append(work, n)
+	}
+	include := func(d *namedDecl) {
+		if d == nil || included[d] {
+			return
+		}
+		included[d] = true
+		for n := range d.refs {
+			if !used[n] {
+				used[n] = true
+				work = append(work, n)
+			}
+		}
+	}
+	for len(work) > 0 {
+		n := work[len(work)-1]
+		work = work[:len(work)-1]
+		include(byName[n])
+		for _, m := range methods[n] {
+			include(m)
 		}
 	}
 	f := &ast.File{Name: ast.NewIdent("main")}
-	if len(order) > 0 {
-		f.Decls = append(f.Decls, importDecl(order))
+	var imps []importRec
+	for _, im := range order {
+		if used[im.name] {
+			imps = append(imps, im)
+		}
 	}
-	f.Decls = append(f.Decls, decls...)
+	if len(imps) > 0 {
+		f.Decls = append(f.Decls, importDecl(imps))
+	}
+	for _, d := range visible {
+		if included[d] {
+			f.Decls = append(f.Decls, d.decl)
+		}
+	}
 	return f, imports
 }
 
@@ -383,7 +536,19 @@ func (c *Checker) run(cf *cellFile, taken map[string]bool, extra *record) ([]typ
 	for n := range taken {
 		t[n] = true
 	}
-	env, inherited := c.env(t)
+	need := cf.idents
+	if extra != nil {
+		need = map[string]bool{}
+		for n := range cf.idents {
+			need[n] = true
+		}
+		for _, d := range extra.decls {
+			for n := range d.refs {
+				need[n] = true
+			}
+		}
+	}
+	env, inherited := c.env(t, need)
 	if extra != nil {
 		var imps []importRec
 		for _, im := range extra.imports {
@@ -408,7 +573,7 @@ func (c *Checker) run(cf *cellFile, taken map[string]bool, extra *record) ([]typ
 	}
 	var inh []importRec
 	for name, im := range inherited {
-		if !own[name] && !taken[name] {
+		if !own[name] && !taken[name] && cf.idents[name] {
 			inh = append(inh, im)
 		}
 	}
@@ -488,7 +653,7 @@ func (c *Checker) renderVars(vars []*types.Var, pkg *types.Package) ([]namedDecl
 	}
 	var out []namedDecl
 	for _, d := range f.Decls {
-		out = append(out, namedDecl{names: declNames(d), decl: d})
+		out = append(out, newNamedDecl(d))
 	}
 	return out, imps
 }
@@ -548,7 +713,7 @@ func (c *Checker) recordOf(cf *cellFile, info *types.Info, pkg *types.Package) *
 			cp.Body = nil // checked now; later cells need its signature
 			d = &cp
 		}
-		r.decls = append(r.decls, namedDecl{names: declNames(d), decl: d})
+		r.decls = append(r.decls, newNamedDecl(d))
 	}
 	if len(cf.defined) > 0 && info != nil && pkg != nil {
 		decls, imps := c.renderVars(c.topDefined(cf, info, pkg), pkg)
@@ -664,11 +829,11 @@ func (c *Checker) relaxed(cf *cellFile, e types.Error, reach map[*ast.FuncDecl]b
 			if !imported {
 				return false
 			}
-			full, _, _, _ := resolve(p)
-			if strings.HasPrefix(full, goprocRuntime) {
+			r := resolve(p)
+			if r.goproc {
 				return true // goproc may supply it from source
 			}
-			return c.stdDeclares(full, sym) // Go has it; the interpreter's tables may not
+			return c.stdDeclares(r.full, sym) // Go has it; the interpreter's tables may not
 		}
 		if c.opts.Known != nil && c.opts.Known(name) {
 			return true

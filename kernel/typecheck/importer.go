@@ -49,51 +49,68 @@ func newImporter(fset *token.FileSet, sources func(string) []string) *importer {
 // goprocRuntime is the path prefix of goproc's runtime packages.
 const goprocRuntime = "github.com/goproc/goproc/runtime/"
 
-// resolve maps an import path as a cell writes it to the package's path and
-// its symbol table; ok is false for a package the interpreter does not have.
-func resolve(p string) (full, name string, table map[string]reflect.Value, ok bool) {
+// resolved is an import path resolved (see resolve).
+type resolved struct {
+	full, name, key string
+	goproc, ok      bool
+}
+
+var resolvedPaths sync.Map // import path -> resolved
+
+// resolve maps an import path as a cell writes it to the package's path,
+// name and symbol table key; ok is false for a package the interpreter does
+// not have.
+func resolve(p string) resolved {
+	if r, ok := resolvedPaths.Load(p); ok {
+		return r.(resolved)
+	}
+	r := resolved{full: p}
 	if f, isAlias := symbols.Aliases[p]; isAlias {
-		p = f
+		r.full = f
 	}
-	if strings.HasPrefix(p, goprocRuntime) {
-		name = path.Base(p)
-		t, found := symbols.Symbols[p+"/"+name]
-		return p, name, t, found
+	if strings.HasPrefix(r.full, goprocRuntime) {
+		r.name, r.goproc = path.Base(r.full), true
+		r.key = r.full + "/" + r.name
+		_, r.ok = symbols.Symbols[r.key]
+	} else if key, found := stdsyms.Key(p); found {
+		r.name, r.key, r.ok = path.Base(key), key, true
 	}
-	key, found := stdsyms.Key(p)
-	if !found {
-		return p, "", nil, false
+	resolvedPaths.Store(p, r)
+	return r
+}
+
+// table builds the symbol table of a resolved package.
+func (r resolved) table() map[string]reflect.Value {
+	if r.goproc {
+		return symbols.Symbols[r.key]
 	}
-	return p, path.Base(key), stdsyms.Build(key), true
+	return stdsyms.Build(r.key)
 }
 
 // available reports whether a cell can import p.
-func available(p string) bool {
-	_, _, _, ok := resolve(p)
-	return ok
-}
+func available(p string) bool { return resolve(p).ok }
 
 // Import implements types.Importer.
 func (im *importer) Import(p string) (*types.Package, error) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	full, name, table, ok := resolve(p)
-	if !ok {
+	r := resolve(p)
+	if !r.ok {
 		return nil, fmt.Errorf("package %s is not available in goproc", p)
 	}
-	if err, seen := im.done[full]; seen {
-		return im.pkgs[full], err
+	if err, seen := im.done[r.full]; seen {
+		return im.pkgs[r.full], err
 	}
 	var pkg *types.Package
 	var err error
-	if srcs := im.sourcesFor(full); len(srcs) > 0 {
-		pkg, err = im.fromSource(full, srcs)
+	if srcs := im.sourcesFor(r.full); len(srcs) > 0 {
+		pkg, err = im.fromSource(r.full, srcs)
 	} else {
-		pkg = im.pkg(full, name)
-		im.fill(pkg, table)
+		pkg = im.pkg(r.full, r.name)
+		im.fill(pkg, r.table())
 		pkg.MarkComplete()
 	}
-	im.done[full] = err
+	im.done[r.full] = err
 	return pkg, err
 }
 
