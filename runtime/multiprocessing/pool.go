@@ -190,7 +190,14 @@ type aheadChunk struct {
 	job      *chunkJob
 	asked    bool // an idle slot asked for it back
 	answered bool // the worker answered, or the chunk ended
+	sent     time.Time
 }
+
+// stealAfter is how long a chunk must have waited behind its worker's
+// current one before an idle slot takes it back rather than start a later
+// chunk from the queue. Chunks that short end before the round trip would
+// pay off; with nothing queued, an idle slot takes one back at once.
+const stealAfter = 5 * time.Millisecond
 
 var errorType = reflect.TypeOf((*error)(nil)).Elem()
 
@@ -424,7 +431,7 @@ func (s *poolSlot) loop() {
 // sendAhead records a chunk sent to a busy worker, which an idle slot may
 // take back.
 func (p *pool) sendAhead(w *worker, sc sentChunk) *aheadChunk {
-	a := &aheadChunk{w: w, seq: sc.seq, job: sc.job}
+	a := &aheadChunk{w: w, seq: sc.seq, job: sc.job, sent: time.Now()}
 	p.mu.Lock()
 	p.ahead = append(p.ahead, a)
 	p.mu.Unlock()
@@ -504,8 +511,9 @@ func (s *poolSlot) answered(inflight *[]sentChunk, m *message) {
 
 // next waits for a job for slot s, whose worker is idle; nil when the pool
 // stops. The earliest chunk not started goes first: if a busy worker holds
-// one sent ahead, s asks for it back and waits for the answer (a round
-// trip), else it takes the queue's first.
+// one sent ahead (for stealAfter at least), s asks for it back and waits for
+// the answer (a round trip), else it takes the queue's first; with nothing
+// queued, it asks for any chunk sent ahead.
 func (p *pool) next(s *poolSlot) *chunkJob {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -522,7 +530,8 @@ func (p *pool) next(s *poolSlot) *chunkJob {
 			continue
 		}
 		s.asked = nil
-		if a := p.earliestAheadLocked(); a != nil && (len(p.queue) == 0 || a.job.order < p.queue[0].order) {
+		if a := p.earliestAheadLocked(); a != nil && (len(p.queue) == 0 ||
+			a.job.order < p.queue[0].order && time.Since(a.sent) >= stealAfter) {
 			a.asked = true
 			p.stealing++
 			s.asked = a
