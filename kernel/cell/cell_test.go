@@ -323,6 +323,7 @@ func TestRewriteText(t *testing.T) {
 		{"probe func", "func f(a int) (int, error) {\n\treturn a, nil\n}", cell.Options{Instrument: true}, []string{"func f(a int) (int, error) { if __goprocProbing && __mp.Probe(\"f\") { var __goprocZ0 int; var __goprocZ1 error; return __goprocZ0, __goprocZ1 }; \n"}, nil},
 		{"top-level comma-ok lookup", "v, ok := m[k]\n_, has := m[\"a\"]\nd, _ := m[ks[i]]", cell.Options{}, []string{"v := m[k]; ok := false; v, ok = m[k]", "has := false; _, has = m[\"a\"]", "d := m[ks[i]]"}, []string{"__goproc.Zero"}},
 		{"top-level comma-ok assertion", "n, ok := x.(int)\ns, _ := x.(string)", cell.Options{}, []string{"var n int; ok := false; n, ok = x.(int)", "var s string; s, _ = x.(string)"}, nil},
+		{"top-level comma-ok receive into blank", "_, open := <-results", cell.Options{}, []string{"open := false; func() { _, open = <-results }()"}, nil},
 		{"top-level comma-ok with a call stays", "v, ok := m[key()]", cell.Options{}, []string{"v, ok := m[key()]; if !ok { __goproc.Zero(&v) }"}, nil},
 		{"top-level comma-ok redefining stays", "v := 1\nv, ok := m[k]", cell.Options{}, []string{"v, ok := m[k]; if !ok { __goproc.Zero(&v) }"}, nil},
 		{"probe named results", "func f() (n int) { return }", cell.Options{Instrument: true}, []string{"__mp.Probe(\"f\") { return };"}, nil},

@@ -157,6 +157,19 @@ func (r *rewriter) rangeInt(u *unit, rs *ast.RangeStmt) {
 // inspect applies the rewrites that need no scopes: min/max/clear, loop
 // variables and the identity probes.
 func (r *rewriter) inspect(u *unit) {
+	inVarInit := map[*ast.FuncLit]bool{}
+	if u.kind == segDecl {
+		for _, d := range u.decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				ast.Inspect(gd, func(n ast.Node) bool {
+					if fl, ok := n.(*ast.FuncLit); ok {
+						inVarInit[fl] = true
+					}
+					return true
+				})
+			}
+		}
+	}
 	ast.Inspect(u.file, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
@@ -167,14 +180,14 @@ func (r *rewriter) inspect(u *unit) {
 			r.rangeLoopVars(u, n)
 		case *ast.FuncDecl:
 			if n.Body != nil && r.opts.Instrument && !(u.kind == segStmt && n.Name.Name == "_") {
-				r.probe(u, n.Body, r.funcName(n), n.Type)
+				r.probe(u, n.Body, r.funcName(n), n.Type, true)
 				if !r.opts.Interpreted {
 					r.compiled(u, n)
 				}
 			}
 		case *ast.FuncLit:
 			if r.opts.Instrument {
-				r.probe(u, n.Body, fmt.Sprintf("func literal at line %d", lineOf(r.cell, u.off(n.Pos()))), n.Type)
+				r.probe(u, n.Body, fmt.Sprintf("func literal at line %d", lineOf(r.cell, u.off(n.Pos()))), n.Type, !inVarInit[n])
 			}
 		}
 		return true
@@ -504,7 +517,12 @@ func (r *rewriter) funcName(d *ast.FuncDecl) string {
 // function body, on the same line:
 //
 //	if __goprocProbing && __mp.Probe("NAME") { var __goprocZ0 T1; …; return __goprocZ0, … };
-func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.FuncType) {
+//
+// Without guard the probe calls __mp.Probe alone (slower): in a function
+// literal of a package-level var's initializer, yaegi v0.16.1 takes the
+// global __goprocProbing, declared by an earlier Eval, for a variable the
+// initializer waits for ("variable definition loop").
+func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.FuncType, guard bool) {
 	// yaegi v0.16.1 mislays the frame slots of a function whose parameters
 	// have no names once its body uses another symbol (as the probe does):
 	// calling func f(int) string panicked with "reflect.Set: value of type
@@ -529,7 +547,11 @@ func (r *rewriter) probe(u *unit, body *ast.BlockStmt, name string, ft *ast.Func
 		}
 		ret = strings.Join(decls, "") + ret + " " + strings.Join(zs, ", ")
 	}
-	r.ed.insert(u.off(body.Lbrace)+1, " if __goprocProbing && __mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
+	cond := "__goprocProbing && "
+	if !guard {
+		cond = ""
+	}
+	r.ed.insert(u.off(body.Lbrace)+1, " if "+cond+"__mp.Probe("+strconv.Quote(name)+") { "+ret+" }; ")
 }
 
 // compiled makes numeric loops (kernel/numcode) run compiled. A whole
@@ -695,6 +717,7 @@ func (r *rewriter) commaOK(u *unit) {
 //	v, ok := m[k]   →  v := m[k]; ok := false; v, ok = m[k]
 //	v, ok := x.(T)  →  var v T; ok := false; v, ok = x.(T)
 //	v, ok := <-ch   →  var v T; ok := false; v, ok = <-ch  (ch := make(chan T…) at the top)
+//	_, ok := <-ch   →  ok := false; func() { _, ok = <-ch }()  (any channel)
 //
 // The map and key are evaluated twice, so only a lookup whose operands
 // have no side effects (names, literals, fields, indexes, operators) is
@@ -732,13 +755,24 @@ func (r *rewriter) commaOKDefineAtTop(u *unit, as *ast.AssignStmt, v, okv *ast.I
 			pieces = append(pieces, txt("var "+v.Name+" "), span(u.off(e.Type.Pos()), u.off(e.Type.End())), txt("; "))
 		}
 	case *ast.UnaryExpr: // a receive, from a channel the cell made with make(chan T…)
-		ct, ok := r.ints.typeOf(e.X, nil).(*ast.ChanType)
-		if !ok || v.Name == "_" || okv.Name == "_" {
+		if okv.Name == "_" {
 			return false
 		}
-		pieces = append(pieces, txt("var "+v.Name+" "+types.ExprString(ct.Value)+"; "))
+		if v.Name != "_" { // _, ok := <-ch needs no type
+			ct, ok := r.ints.typeOf(e.X, nil).(*ast.ChanType)
+			if !ok {
+				return false
+			}
+			pieces = append(pieces, txt("var "+v.Name+" "+types.ExprString(ct.Value)+"; "))
+		}
 	default:
 		return false
+	}
+	if _, isRecv := rhs.(*ast.UnaryExpr); isRecv && v.Name == "_" {
+		// yaegi v0.16.1 assigns the value to ok in `_, ok = <-ch` at the
+		// top level; in a function it receives right.
+		r.ed.add(u.off(as.Pos()), u.off(as.End()), txt(okv.Name+" := false; func() { _, "+okv.Name+" = "), value, txt(" }()"))
+		return true
 	}
 	if okv.Name == "_" {
 		if _, isIndex := rhs.(*ast.IndexExpr); isIndex {
