@@ -88,7 +88,16 @@ type record struct {
 	decls   []namedDecl
 }
 
-type importRec struct{ name, path string } // name: the local name
+type importRec struct{ name, path string } // name: the local name, or "."
+
+// key identifies the import among a notebook's: by its name, a dot import
+// by its path.
+func (im importRec) key() string {
+	if im.name == "." {
+		return ". " + im.path
+	}
+	return im.name
+}
 
 type namedDecl struct {
 	names []string // declared names; methods as "T.M"
@@ -161,7 +170,7 @@ func (c *Checker) compact(rec *record) {
 		}
 	}
 	for _, im := range rec.imports {
-		imports[im.name] = true
+		imports[im.key()] = true
 	}
 	kept := c.cells[:0]
 	for _, r := range c.cells {
@@ -179,7 +188,7 @@ func (c *Checker) compact(rec *record) {
 		}
 		var imps []importRec
 		for _, im := range r.imports {
-			if !imports[im.name] {
+			if !imports[im.key()] {
 				imps = append(imps, im)
 			}
 		}
@@ -376,7 +385,7 @@ func importsOf(decls []*ast.GenDecl) []importRec {
 			} else if r := resolve(p); r.ok {
 				name = r.name
 			}
-			if name == "" || name == "_" || name == "." {
+			if name == "" || name == "_" {
 				continue
 			}
 			out = append(out, importRec{name: name, path: p})
@@ -416,8 +425,8 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 	for i := len(c.cells) - 1; i >= 0; i-- {
 		r := c.cells[i]
 		for _, im := range r.imports {
-			if _, ok := imports[im.name]; !ok {
-				imports[im.name] = im
+			if _, ok := imports[im.key()]; !ok {
+				imports[im.key()] = im
 				order = append(order, im)
 			}
 		}
@@ -475,7 +484,7 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 	f := &ast.File{Name: ast.NewIdent("main")}
 	var imps []importRec
 	for _, im := range order {
-		if used[im.name] {
+		if used[im.name] || im.name == "." {
 			imps = append(imps, im)
 		}
 	}
@@ -552,7 +561,7 @@ func (c *Checker) run(cf *cellFile, taken map[string]bool, extra *record) ([]typ
 	if extra != nil {
 		var imps []importRec
 		for _, im := range extra.imports {
-			if _, ok := inherited[im.name]; !ok {
+			if _, ok := inherited[im.key()]; !ok {
 				imps = append(imps, im)
 			}
 		}
@@ -566,14 +575,14 @@ func (c *Checker) run(cf *cellFile, taken map[string]bool, extra *record) ([]typ
 	f := &ast.File{Name: ast.NewIdent("main")}
 	own := map[string]bool{}
 	for _, im := range importsOf(cf.imports) {
-		own[im.name] = true
+		own[im.key()] = true
 	}
 	for _, d := range cf.imports {
 		f.Decls = append(f.Decls, d)
 	}
 	var inh []importRec
-	for name, im := range inherited {
-		if !own[name] && !taken[name] && cf.idents[name] {
+	for key, im := range inherited {
+		if !own[key] && (im.name == "." || !taken[im.name] && cf.idents[im.name]) {
 			inh = append(inh, im)
 		}
 	}
@@ -840,12 +849,24 @@ func (c *Checker) relaxed(cf *cellFile, e types.Error, reach map[*ast.FuncDecl]b
 		}
 		return forward // a later cell may declare it
 	}
-	if forward && strings.Contains(msg, " undefined (type ") && strings.Contains(msg, " has no field or method ") {
-		// A method of the notebook's own type that a later cell may
-		// declare.
-		t := msg[strings.Index(msg, " undefined (type ")+len(" undefined (type "):]
-		t = strings.TrimPrefix(t[:strings.Index(t, " has no field or method ")], "*")
-		return !strings.Contains(t, ".")
+	if i := strings.Index(msg, " undefined (type "); i >= 0 && strings.Contains(msg, " has no field or method ") {
+		t, rest, _ := strings.Cut(msg[i+len(" undefined (type "):], " has no field or method ")
+		t = strings.TrimPrefix(t, "*")
+		method, _, _ := strings.Cut(strings.TrimSuffix(rest, ")"), ",")
+		pkgName, typeName, qualified := strings.Cut(t, ".")
+		if !qualified {
+			// A method of the notebook's own type, which a later cell
+			// may declare.
+			return forward
+		}
+		// A method newer than the interpreter's standard library.
+		p, imported := imports[pkgName]
+		if !imported {
+			p = pkgName
+		}
+		if r := resolve(p); r.ok && !r.goproc {
+			return c.stdDeclares(r.full, typeName+"."+method)
+		}
 	}
 	return false
 }
@@ -937,9 +958,6 @@ func (c *Checker) stdDeclares(p, name string) bool {
 				continue
 			}
 			for _, d := range f.Decls {
-				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil {
-					continue
-				}
 				for _, dn := range declNames(d) {
 					names[dn] = true
 				}

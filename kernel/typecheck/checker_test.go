@@ -72,13 +72,16 @@ func TestAccepted(t *testing.T) {
 		{"import \"fmt\"\nfor i := range 3 { _ = i }\nfmt.Println(min(1, 2), max(3, 4))"},
 		{"package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hi\")\n}"},
 		{"import \"slices\"", "xs := []int{3, 1}\nslices.Sort(xs)\nm := slices.Max(xs)\n_ = m"},
+		{"import . \"strings\"", "s := ToUpper(\"a\")\n_ = s"},         // a dot import lasts
+		{"import \"sync\"", "var wg sync.WaitGroup\nwg.Go(func() {})"}, // newer than the interpreter's tables
+		{"import \"strings\"", "for l := range strings.Lines(\"a\\nb\") { _ = l }"},
 		{"import \"os\"", "f, err := os.Open(\"x\")", "if err == nil { f.Close() }", "info, _ := os.Stat(\"x\")\n_ = info.Mode() & os.ModeDir"},
 	} {
 		c := New(Options{})
 		for i, code := range cells {
 			r := c.Check(code)
-			if len(r.Errors) > 0 {
-				t.Errorf("%q cell %d: %v", cells, i+1, r.Errors)
+			if len(r.Errors) > 0 || r.skipped != "" {
+				t.Errorf("%q cell %d: %v %s", cells, i+1, r.Errors, r.skipped)
 				break
 			}
 			c.Commit(r)
