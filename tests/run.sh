@@ -2,7 +2,8 @@
 # goproc's whole test suite: static checks, Go tests (unit and end to end
 # through the real binary), the Jupyter conformance and robustness tests
 # with real clients, notebook runs with goproc and nbclient, and the browser
-# test. Prints one line per suite and a closing "N passed, N failed".
+# tests (classic Notebook, JupyterLab 4). Prints one line per suite and a
+# closing "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,7 +35,7 @@ export GOPROC_TEST_BINARY=$bin
 suite gofmt    bash -c 'test -z "$(gofmt -l $(git ls-files "*.go"))" || { gofmt -l $(git ls-files "*.go"); exit 1; }'
 suite go-vet   go vet ./...
 suite go-test  go test -count=1 -timeout 20m ./...
-for s in tests/e2e/run.sh tests/notebooks/run.sh tests/browser/run.sh; do
+for s in tests/e2e/run.sh tests/notebooks/run.sh tests/browser/run.sh tests/jupyterlab/run.sh; do
   [ -f "$s" ] && suite "$(basename "$(dirname "$s")")" bash "$s"
 done
 
