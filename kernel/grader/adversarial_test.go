@@ -38,6 +38,8 @@ const (
 	secretEnv    = "SECRET-GRADER-ENV-c0de"   // in the grader's environment
 	secretCourse = "SECRET-COURSE-FILE-2e2e"  // in a file of the course directory
 	outsideMark  = "goproc-adversarial-wrote" // a file name hostile code tries to create
+
+	fakeTestMarker = "//FAKE-TEST\n" // makes an added cell claim to be a locked test
 )
 
 type attack struct {
@@ -379,6 +381,17 @@ func gradeHostile(t *testing.T, landlockOnly bool) {
 	}
 
 	as := attacks(course, sourcePath, ln.Addr().String(), unixSock)
+	// A cell the submission marks as a locked test of its own: it must
+	// run in the sandbox like the rest of the submission's code.
+	as = append(as, attack{name: "fake_test_cell", before: map[string][]string{"q6_answer": {fakeTestMarker + `import (
+	"fmt"
+	"os"
+)
+
+b, err := os.ReadFile(` + strconv.Quote(sourcePath) + `)
+fmt.Println(len(b), err, string(b))
+os.WriteFile(` + strconv.Quote(filepath.Join(course, outsideMark)) + `, []byte("x"), 0o644)
+`}}})
 	if landlockOnly {
 		var keep []attack
 		for _, a := range as {
@@ -394,7 +407,12 @@ func gradeHostile(t *testing.T, landlockOnly bool) {
 		for _, c := range nb.Cells {
 			m, _ := MetaOf(c)
 			for _, extra := range a.before[m.GradeID] {
-				cells = append(cells, &notebook.Cell{CellType: "code", Metadata: map[string]any{}, Source: notebook.MultiString(extra)})
+				nc := &notebook.Cell{CellType: "code", Metadata: map[string]any{}, Source: notebook.MultiString(extra)}
+				if rest, ok := strings.CutPrefix(extra, fakeTestMarker); ok {
+					nc.Source = notebook.MultiString(rest)
+					SetMeta(nc, Meta{GradeID: "extra_test", Grade: true, Locked: true, Points: 5})
+				}
+				cells = append(cells, nc)
 			}
 			if s, ok := a.replace[m.GradeID]; ok {
 				c.Source = notebook.MultiString(s)

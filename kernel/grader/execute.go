@@ -196,8 +196,11 @@ func (r *router) Execute(ctx context.Context, req language.ExecuteRequest, out l
 	r.mu.Lock()
 	c := r.cell
 	r.mu.Unlock()
+	// A test is a cell whose grade_id is one of the source's tests: the
+	// restorer replaced it by the source's copy and dropped duplicates. A
+	// cell a submission marked as a test itself is the submission's code.
 	m, _ := MetaOf(c)
-	isTest := c != nil && m.GradeID != "" && m.IsTest(c.CellType)
+	isTest := c != nil && m.GradeID != "" && r.setup.plan.tests[m.GradeID]
 	if isTest && !r.setup.plan.inProcess[m.GradeID] && r.verifier != nil {
 		r.use(r.verifier)
 		if needs := r.setup.plan.imports[m.GradeID]; len(needs) > 0 {

@@ -27,6 +27,10 @@ import (
 
 // testPlan says where each test cell of the source runs.
 type testPlan struct {
+	// tests are the grade_ids of the source's test cells: only their
+	// restored copies ever run outside the student's sandbox, whatever
+	// metadata a submission gives its own cells.
+	tests map[string]bool
 	// inProcess are the grade_ids of tests that call the notebook's code.
 	inProcess map[string]bool
 	// imports are the imports each verifier test needs from earlier cells,
@@ -48,7 +52,7 @@ func (s importSpec) String() string {
 
 // planTests classifies the source's test cells.
 func planTests(source *notebook.Notebook) testPlan {
-	p := testPlan{inProcess: map[string]bool{}, imports: map[string][]importSpec{}, reserved: map[string]string{}}
+	p := testPlan{tests: map[string]bool{}, inProcess: map[string]bool{}, imports: map[string][]importSpec{}, reserved: map[string]string{}}
 	verifierNames := map[string]bool{} // declared by tests run in the verifier
 	solutionNames := map[string]bool{} // declared by the model answers
 	notebookNames := map[string]bool{} // declared by any other cell
@@ -72,6 +76,7 @@ func planTests(source *notebook.Notebook) testPlan {
 			}
 			continue
 		}
+		p.tests[m.GradeID] = true
 		own := map[string]bool{}
 		for _, im := range a.imports {
 			own[im.name] = true
