@@ -179,7 +179,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 			mine = append(mine, s)
 		}
 	}
-	for _, d := range []string{"feedback", "cache", "work", "records"} {
+	for _, d := range []string{"feedback", "cache", "work"} {
 		if err := os.MkdirAll(filepath.Join(opts.OutDir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("creating the output directory: %w", err)
 		}
@@ -318,6 +318,7 @@ type job struct {
 	feedback  string
 	cache     string
 	box       *sandbox.Sandbox
+	vbox      *sandbox.Sandbox // the verifier's
 	start     Starter
 	verifier  Starter
 	// engine is the engine started ahead, and engineErr why it failed to
@@ -380,18 +381,14 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		if err := removeWithin(workRoot, d); err != nil {
 			return fail(fmt.Errorf("clearing the working directory: %w", err))
 		}
-		// The sandbox sees workDir read-only as its share, as another user.
-		mode := os.FileMode(0o755)
-		if d == j.verifyDir {
-			mode = 0o700
-		}
-		if err := os.Mkdir(d, mode); err != nil {
+		// A sandbox sees its directory read-only as its share, as another
+		// user.
+		if err := os.Mkdir(d, 0o755); err != nil {
 			return fail(fmt.Errorf("creating the working directory: %w", err))
 		}
 	}
-	if j.record, err = filepath.Abs(filepath.Join(opts.OutDir, "records", id+".json")); err != nil {
-		return fail(err)
-	}
+	// The verifier reads the record; the student's sandbox never sees it.
+	j.record = filepath.Join(j.verifyDir, "record.json")
 	if !opts.NoSandbox {
 		box, err := sandbox.New(sandbox.Config{
 			WorkDir:     j.workDir,
@@ -443,18 +440,34 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		}
 		return opts.NewEngine(ctx, o)
 	}
-	verifierEnv := append(engineEnv(false, false), grade.EnvOutputs+"="+j.record)
+	// The verifier runs only the source's tests, on outputs already
+	// capped; it has a sandbox of its own all the same, which sees the
+	// record and nothing else of the course, so that what it runs can
+	// never reach the source or the other submissions.
+	recordPath := j.record
+	if j.box != nil {
+		vbox, err := sandbox.New(sandbox.Config{WorkDir: j.verifyDir, Binary: opts.Binary,
+			MemoryBytes: DefaultLimits.MemoryLimit, MaxTasks: tasksFor(opts.Limits.MaxProcesses)})
+		if err != nil {
+			return fail(fmt.Errorf("the verifier's sandbox: %w", err))
+		}
+		j.vbox = vbox
+		recordPath = sandbox.SharePath + "/record.json"
+	}
+	verifierEnv := append(engineEnv(j.vbox != nil, false), grade.EnvOutputs+"="+recordPath)
 	j.verifier = func(ctx context.Context) (language.Engine, error) {
-		return opts.NewEngine(ctx, engine.Options{
-			Binary: binary,
-			Dir:    j.verifyDir,
-			Env:    verifierEnv,
-			// The instructor's tests run there, on outputs already capped:
-			// the submission's limits are not theirs.
+		o := engine.Options{
+			Binary:        binary,
+			Dir:           j.verifyDir,
+			Env:           verifierEnv,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
 			NoSpare:       true,
-		})
+		}
+		if j.vbox != nil {
+			o.Launcher = j.vbox
+		}
+		return opts.NewEngine(ctx, o)
 	}
 	j.engine, j.engineErr = j.start(ctx)
 	return j
@@ -497,6 +510,10 @@ func (j *job) cleanup() {
 	if j.box != nil {
 		j.box.Destroy()
 		j.box = nil
+	}
+	if j.vbox != nil {
+		j.vbox.Destroy()
+		j.vbox = nil
 	}
 	if j.workDir != "" {
 		workRoot := filepath.Dir(j.workDir)
