@@ -217,18 +217,26 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 			}
 		}
 	}()
-	var wg sync.WaitGroup
+	var wg, cleanups sync.WaitGroup
 	for w := 0; w < opts.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range ready {
 				results[j.index] = j.run(ctx)
+				// Tearing a sandbox down waits for the kernel to empty
+				// its cgroup: let the next submission start meanwhile.
+				cleanups.Add(1)
+				go func() {
+					defer cleanups.Done()
+					j.cleanup()
+				}()
 				bar.done(results[j.index])
 			}
 		}()
 	}
 	wg.Wait()
+	cleanups.Wait()
 	bar.finish()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("grading cancelled: %w", err)
@@ -523,12 +531,11 @@ func (j *job) cleanup() {
 }
 
 // run grades the job's submission; it never fails: what went wrong is in
-// the result.
+// the result. The caller cleans up after it.
 func (j *job) run(ctx context.Context) Result {
 	if j.final {
 		return j.res
 	}
-	defer j.cleanup()
 	// The time spent in prepare counts; the time waiting for a worker does not.
 	t0 := time.Now().Add(-j.spent)
 	res, source, opts := j.res, j.source, j.opts
