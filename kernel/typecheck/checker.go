@@ -422,6 +422,7 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 	for n := range taken {
 		seen[n] = true
 	}
+	aliases := map[string]bool{} // type names declared as aliases
 	for i := len(c.cells) - 1; i >= 0; i-- {
 		r := c.cells[i]
 		for _, im := range r.imports {
@@ -442,6 +443,13 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 				continue
 			}
 			visible = append(visible, d)
+			if gd, ok := d.decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				for _, sp := range gd.Specs {
+					if ts := sp.(*ast.TypeSpec); ts.Assign.IsValid() {
+						aliases[ts.Name.Name] = true
+					}
+				}
+			}
 			for _, n := range d.names {
 				if seen[n] {
 					continue
@@ -460,6 +468,16 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 	var work []string
 	for n := range need {
 		work = append(work, n)
+	}
+	for n := range aliases {
+		// A method declared on an alias is the aliased type's: keep it
+		// with the alias.
+		for _, m := range methods[n] {
+			work = append(work, m.names...)
+			for r := range m.refs {
+				work = append(work, r)
+			}
+		}
 	}
 	include := func(d *namedDecl) {
 		if d == nil || included[d] {
@@ -830,8 +848,11 @@ func (c *Checker) relaxed(cf *cellFile, e types.Error, reach map[*ast.FuncDecl]b
 			}
 		}
 	}
+	// A name or method a later cell may declare: in a function the cell
+	// does not run, or anywhere in a cell of declarations only (which
+	// the engine may hold until the names exist).
 	fn := c.funcAt(cf, e.Pos)
-	forward := fn != nil && !reach[fn] // a function the cell does not run
+	forward := fn != nil && !reach[fn] || fn == nil && cf.stmts == nil
 	if name, ok := strings.CutPrefix(msg, "undefined: "); ok {
 		if pkgName, sym, sel := strings.Cut(name, "."); sel {
 			p, imported := imports[pkgName]
@@ -848,6 +869,12 @@ func (c *Checker) relaxed(cf *cellFile, e types.Error, reach map[*ast.FuncDecl]b
 			return true
 		}
 		return forward // a later cell may declare it
+	}
+	if i := strings.Index(msg, " does not implement "); forward && i >= 0 && strings.Contains(msg, "(missing method ") {
+		// A notebook type whose method a later cell may declare.
+		t := msg[:i]
+		t = strings.TrimPrefix(t[strings.LastIndex(t, ": ")+2:], "*")
+		return !strings.Contains(t, ".")
 	}
 	if i := strings.Index(msg, " undefined (type "); i >= 0 && strings.Contains(msg, " has no field or method ") {
 		t, rest, _ := strings.Cut(msg[i+len(" undefined (type "):], " has no field or method ")
@@ -898,8 +925,8 @@ func (c *Checker) reachable(cf *cellFile) map[*ast.FuncDecl]bool {
 	for _, d := range cf.decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			if d.Recv == nil && (d.Name.Name == "main" || d.Name.Name == "init") {
-				names[d.Name.Name] = true
+			if d.Recv == nil && d.Name.Name == "main" {
+				names[d.Name.Name] = true // main runs at the end of its cell
 			}
 			funcs = append(funcs, d)
 		case *ast.GenDecl:
@@ -915,7 +942,7 @@ func (c *Checker) reachable(cf *cellFile) map[*ast.FuncDecl]bool {
 	for changed := true; changed; {
 		changed = false
 		for _, fd := range funcs {
-			if !reach[fd] && names[fd.Name.Name] {
+			if !reach[fd] && names[fd.Name.Name] && fd.Name.Name != "init" {
 				reach[fd] = true
 				changed = true
 				add(fd)

@@ -300,10 +300,15 @@ func (im *importer) structural(t reflect.Type) types.Type {
 		var methods []*types.Func
 		for i := range t.NumMethod() {
 			m := t.Method(i)
-			var pkg *types.Package
 			if m.PkgPath != "" {
-				pkg = im.pkg(m.PkgPath, "")
-			} else if t.PkgPath() != "" {
+				// An unexported method (testing.TB's private,
+				// ast.Expr's exprNode): reflect does not show the
+				// concrete types' ones, so with it *testing.T would
+				// not implement testing.TB.
+				continue
+			}
+			var pkg *types.Package
+			if t.PkgPath() != "" {
 				pkg = im.pkg(t.PkgPath(), "")
 			}
 			methods = append(methods, types.NewFunc(token.NoPos, pkg, m.Name, im.signature(m.Type, 0, nil)))
