@@ -212,6 +212,9 @@ func TestCorpus(t *testing.T) {
 		if r.split {
 			split++
 		}
+		if !r.one {
+			t.Logf("one cell fails: %s\n%s", filepath.Base(p), lastLines(outs[i][0], 2))
+		}
 		if r.one && !r.split {
 			lost++
 			t.Logf("split only fails: %s\n%s", filepath.Base(p), lastLines(outs[i][1], 3))

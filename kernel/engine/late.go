@@ -34,6 +34,10 @@ type heldCell struct {
 	code     string
 	declares []string // its top-level names (not methods)
 	missing  []string // the names it uses that no cell had declared
+	// lastErr is why the cell did not compile when it was last released
+	// (a method it needs may come in a later cell): it is tried again
+	// after each cell that runs.
+	lastErr string
 }
 
 // holdLate holds code if it is declarations only and uses names that
@@ -65,42 +69,53 @@ func (in *Interpreter) holdLate(code string) bool {
 // Held cells that wait for each other (mutually recursive types or
 // functions, each in a cell of its own) run together, as one cell, once
 // nothing else they wait for is missing.
+//
+// A released cell that does not compile (it may need a method a later cell
+// declares) stays held and is tried again after the next cell that runs; a
+// call of what it declares shows its error.
 func (in *Interpreter) releaseLate(ctx context.Context) {
+	failed := map[*heldCell]bool{} // tried in this call since the last success
 	for len(in.late) > 0 {
+		ready := func(h *heldCell) bool { return !failed[h] && len(in.stillMissing(h)) == 0 }
 		// Methods first: a variable released with them may need its
 		// type to implement an interface.
-		i := slices.IndexFunc(in.late, func(h *heldCell) bool {
-			return len(h.declares) == 0 && len(in.stillMissing(h)) == 0
-		})
+		i := slices.IndexFunc(in.late, func(h *heldCell) bool { return len(h.declares) == 0 && ready(h) })
 		if i < 0 {
-			i = slices.IndexFunc(in.late, func(h *heldCell) bool {
-				return len(in.stillMissing(h)) == 0
-			})
+			i = slices.IndexFunc(in.late, ready)
 		}
 		var group []*heldCell
 		if i >= 0 {
 			group = []*heldCell{in.late[i]}
-		} else if group = in.cycle(); group == nil {
+		} else if group = in.cycle(failed); group == nil {
 			return
 		}
 		in.late = slices.DeleteFunc(in.late, func(h *heldCell) bool { return slices.Contains(group, h) })
-		var codes, declares, missing []string
+		var codes, declares []string
 		for _, h := range group {
 			codes = append(codes, h.code)
 			declares = append(declares, h.declares...)
-			missing = append(missing, h.missing...)
 		}
-		if out := in.run(ctx, strings.Join(codes, "\n")); out.Err != nil {
-			fmt.Fprintf(in.stderr.w, "A cell that declares %s was waiting for %s; it ran now and failed:\n%s\n",
-				strings.Join(declares, ", "), strings.Join(missing, ", "), strings.Join(out.Err.Traceback, "\n"))
+		out := in.run(ctx, strings.Join(codes, "\n"))
+		switch {
+		case out.Err == nil:
+			clear(failed)
+		case out.Err.Name == "CompileError" || out.Err.Name == "SyntaxError":
+			for _, h := range group {
+				h.lastErr = out.Err.Value
+				failed[h] = true
+			}
+			in.late = append(in.late, group...)
+		default: // it ran, and failed running
+			fmt.Fprintf(in.stderr.w, "The cell that declares %s, held until the names it uses were declared, failed:\n%s\n",
+				strings.Join(declares, ", "), strings.Join(out.Err.Traceback, "\n"))
 		}
 	}
 }
 
 // cycle returns the held cells that wait only for each other and for
 // declared names, in the order they were held, or nil if there are none.
-func (in *Interpreter) cycle() []*heldCell {
-	group := slices.Clone(in.late)
+func (in *Interpreter) cycle(failed map[*heldCell]bool) []*heldCell {
+	group := slices.DeleteFunc(slices.Clone(in.late), func(h *heldCell) bool { return failed[h] })
 	for {
 		offers := map[string]bool{}
 		for _, h := range group {
@@ -140,8 +155,13 @@ func (in *Interpreter) explainHeld(e *CellOutcome) {
 				continue
 			}
 			waits := in.stillMissing(h)
-			note := fmt.Sprintf("%s is declared in an earlier cell that waits for %s: no cell has declared %s yet.",
-				n, quoteList(waits), pluralIt(waits))
+			var note string
+			if len(waits) == 0 {
+				note = fmt.Sprintf("%s is declared in an earlier cell that does not compile yet: %s", n, h.lastErr)
+			} else {
+				note = fmt.Sprintf("%s is declared in an earlier cell that waits for %s: no cell has declared %s yet.",
+					n, quoteList(waits), pluralIt(waits))
+			}
 			e.Err.Value += " (" + note + ")"
 			e.Err.Traceback = append(e.Err.Traceback, note)
 			return
@@ -256,8 +276,10 @@ func importedName(imp *ast.ImportSpec) string {
 
 // declarationsOnly parses code as a Go file (with "package main" in front
 // unless it has a package clause) with identifiers resolved, or returns nil
-// when it holds statements, declares main or init (which run at once), or
-// does not parse.
+// when it holds statements, declares main (a cell that declares main is
+// one to run: a name missing there is a mistake to report), or does not
+// parse. An init waits, as in a Go program it runs after every
+// declaration.
 func declarationsOnly(code string) *ast.File {
 	src := code
 	if !hasPackageClause(code) {
@@ -268,7 +290,7 @@ func declarationsOnly(code string) *ast.File {
 		return nil
 	}
 	for _, d := range f.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && (fd.Name.Name == "main" || fd.Name.Name == "init") {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" {
 			return nil
 		}
 	}
@@ -321,9 +343,10 @@ func overlap(a, b []string) bool {
 
 // A program's main body, pasted as a cell (the last cell of a program
 // written a cell per declaration), may return early: in main, return ends
-// the program. A cell of statements only with a return at its top level
-// therefore runs as the body of a function literal, called at once: return
-// ends the cell, and its variables are the literal's, not globals. The
+// the program. A cell of statements only with a return (or a goto) at its
+// top level therefore runs as the body of a function literal, called at
+// once: return ends the cell, and its variables are the literal's, not
+// globals. The
 // literal opens on the cell's first line, so that lines keep their numbers.
 func returningCell(code string) (string, bool) {
 	const head = "package p; func _() {\n"
@@ -338,11 +361,13 @@ func returningCell(code string) (string, bool) {
 	found := false
 	for _, s := range fd.Body.List {
 		ast.Inspect(s, func(n ast.Node) bool {
-			switch n.(type) {
+			switch n := n.(type) {
 			case *ast.FuncLit:
 				return false
 			case *ast.ReturnStmt:
 				found = true
+			case *ast.BranchStmt:
+				found = n.Tok == token.GOTO // the cell's chunks would part label and goto
 			}
 			return !found
 		})

@@ -104,3 +104,33 @@ func TestMinBoundLoopCompiled(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// A held declaration that does not compile once its names are declared
+// (its type lacks a method a later cell declares) stays held until it does;
+// an init waits too, as it runs after every declaration in Go; a main body
+// with a return or a goto runs.
+func TestLateBindingMethodsAndInit(t *testing.T) {
+	in, out := newTestInterpreter(t)
+	ctx := context.Background()
+	mustRunCell(t, in, "import \"fmt\"")
+	mustRunCell(t, in, "func init() { fmt.Println(\"init sees\", later0) }")
+	mustRunCell(t, in, "var shown = []fmt.Stringer{pt{1}}")
+	mustRunCell(t, in, "type pt struct{ x int }")
+	o := in.Run(ctx, "fmt.Println(len(shown))")
+	if o.Err == nil || !strings.Contains(o.Err.Value, "shown is declared in an earlier cell that does not compile yet") || !strings.Contains(o.Err.Value, "String") {
+		t.Errorf("using shown before pt.String: %+v", o.Err)
+	}
+	mustRunCell(t, in, "func (p pt) String() string { return fmt.Sprint(\"pt\", p.x) }")
+	mustRunCell(t, in, "fmt.Println(shown)")
+	if got := out.take(); got != "[pt1]\n" {
+		t.Errorf("got %q", got)
+	}
+	mustRunCell(t, in, "const later0 = 7")
+	if got := out.take(); got != "init sees 7\n" {
+		t.Errorf("init: %q", got)
+	}
+	mustRunCell(t, in, "n := 2\ngoto done\nfmt.Println(\"skipped\")\ndone:\nfor i := 0; i < n; i++ {\n\tif i == 1 {\n\t\treturn\n\t}\n\tfmt.Println(\"i\", i)\n}")
+	if got := out.take(); got != "i 0\n" {
+		t.Errorf("goto and return: %q", got)
+	}
+}
