@@ -799,6 +799,9 @@ func (c *Checker) importErrors(cf *cellFile) []Error {
 
 // report keeps the errors to show, in cell coordinates and order.
 func (c *Checker) report(cf *cellFile, errs []types.Error) []Error {
+	if len(errs) == 0 {
+		return nil
+	}
 	reach := c.reachable(cf)
 	imports := map[string]string{}
 	for _, im := range importsOf(cf.imports) {
