@@ -91,13 +91,19 @@ function cpuTicks(pid) {
   }
 }
 
-// The processes of the binary under test that burn CPU over half a second:
-// a pool's spinning workers (the kernel, its engine and the warm spare
-// workers sit idle).
+// The processes of the binary under test that burn CPU in each of two half
+// seconds in a row: a pool's spinning workers. The kernel, its engine and the
+// warm spare workers sit idle, and a spare that is starting takes a few ms.
 async function spinning() {
-  const before = new Map(goprocProcesses().map((p) => [p.pid, cpuTicks(p.pid)]));
-  await new Promise((r) => setTimeout(r, 500));
-  return [...before].filter(([pid, t]) => t !== null && (cpuTicks(pid) ?? t) - t >= 3).map(([pid]) => pid);
+  const sample = () => new Map(goprocProcesses().map((p) => [p.pid, cpuTicks(p.pid)]));
+  const pause = () => new Promise((r) => setTimeout(r, 500));
+  const a = sample();
+  await pause();
+  const b = sample();
+  await pause();
+  const c = sample();
+  const busy = (x, y, pid) => x.get(pid) != null && y.get(pid) != null && y.get(pid) - x.get(pid) >= 3;
+  return [...a.keys()].filter((pid) => busy(a, b, pid) && busy(b, c, pid));
 }
 
 async function until(what, f, ms = timeout, every = 100) {
