@@ -52,6 +52,7 @@ type Interpreter struct {
 
 	stdin  *stdinReader
 	stderr *stderrFilter
+	tc     typeChecker // go/types in front of the interpreter (typecheck.go)
 
 	mu       sync.Mutex // guards the fields below against the multiprocessing host
 	program  []string   // declaration chunks evaluated successfully, in order
@@ -76,7 +77,6 @@ type Interpreter struct {
 	minMax    sync.Once // evaluates cell.MinMaxPrelude
 	minMaxErr error
 	wrapped   map[int]bool // ids of chunks run in a function literal (inFunc)
-	late      []*heldCell  // cells waiting for names later cells declare (late.go)
 }
 
 type declInfo struct {
@@ -178,28 +178,9 @@ type CellOutcome struct {
 }
 
 // Run evaluates a cell. Cancelling ctx interrupts it; the state is kept.
-// A cell of declarations that uses names no cell has declared yet waits
-// for them (late.go).
-func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
+func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
 	in.evalLock.Lock()
 	defer in.evalLock.Unlock()
-	if in.holdLate(code) {
-		in.releaseLate(ctx) // it may complete a cycle of held cells
-		return CellOutcome{}
-	}
-	if wrapped, ok := returningCell(code); ok {
-		return in.run(ctx, wrapped)
-	}
-	out := in.run(ctx, code)
-	if out.Err == nil {
-		in.releaseLate(ctx)
-	}
-	in.explainHeld(&out)
-	return out
-}
-
-// run is Run of one cell, with evalLock held.
-func (in *Interpreter) run(ctx context.Context, code string) (out CellOutcome) {
 	in.mu.Lock()
 	in.cellCtx = ctx
 	in.result = nil
@@ -234,6 +215,12 @@ func (in *Interpreter) run(ctx context.Context, code string) (out CellOutcome) {
 		}
 	}()
 
+	// A cell go/types rejects never reaches the interpreter: it changes
+	// nothing. One that ran, even in part, is the notebook's from now on.
+	checked := in.typeCheck(code)
+	if checked != nil && len(checked.Errors) > 0 {
+		return CellOutcome{Err: typeError(code, checked.Errors)}
+	}
 	chunks, err := in.split(code)
 	if err != nil {
 		return CellOutcome{Err: compileError(code, err)}
@@ -241,15 +228,25 @@ func (in *Interpreter) run(ctx context.Context, code string) (out CellOutcome) {
 	in.mu.Lock()
 	seq := in.mainSeq
 	in.mu.Unlock()
-	for _, ch := range chunks {
+	for i, ch := range chunks {
 		if err := ctx.Err(); err != nil {
+			in.commitCheck(checked, chunks, i)
 			return CellOutcome{Err: interruptedError()}
 		}
 		id := in.rememberChunk(seq, code, ch)
+		snap := in.snapshotScope(ch) // rollback.go
 		if err := in.runChunk(ctx, code, ch, id); err != nil {
+			ran := i // a chunk that failed to compile did not run
+			if err.Name == "panic" || err.Name == "Interrupted" {
+				ran = i + 1
+			} else {
+				snap.restore() // and leaves nothing behind
+			}
+			in.commitCheck(checked, chunks, ran)
 			return CellOutcome{Err: err}
 		}
 	}
+	in.commitCheck(checked, chunks, len(chunks))
 	in.mu.Lock()
 	res := in.result
 	for _, d := range cell.Declarations(code) {
@@ -289,9 +286,6 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 					},
 				}
 			}
-		}
-		if decls, stmts, moved, ok := in.globalVars(ch); ok {
-			return in.runGlobalVars(ctx, code, ch, id, decls, stmts, moved)
 		}
 		if _, err := in.eval(ctx, named(ch.Src)); err != nil {
 			return in.describe(ctx, code, ch, id, err)

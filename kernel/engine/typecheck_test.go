@@ -83,12 +83,20 @@ func TestInterpreterFailureKeepsLaterCells(t *testing.T) {
 	for _, c := range []string{
 		"total := Sum(1, 2, 3)",                           // yaegi cannot infer T
 		"once := sync.OnceValue(func() int { return 1 })", // newer than the interpreter's library
+		"var total = Sum(1, 2, 3)",
+		"type R struct{ V int }\nvar r = R{Sum(1, 2)}\nfunc (x R) Get() int { return x.V }",
 	} {
 		if o := in.Run(context.Background(), c); o.Err == nil {
 			t.Fatalf("%q ran; the test needs a cell the interpreter rejects", c)
 		}
 	}
+	// The failed cells declared nothing, for the checker and the
+	// interpreter alike.
+	if o := in.Run(context.Background(), "fmt.Println(r)"); o.Err == nil || o.Err.Value != "line 1:13: undefined: r" {
+		t.Fatalf("got %+v, want undefined: r", o.Err)
+	}
 	mustRunCell(t, in, "total := Sum[int](1, 2, 3)\nonce := 7\nfmt.Println(total, once)")
+	mustRunCell(t, in, "type R struct{ W string }\nfmt.Println(R{\"w\"})")
 	// A type the interpreter refused to redefine keeps its declaration for
 	// the checker too.
 	mustRunCell(t, in, "type Point struct{ X, Y int }")
@@ -96,7 +104,7 @@ func TestInterpreterFailureKeepsLaterCells(t *testing.T) {
 		t.Fatalf("got %+v, want TypeRedefinition", o.Err)
 	}
 	mustRunCell(t, in, "fmt.Println(Point{1, 2}, strings.ToUpper(\"ok\"))")
-	if got, want := out.all(), "6 7\n{1 2} OK\n"; got != want {
+	if got, want := out.all(), "6 7\n{w}\n{1 2} OK\n"; got != want {
 		t.Errorf("stdout %q, want %q", got, want)
 	}
 }
@@ -160,4 +168,26 @@ var benchNotebook = []string{
 	"func square(n int) int { return n * n }\nfunc isPrime(n int) bool {\n\tif n < 2 {\n\t\treturn false\n\t}\n\tfor d := 2; d*d <= n; d++ {\n\t\tif n%d == 0 {\n\t\t\treturn false\n\t\t}\n\t}\n\treturn true\n}",
 	"words := strings.Fields(\"the quick brown fox jumps over the lazy dog\")\ncounts := map[string]int{}\nfor _, w := range words {\n\tcounts[w]++\n}\nkeys := make([]string, 0, len(counts))\nfor k := range counts {\n\tkeys = append(keys, k)\n}\nsort.Strings(keys)",
 	"func describe() {\n\tme := multiprocessing.CurrentProcess()\n\tfmt.Fprintf(os.Stderr, \"%s %d\\n\", me.Name, os.Getpid())\n}\nvar origin = Point{0, 0}\nconst limit = 100",
+}
+
+// TestRollbackWithoutTypeCheck: a chunk the interpreter fails to compile
+// leaves nothing in its scope, even with the check off (what go/types lets
+// through relies on it).
+func TestRollbackWithoutTypeCheck(t *testing.T) {
+	t.Setenv(typeCheckEnv, "0")
+	in, out := newTestInterpreter(t)
+	mustRunCell(t, in, "import \"fmt\"")
+	if o := in.Run(context.Background(), "y := undefinedThing + 1"); o.Err == nil {
+		t.Fatal("the cell ran")
+	}
+	if o := in.Run(context.Background(), "fmt.Println(undefinedThing)"); o.Err == nil || o.Err.Name != "CompileError" {
+		t.Fatalf("got %+v, want the interpreter's compile error", o.Err)
+	}
+	if o := in.Run(context.Background(), "type R struct{ V int }\nvar r R = undefinedThing"); o.Err == nil {
+		t.Fatal("the cell ran")
+	}
+	mustRunCell(t, in, "undefinedThing := 2\ntype R struct{ W string }\nfmt.Println(undefinedThing, R{\"w\"})")
+	if got, want := out.all(), "2 {w}\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
 }
