@@ -77,6 +77,7 @@ type Interpreter struct {
 	minMax    sync.Once // evaluates cell.MinMaxPrelude
 	minMaxErr error
 	wrapped   map[int]bool // ids of chunks run in a function literal (inFunc)
+	late      []*heldCell  // cells waiting for names later cells declare (late.go)
 }
 
 type declInfo struct {
@@ -178,9 +179,28 @@ type CellOutcome struct {
 }
 
 // Run evaluates a cell. Cancelling ctx interrupts it; the state is kept.
-func (in *Interpreter) Run(ctx context.Context, code string) (out CellOutcome) {
+// A cell of declarations that uses names no cell has declared yet waits
+// for them (late.go).
+func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	in.evalLock.Lock()
 	defer in.evalLock.Unlock()
+	if in.holdLate(code) {
+		in.releaseLate(ctx) // it may complete a cycle of held cells
+		return CellOutcome{}
+	}
+	if wrapped, ok := returningCell(code); ok {
+		return in.run(ctx, wrapped)
+	}
+	out := in.run(ctx, code)
+	if out.Err == nil {
+		in.releaseLate(ctx)
+	}
+	in.explainHeld(&out)
+	return out
+}
+
+// run is Run of one cell, with evalLock held.
+func (in *Interpreter) run(ctx context.Context, code string) (out CellOutcome) {
 	in.mu.Lock()
 	in.cellCtx = ctx
 	in.result = nil
@@ -286,6 +306,9 @@ func (in *Interpreter) runChunk(ctx context.Context, code string, ch cell.Chunk,
 					},
 				}
 			}
+		}
+		if decls, stmts, moved, ok := in.globalVars(ch); ok {
+			return in.runGlobalVars(ctx, code, ch, id, decls, stmts, moved)
 		}
 		if _, err := in.eval(ctx, named(ch.Src)); err != nil {
 			return in.describe(ctx, code, ch, id, err)
