@@ -43,6 +43,10 @@ type Options struct {
 	// NoSpare skips keeping a second engine started for fast restarts (for
 	// one-shot runs such as grading, where restarts are rare).
 	NoSpare bool
+	// MaxEventBytes caps one event from the engine (a reply with its
+	// result); a longer one breaks the protocol and the engine is killed
+	// (0: 256 MiB).
+	MaxEventBytes int
 	// ConfineAll asks for every confinement Landlock offers, not only
 	// writes: reads of the system directories, the binary and Dir only, no
 	// TCP, no signals or abstract sockets outside (for running untrusted
@@ -457,7 +461,20 @@ func (h *streamHandler) Frame(kind byte, payload []byte) {
 func (p *process) readEvents(r *os.File, c *Client) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	max := c.opts.MaxEventBytes
+	if max <= 0 {
+		max = 256 << 20
+	}
+	sc.Buffer(make([]byte, min(1<<20, max)), max)
+	defer func() {
+		if sc.Err() != nil {
+			// A line longer than the cap is not the engine's: something in
+			// the notebook wrote to the event pipe. The engine is lost.
+			fmt.Fprintf(c.log, "goproc: the engine's events broke the protocol: %v\n", sc.Err())
+			p.kill()
+		}
+	}()
+	inputBusy := make(chan struct{}, 1)
 	for sc.Scan() {
 		var ev event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
@@ -477,7 +494,16 @@ func (p *process) readEvents(r *os.File, c *Client) {
 			p.mu.Lock()
 			sink := p.sink
 			p.mu.Unlock()
+			select {
+			case inputBusy <- struct{}{}:
+			default:
+				// The engine asks for one line at a time; more at once
+				// are not its requests.
+				p.send(request{ID: ev.ID, Op: "input_reply", InputError: "another input request is pending"})
+				continue
+			}
 			go func(id int64) {
+				defer func() { <-inputBusy }()
 				p.inputReady(id)
 				reply := request{ID: id, Op: "input_reply"}
 				if sink == nil {

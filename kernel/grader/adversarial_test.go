@@ -267,6 +267,84 @@ for _, d := range []string{".", "/tmp"} {
 	fmt.Println(d, n, "MiB:", err)
 }
 `}},
+		{name: "no_work", zero: []string{"q5_test", "q6_test"}, replace: map[string]string{"q5_answer": `import (
+	"fmt"
+
+	"multiprocessing"
+)
+
+var _ = multiprocessing.NewPool
+fmt.Println([]int{1, 4, 9, 16, 25})
+`, "q6_answer": `import (
+	"fmt"
+
+	"multiprocessing"
+)
+
+var _ multiprocessing.Process
+fmt.Println("1\n2\n3\n4")
+`}},
+		{name: "thread_pids", zero: []string{"q3_test_child"}, replace: map[string]string{"q3_answer": `import (
+	"fmt"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"multiprocessing"
+)
+
+var _ multiprocessing.Process
+var b strings.Builder
+for i := 0; i < 300; i++ {
+	ch := make(chan int)
+	go func() { runtime.LockOSThread(); ch <- syscall.Gettid() }()
+	fmt.Fprintf(&b, "pid %d\n", <-ch)
+}
+fmt.Print(b.String())
+fmt.Println("Main process is complete.")
+`}},
+		{name: "thread_flood", replace: map[string]string{"q5_answer": `import (
+	"runtime"
+	"time"
+)
+
+t0 := time.Now()
+for time.Since(t0) < 6*time.Second {
+	done := make(chan bool)
+	for k := 0; k < 8; k++ {
+		go func() { runtime.LockOSThread(); done <- true }()
+	}
+	for k := 0; k < 8; k++ {
+		<-done
+	}
+}
+`}},
+		{name: "big_panic", zero: []string{"q5_test"}, replace: map[string]string{"q5_answer": `import "strings"
+
+panic(strings.Repeat("A", 30<<20))
+`}},
+		{name: "forge_big_reply", zero: []string{"q5_test"}, replace: map[string]string{"q5_answer": `import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+tb := strings.Repeat("B", 1<<20)
+f := os.NewFile(4, "events")
+for id := 1; id <= 8; id++ {
+	fmt.Fprintf(f, "{\"id\":%d,\"op\":\"reply\",\"execute\":{\"status\":\"error\",\"error\":{\"ename\":\"X\",\"evalue\":\"y\",\"traceback\":[", id)
+	for i := 0; i < 40; i++ {
+		if i > 0 {
+			f.WriteString(",")
+		}
+		fmt.Fprintf(f, "%q", tb)
+	}
+	f.WriteString("]}}}\n")
+}
+for i := 0; i < 200000; i++ {
+	fmt.Fprintf(f, "{\"id\":%d,\"op\":\"input_request\",\"prompt\":\"x\"}\n", 1000+i)
+}
+`}},
 		{name: "network", replace: map[string]string{"q5_answer": `import (
 	"fmt"
 	"net"
@@ -452,7 +530,7 @@ os.WriteFile(` + strconv.Quote(filepath.Join(course, outsideMark)) + `, []byte("
 	if cmd.ProcessState == nil || cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
 		t.Fatalf("the grader was killed: %v", err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 400<<10 {
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 300<<10 {
 		t.Errorf("the grader grew to %d MB", ru.Maxrss>>10)
 	}
 
@@ -527,6 +605,9 @@ os.WriteFile(` + strconv.Quote(filepath.Join(course, outsideMark)) + `, []byte("
 		if err != nil {
 			t.Errorf("%s: feedback: %v", r.Student, err)
 			continue
+		}
+		if len(b) > 8<<20 {
+			t.Errorf("%s's feedback is %d MiB", r.Student, len(b)>>20)
 		}
 		for _, m := range []string{secretHidden, secretSource, secretEnv, secretCourse} {
 			if bytes.Contains(b, []byte(m)) {

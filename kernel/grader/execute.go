@@ -134,7 +134,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 			var procs *grade.Processes
 			if setup.box != nil && !r.ranInVerifier() {
 				if sp := setup.box.Since(mark); sp.Observed {
-					procs = &grade.Processes{Lo: sp.Lo, Hi: sp.Hi, Threads: sp.Threads, Kernel: sp.Programs}
+					procs = &grade.Processes{Started: sp.Processes, Kernel: sp.Programs}
 				}
 			}
 			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)
@@ -377,7 +377,7 @@ func (g *guardedEngine) Execute(ctx context.Context, req language.ExecuteRequest
 		close(flood)
 	}}
 	done := make(chan language.ExecuteResult, 1)
-	go func() { done <- eng.Execute(cellCtx, req, lo) }()
+	go func() { done <- capResult(eng.Execute(cellCtx, req, lo), g.lim.OutputLimit) }()
 	hard := time.NewTimer(g.lim.CellTimeout + g.lim.Grace)
 	defer hard.Stop()
 	var floodKill <-chan time.Time
@@ -533,4 +533,47 @@ func byteSize(n int) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// maxEventBytes caps one event from a submission's engine: a reply holds
+// at most a capped result and a capped error, and a little JSON.
+func maxEventBytes(outputLimit int) int { return 2*outputLimit + 1<<20 }
+
+// capResult cuts what a cell's reply carries besides its output (the
+// error's message and traceback, the result's representations) to the
+// output limit, as printed output is: a panic with a 30 MB message costs
+// the grader no more than 30 MB of prints would.
+func capResult(res language.ExecuteResult, limit int) language.ExecuteResult {
+	if limit <= 0 {
+		return res
+	}
+	cut := func(s string, n int) string {
+		if len(s) <= n {
+			return s
+		}
+		return strings.ToValidUTF8(s[:n], "") + fmt.Sprintf("… (%d more bytes not kept)", len(s)-n)
+	}
+	if e := res.Error; e != nil {
+		c := *e
+		c.Value = cut(c.Value, limit/4)
+		left := limit / 2
+		var tb []string
+		for _, l := range c.Traceback {
+			if left <= 0 {
+				tb = append(tb, fmt.Sprintf("… (%d more lines not kept)", len(c.Traceback)-len(tb)))
+				break
+			}
+			l = cut(l, left)
+			left -= len(l)
+			tb = append(tb, l)
+		}
+		c.Traceback = tb
+		res.Error = &c
+	}
+	if res.Result != nil {
+		if b, _ := json.Marshal(res.Result); len(b) > limit {
+			res.Result = language.MimeBundle{"text/plain": fmt.Sprintf("(the cell's value was %d bytes, more than the output limit; not kept)", len(b))}
+		}
+	}
+	return res
 }

@@ -442,6 +442,7 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 			ConfineAll:    opts.ConfineWrites && j.box == nil,
 			NoSpare:       true,
 			MaxFrameBytes: opts.Limits.OutputLimit,
+			MaxEventBytes: maxEventBytes(opts.Limits.OutputLimit),
 		}
 		if j.box != nil {
 			o.Launcher = j.box
@@ -479,6 +480,33 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 	}
 	j.engine, j.engineErr = j.start(ctx)
 	return j
+}
+
+// stripActiveContent drops the outputs a browser would run as code
+// (JavaScript) from the feedback a student's cells produced.
+func stripActiveContent(nb *notebook.Notebook) {
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			for k := range o.Data {
+				if strings.Contains(k, "javascript") || strings.Contains(k, "ecmascript") {
+					delete(o.Data, k)
+				}
+			}
+		}
+	}
+}
+
+// engineFailedToStart reports whether a cell of nb could not run because
+// its engine did not start.
+func engineFailedToStart(nb *notebook.Notebook) bool {
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if o.OutputType == "error" && o.EName == ErrNameEngineStart {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // testIDs reports whether a grade_id is one of nb's test cells.
@@ -583,13 +611,18 @@ func (j *job) run(ctx context.Context) Result {
 	if !opts.ShowHiddenTests {
 		hideHiddenTests(j.restored)
 	}
+	stripActiveContent(j.restored)
 	annotate(j.restored, res)
 	if err := j.restored.WriteFile(j.feedback); err != nil {
 		return failed(source, res, fmt.Errorf("writing the feedback notebook: %w", err), t0)
 	}
 	res.Feedback = j.feedback
 	res.Seconds = roundSeconds(time.Since(t0))
-	writeCache(j.cache, res)
+	if !engineFailedToStart(j.restored) {
+		// A cell whose engine could not start says something about the
+		// machine at that moment, not about the submission: grade it again.
+		writeCache(j.cache, res)
+	}
 	return res
 }
 

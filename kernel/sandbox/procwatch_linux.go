@@ -24,22 +24,31 @@ const (
 	procEventFork     = 0x1
 	procEventExit     = 0x80000000
 	procEventComm     = 0x200
+	procEventExec     = 0x2
+	schedFIFO         = 1
 	prSetName         = 15
 )
 
-// tracker is what the watcher knows of one box: every task (process or
-// thread) that started in it, by the id the box sees, in order.
+// tracker is what the watcher knows of one box: every process that started
+// in it, by the id the box sees, in order. Threads are not followed: a
+// thread flood in one box must not slow the watcher for the others.
 type tracker struct {
-	mu    sync.Mutex
-	tasks []task
-	gen   int         // counts the box's inits: each has a pid namespace of its own
-	inits map[int]int // host pid of an init -> its generation
+	mu     sync.Mutex
+	tasks  []task
+	gen    int         // counts the box's inits: each has a pid namespace of its own
+	missed int         // processes whose id could not be read
+	inits  map[int]int // host pid of an init -> its generation
 }
 
 type task struct {
 	gen, id int
-	thread  bool
 	program bool // started by an init
+}
+
+// unresolved is a process of a box whose id in the box is not known yet.
+type unresolved struct {
+	t    *tracker
+	task task
 }
 
 func (t *tracker) add(tk task) {
@@ -51,8 +60,9 @@ func (t *tracker) add(tk task) {
 type watcher struct {
 	fd int
 
-	mu      sync.Mutex
-	members map[int]*tracker // host pid of a live process -> its box
+	mu         sync.Mutex
+	members    map[int]*tracker // host pid of a live process -> its box
+	unresolved map[int]unresolved
 
 	// Barriers: a thread of the watcher's own renames itself, and the
 	// rename's event, queued after every event before it, says the watcher
@@ -98,7 +108,7 @@ func startWatcher() (*watcher, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("proc connector listen: %w", err)
 	}
-	w := &watcher{fd: fd, members: map[int]*tracker{}, barrierReq: make(chan chan struct{}), pending: map[string]chan struct{}{}}
+	w := &watcher{fd: fd, members: map[int]*tracker{}, unresolved: map[int]unresolved{}, barrierReq: make(chan chan struct{}), pending: map[string]chan struct{}{}}
 	ready := make(chan struct{})
 	go w.barriers(ready)
 	<-ready
@@ -157,6 +167,12 @@ func (w *watcher) forget(t *tracker) {
 }
 
 func (w *watcher) loop() {
+	// The watcher must read a process's id before the process is gone: it
+	// runs on a thread of its own at a real-time priority (as root), so a
+	// busy machine does not make it late.
+	runtime.LockOSThread()
+	param := struct{ priority int32 }{1}
+	syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, schedFIFO, uintptr(unsafe.Pointer(&param)))
 	buf := make([]byte, 64<<10)
 	for {
 		n, _, err := syscall.Recvfrom(w.fd, buf, 0)
@@ -192,16 +208,12 @@ func (w *watcher) event(m []byte) {
 		parentTgid := int(binary.LittleEndian.Uint32(data[4:]))
 		childPid := int(binary.LittleEndian.Uint32(data[8:]))
 		childTgid := int(binary.LittleEndian.Uint32(data[12:]))
-		thread := childPid != childTgid
-		// A thread's parent is its process's parent: a thread belongs to
-		// the box its process is in.
-		owner := parentTgid
-		if thread {
-			owner = childTgid
+		if childPid != childTgid {
+			return // a thread: not a process a notebook can have started
 		}
 		w.mu.Lock()
-		t := w.members[owner]
-		if t != nil && !thread {
+		t := w.members[parentTgid]
+		if t != nil {
 			w.members[childPid] = t
 		}
 		w.mu.Unlock()
@@ -209,19 +221,23 @@ func (w *watcher) event(m []byte) {
 			return
 		}
 		t.mu.Lock()
-		gen, fromInit := t.inits[owner]
+		gen, fromInit := t.inits[parentTgid]
 		if !fromInit {
 			gen = t.gen
 		}
 		t.mu.Unlock()
-		if fromInit && thread {
-			return // the init's own threads
+		tk := task{gen: gen, program: fromInit}
+		if tk.id = nsPid(childPid); tk.id > 0 {
+			t.add(tk)
+			return
 		}
-		// A process that exits and is reaped at once is gone before this
-		// reads its id; Span's range still covers it.
-		if ns := nsPid(childPid); ns > 0 {
-			t.add(task{gen: gen, id: ns, thread: thread, program: fromInit})
-		}
+		// Gone already, or not readable yet: try again when it execs and
+		// when it exits (a zombie still has its status).
+		w.mu.Lock()
+		w.unresolved[childPid] = unresolved{t, tk}
+		w.mu.Unlock()
+	case procEventExec:
+		w.resolve(int(binary.LittleEndian.Uint32(data[0:])), false)
 	case procEventComm:
 		pid := int(binary.LittleEndian.Uint32(data[0:]))
 		if pid != w.barrierTid || len(data) < 8+16 {
@@ -244,10 +260,34 @@ func (w *watcher) event(m []byte) {
 		if pid != tgid {
 			return
 		}
+		w.resolve(pid, true)
 		w.mu.Lock()
 		delete(w.members, pid)
 		w.mu.Unlock()
 	}
+}
+
+// resolve reads the box's id of a process the fork event could not, if
+// it is one; last says it is the last chance (the process exits).
+func (w *watcher) resolve(pid int, last bool) {
+	w.mu.Lock()
+	u, ok := w.unresolved[pid]
+	w.mu.Unlock()
+	if !ok {
+		return
+	}
+	if u.task.id = nsPid(pid); u.task.id > 0 {
+		u.t.add(u.task)
+	} else if !last {
+		return
+	} else {
+		u.t.mu.Lock()
+		u.t.missed++
+		u.t.mu.Unlock()
+	}
+	w.mu.Lock()
+	delete(w.unresolved, pid)
+	w.mu.Unlock()
 }
 
 // nsPid returns the pid the process's own (innermost) pid namespace gives

@@ -110,30 +110,26 @@ func (p Protections) String() string {
 	return s
 }
 
-// Span is what ran in a box between two moments: the ids its pid namespace
-// gave out then were those in (Lo, Hi]. Processes are those seen start;
-// a process that ends within microseconds may be missed, but its id is in
-// the range and is not one of Threads. Observed is false when the box's
+// Span is what ran in a box between two moments: the processes that
+// started in it, by the pids they saw themselves under, and the programs
+// its init started (the engine). Missed counts processes that came and
+// went too fast to be identified. Observed is false when the box's
 // processes could not be followed (the fields are then empty).
 type Span struct {
 	Observed  bool
-	Lo, Hi    int
 	Processes []int
-	Threads   []int
-	// Programs are the processes the box's init started (the engine).
-	Programs []int
+	Programs  []int
+	Missed    int
 }
 
-// Ran reports whether pid can be a process that ran in the span.
+// Ran reports whether pid is a process, other than a program, that started
+// in the span.
 func (s Span) Ran(pid int) bool {
-	if !s.Observed || pid <= 1 || pid <= s.Lo || pid > s.Hi {
-		return false
-	}
-	return !slices.Contains(s.Threads, pid) && !slices.Contains(s.Programs, pid)
+	return s.Observed && pid > 1 && slices.Contains(s.Processes, pid) && !slices.Contains(s.Programs, pid)
 }
 
-func spanOf(tasks []task, mark int) Span {
-	sp := Span{Observed: true}
+func spanOf(tasks []task, mark, missed int) Span {
+	sp := Span{Observed: true, Missed: missed}
 	if len(tasks) == 0 {
 		return sp
 	}
@@ -145,22 +141,12 @@ func spanOf(tasks []task, mark int) Span {
 		if tk.gen != gen {
 			continue
 		}
-		if tk.program {
-			sp.Programs = append(sp.Programs, tk.id)
-		}
-		if i < mark {
-			sp.Lo = max(sp.Lo, tk.id)
-			continue
-		}
-		sp.Hi = max(sp.Hi, tk.id)
 		switch {
 		case tk.program:
-		case tk.thread:
-			sp.Threads = append(sp.Threads, tk.id)
-		default:
+			sp.Programs = append(sp.Programs, tk.id)
+		case i >= mark:
 			sp.Processes = append(sp.Processes, tk.id)
 		}
 	}
-	sp.Hi = max(sp.Hi, sp.Lo)
 	return sp
 }

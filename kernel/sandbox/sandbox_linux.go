@@ -209,7 +209,7 @@ func (s *Sandbox) Since(mark int) Span {
 	s.watch.sync()
 	s.track.mu.Lock()
 	defer s.track.mu.Unlock()
-	return spanOf(s.track.tasks, mark)
+	return spanOf(s.track.tasks, mark, s.track.missed)
 }
 
 // Destroy kills every process of the box and removes its cgroup and root.

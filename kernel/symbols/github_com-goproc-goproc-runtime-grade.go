@@ -29,6 +29,7 @@ func init() {
 		"PID":              reflect.ValueOf(grade.PID),
 		"PrintsValue":      reflect.ValueOf(grade.PrintsValue),
 		"Source":           reflect.ValueOf(grade.Source),
+		"StartsProcesses":  reflect.ValueOf(grade.StartsProcesses),
 		"Test":             reflect.ValueOf(grade.Test),
 		"TestSource":       reflect.ValueOf(grade.TestSource),
 		"Uses":             reflect.ValueOf(grade.Uses),

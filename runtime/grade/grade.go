@@ -76,34 +76,32 @@ type Cell struct {
 	Processes *Processes `json:"processes,omitempty"`
 }
 
-// Processes describes the processes that ran while a cell ran, by the pids
-// they saw themselves under: the sandbox's pid namespace gave out the ids
-// in (Lo, Hi] then, and Threads and Kernel among them are not child
-// processes.
+// Processes describes the processes that started while a cell ran, by
+// the pids they saw themselves under.
 type Processes struct {
-	Lo      int   `json:"lo"`
-	Hi      int   `json:"hi"`
-	Threads []int `json:"threads,omitempty"`
-	Kernel  []int `json:"kernel,omitempty"`
+	// Started are the processes the cell started, directly or not.
+	Started []int `json:"started,omitempty"`
+	// Kernel are the pids of the kernel (engine) processes.
+	Kernel []int `json:"kernel,omitempty"`
 }
 
-// Ran reports whether pid is a process other than the kernel that ran
+// Ran reports whether pid is a process other than the kernel that started
 // while the cell ran.
 func (p *Processes) Ran(pid int) bool {
-	if pid <= 1 || pid <= p.Lo || pid > p.Hi {
+	if pid <= 1 {
 		return false
-	}
-	for _, t := range p.Threads {
-		if t == pid {
-			return false
-		}
 	}
 	for _, k := range p.Kernel {
 		if k == pid {
 			return false
 		}
 	}
-	return true
+	for _, s := range p.Started {
+		if s == pid {
+			return true
+		}
+	}
+	return false
 }
 
 // Load reads the record named by EnvOutputs. The error wraps ErrNotGrading
@@ -313,6 +311,31 @@ func ChildLine(out string) (string, error) {
 		return "", fmt.Errorf("the only pid printed is the kernel's own (%d): print the pid from inside the child process", kernel)
 	}
 	return "", errors.New(`expected a line showing the child's process id (e.g. "pid 1234"), found none`)
+}
+
+// StartsProcesses checks that the cell with the given grade_id started at
+// least n processes besides the kernel, as the grader saw them start: an
+// answer that prints what processes would have printed, without starting
+// any, fails. Where the grader could not watch processes (no sandbox, or
+// `goproc run`) the check passes.
+func StartsProcesses(gradeID string, n int) error {
+	c, err := Lookup(gradeID)
+	if err != nil {
+		return err
+	}
+	if c.Processes == nil {
+		return nil
+	}
+	started := 0
+	for _, p := range c.Processes.Started {
+		if c.Processes.Ran(p) {
+			started++
+		}
+	}
+	if started < n {
+		return fmt.Errorf("expected the answer to start at least %d process(es); it started %d", n, started)
+	}
+	return nil
 }
 
 var numberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-?\d+`) })
