@@ -279,6 +279,43 @@ class LifecycleTests(unittest.TestCase):
         finally:
             k.close()
 
+    def test_restart_and_shutdown_are_not_errors(self):
+        # Restarting and shutting down are normal events: the kernel logs no
+        # error or warning for them (JupyterLab's restarts logged "no peer with
+        # that routing identity", its shutdowns broken pipes), and the
+        # shutdown_reply it publishes on IOPub as it exits has the
+        # shutdown_request as parent, as ipykernel's has.
+        from jupyter_client.manager import KernelManager
+
+        with tempfile.TemporaryFile("w+") as log:
+            km = KernelManager(kernel_name=KERNEL)
+            km.start_kernel(stderr=log)
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+                kc.execute_interactive("x := 1", timeout=TIMEOUT)
+                km.restart_kernel(now=False)
+                kc.wait_for_ready(timeout=60)
+                self.assertEqual(kc.execute_interactive("y := 2", timeout=TIMEOUT)["content"]["status"], "ok")
+                proc = km.provisioner.process
+                msg_id = kc.shutdown()
+                deadline = time.monotonic() + TIMEOUT
+                while True:
+                    m = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+                    if m["msg_type"] == "shutdown_reply":
+                        break
+                self.assertEqual(m["parent_header"].get("msg_id"), msg_id)
+                self.assertEqual(proc.wait(10), 0)
+            finally:
+                kc.stop_channels()
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
+            log.seek(0)
+            text = log.read()
+        problems = [l for l in text.splitlines() if "level=ERROR" in l or "level=WARN" in l]
+        self.assertEqual(problems, [], text)
+
     def test_sigterm(self):
         k = Kernel()
         try:
