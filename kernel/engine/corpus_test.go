@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
 )
 
 // Go programs written by others, run as notebooks: one cell holding the
@@ -142,19 +145,46 @@ func TestCorpusChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cells, err := programCells(string(src), os.Getenv("GOPROC_CORPUS_SPLIT") == "1")
-	if err != nil {
-		t.Fatal(err)
+	var got string
+	if os.Getenv("GOPROC_CORPUS_SPLIT") == "yaegi" {
+		got = runPlainYaegi(t, string(src))
+	} else {
+		cells, err := programCells(string(src), os.Getenv("GOPROC_CORPUS_SPLIT") == "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = runProgramCells(t, cells)
 	}
-	got := runProgramCells(t, cells)
 	if err := os.WriteFile(os.Getenv("GOPROC_CORPUS_OUT"), []byte(got), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// runPlainYaegi runs a program in yaegi alone, as one Eval, to compare.
+func runPlainYaegi(t *testing.T, src string) string {
+	out := newCellOutput(t)
+	i := interp.New(interp.Options{Stdout: out.f, Stderr: out.f, Unrestricted: true})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				msg = fmt.Sprint("\n[yaegi panicked] ", r)
+			}
+		}()
+		if _, err := i.Eval(src); err != nil {
+			msg = "\n[yaegi failed] " + err.Error()
+		}
+	}()
+	return out.all() + msg
+}
+
 // TestCorpus runs the programs in $GOPROC_CORPUS (*.go with expected
-// output, see expectedOutput) both ways and reports the counts. Each run
-// is a child process of the test binary.
+// output, see expectedOutput) as one cell, as a cell per declaration and
+// in plain yaegi, and reports the counts. Each run is a child process of
+// the test binary.
 func TestCorpus(t *testing.T) {
 	dir := os.Getenv("GOPROC_CORPUS")
 	if dir == "" {
@@ -162,18 +192,14 @@ func TestCorpus(t *testing.T) {
 	}
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 	sort.Strings(paths)
-	type result struct{ one, split bool }
+	type result struct{ one, split, plain bool }
 	results := make([]result, len(paths))
 	outs := make([][2]string, len(paths))
-	runOne := func(path string, split bool) string {
+	runOne := func(path string, sp string) string {
 		outFile := filepath.Join(t.TempDir(), "out")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCorpusChild$")
-		sp := "0"
-		if split {
-			sp = "1"
-		}
 		cmd.Env = append(os.Environ(), "GOPROC_TEST_BINARY="+testBinary, "GOPROC_CORPUS_PROGRAM="+path, "GOPROC_CORPUS_SPLIT="+sp, "GOPROC_CORPUS_OUT="+outFile)
 		msg, err := cmd.CombinedOutput()
 		b, rerr := os.ReadFile(outFile)
@@ -196,14 +222,15 @@ func TestCorpus(t *testing.T) {
 			defer wg.Done()
 			sem <- true
 			defer func() { <-sem }()
-			o1 := runOne(p, false)
-			o2 := runOne(p, true)
-			results[i] = result{sameOutput(o1, want), sameOutput(o2, want)}
+			o1 := runOne(p, "0")
+			o2 := runOne(p, "1")
+			o3 := runOne(p, "yaegi")
+			results[i] = result{sameOutput(o1, want), sameOutput(o2, want), sameOutput(o3, want)}
 			outs[i] = [2]string{o1, o2}
 		}()
 	}
 	wg.Wait()
-	var one, split, lost int
+	var one, split, lost, plain, plainOnly int
 	for i, p := range paths {
 		r := results[i]
 		if r.one {
@@ -212,7 +239,13 @@ func TestCorpus(t *testing.T) {
 		if r.split {
 			split++
 		}
-		if !r.one {
+		if r.plain {
+			plain++
+		}
+		if r.plain && !r.one {
+			plainOnly++
+			t.Logf("plain yaegi only: %s\n%s", filepath.Base(p), lastLines(outs[i][0], 2))
+		} else if !r.one {
 			t.Logf("one cell fails: %s\n%s", filepath.Base(p), lastLines(outs[i][0], 2))
 		}
 		if r.one && !r.split {
@@ -220,7 +253,7 @@ func TestCorpus(t *testing.T) {
 			t.Logf("split only fails: %s\n%s", filepath.Base(p), lastLines(outs[i][1], 3))
 		}
 	}
-	t.Logf("%d programs (%d without expected output skipped): one cell %d pass, cell per declaration %d pass, %d pass as one cell only", len(paths)-skipped, skipped, one, split, lost)
+	t.Logf("%d programs (%d without expected output skipped): one cell %d pass, cell per declaration %d pass, %d pass as one cell only; plain yaegi %d pass, %d of them fail as one cell", len(paths)-skipped, skipped, one, split, lost, plain, plainOnly)
 }
 
 func lastLines(s string, n int) string {
