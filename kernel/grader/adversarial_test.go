@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/goproc/goproc/kernel/notebook"
+	"github.com/goproc/goproc/kernel/sandbox"
 )
 
 // The adversarial suite grades a hostile class with the real binary: one
@@ -395,6 +396,17 @@ func gradeHostile(t *testing.T, landlockOnly bool) {
 	}
 	if os.Getuid() != 0 {
 		t.Skip("the full sandbox needs root")
+	}
+	if !landlockOnly {
+		box, err := sandbox.New(sandbox.Config{WorkDir: t.TempDir(), MemoryBytes: 64 << 20, MaxTasks: 16})
+		if err != nil {
+			t.Skipf("no sandbox here: %v", err)
+		}
+		p := box.Protections()
+		box.Destroy()
+		if !p.Full() {
+			t.Skipf("the sandbox lacks protections here: %s", p)
+		}
 	}
 	dir := t.TempDir()
 	course := filepath.Join(dir, "course")

@@ -110,12 +110,23 @@ func newCgroupV1(name string, cfg Config, own map[string]string) (*cgroup, error
 
 func newCgroupV2(name string, cfg Config, own string) (*cgroup, error) {
 	parent := filepath.Join(cgroupRoot, own)
-	// The controllers must be enabled for the parent's children; this
-	// fails when the parent holds processes itself (cgroup v2's "no
-	// internal processes" rule), as it does unless goproc runs in a
-	// delegated cgroup of its own.
-	if err := writeFile(filepath.Join(parent, "cgroup.subtree_control"), "+memory +pids +cpu"); err != nil {
-		return nil, fmt.Errorf("enabling memory, pids and cpu for goproc's cgroup %s (run goproc in a delegated cgroup, e.g. systemd-run --scope -p Delegate=yes): %w", parent, err)
+	// The controllers must be enabled for the parent's children. cgroup
+	// v2 refuses while the parent holds processes itself ("no internal
+	// processes"), as it does when goproc runs in it: goproc then moves
+	// itself into a leaf of its own beside the boxes, as container
+	// runtimes do.
+	control := filepath.Join(parent, "cgroup.subtree_control")
+	if err := writeFile(control, "+memory +pids +cpu"); err != nil {
+		leaf := filepath.Join(parent, fmt.Sprintf("goproc-%d", os.Getpid()))
+		if mkErr := os.Mkdir(leaf, 0o755); mkErr != nil && !os.IsExist(mkErr) {
+			return nil, fmt.Errorf("enabling memory, pids and cpu for %s (run goproc as root, or in a delegated cgroup): %w", parent, err)
+		}
+		if mvErr := writeFile(filepath.Join(leaf, "cgroup.procs"), strconv.Itoa(os.Getpid())); mvErr != nil {
+			return nil, fmt.Errorf("enabling memory, pids and cpu for %s: %w; moving goproc into a leaf: %w", parent, err, mvErr)
+		}
+		if err := writeFile(control, "+memory +pids +cpu"); err != nil {
+			return nil, fmt.Errorf("enabling memory, pids and cpu for %s: %w", parent, err)
+		}
 	}
 	dir := filepath.Join(parent, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
