@@ -71,7 +71,7 @@ if [ "${GOPROC_LAB_REUSE:-}" = 1 ] && [ -f "$here/app/build/bundle.js" ]; then
   echo "reusing $here/app/build"
 else
   t=$SECONDS
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$here" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
   echo "npm ci: $((SECONDS - t)) s"
   t=$SECONDS
   (cd "$here" && rm -rf app/build && npx rspack --config app/rspack.config.js >"$tmp/build.log" 2>&1) ||
