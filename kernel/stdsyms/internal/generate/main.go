@@ -1,6 +1,12 @@
-// Command generate copies yaegi's standard-library symbol tables into
-// kernel/stdsyms, turning every table from a map built in init into a
-// function that builds it on demand.
+// Command generate writes kernel/stdsyms's standard-library symbol tables,
+// turning every table from a map built in init into a function that builds
+// it on demand.
+//
+// The tables are extracted with yaegi's extract package from the standard
+// library of the Go this command runs with (the one goproc is built with),
+// so cells see that Go's library, not the Go 1.22 one of yaegi's own
+// tables; syscall's only for the platforms goproc supports. yaegi's
+// hand-written helpers (restricted.go, its unrestricted overlay) are copied.
 //
 // yaegi's stdlib package fills one map per package in init: about 6,000
 // reflect.Values built before main, in every goproc process, whether or not
@@ -8,14 +14,15 @@
 // starting a process costs a map insert per package and an interpreter pays
 // only for the packages its cells import.
 //
-// Run it from kernel/stdsyms with `go generate` after changing the yaegi
-// version in go.mod.
+// Run it from kernel/stdsyms with `go generate` after changing the Go
+// version or the yaegi version in go.mod.
 package main
 
 import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/format"
 	"go/parser"
 	"go/token"
@@ -23,13 +30,32 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/traefik/yaegi/extract"
 )
 
 // verbatim lists yaegi stdlib files copied with only the package clause
 // changed: helpers the tables refer to.
 var verbatim = []string{"restricted.go", "maptypes.go", "wrapper-composed.go"}
+
+// platforms are those goproc supports: syscall's tables are made for these
+// only.
+var platforms = [][2]string{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}}
+
+// newPackages are packages of Go 1.23 and later that yaegi's list (the
+// packages of its own tables) does not have.
+var newPackages = []string{
+	"crypto/fips140", "crypto/hkdf", "crypto/hpke", "crypto/mlkem", "crypto/pbkdf2", "crypto/sha3",
+	"iter", "structs", "testing/synctest", "unique", "weak",
+}
+
+// syscallUnrestricted are the syscall symbols only the unrestricted
+// overlay has (as yaegi splits them: stdlib/syscall and
+// stdlib/unrestricted).
+const syscallUnrestricted = "^Exec,Exit,ForkExec,Kill,Ptrace,Reboot,Shutdown,StartProcess,Syscall"
 
 func main() {
 	log.SetFlags(0)
@@ -42,36 +68,106 @@ func main() {
 	if err := clean("."); err != nil {
 		log.Fatal(err)
 	}
+	tmp, err := os.MkdirTemp("", "stdsyms")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	version := goVersion()
+	pkgs, err := yaegiPackages(filepath.Join(yaegi, "stdlib"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkgs = append(pkgs, newPackages...)
+	sort.Strings(pkgs)
+	build.Default.CgoEnabled = false // goproc is built without cgo
 	n := 0
-	for _, src := range []struct{ dir, prefix, register string }{
-		{filepath.Join(yaegi, "stdlib"), "std_", "register"},
-		{filepath.Join(yaegi, "stdlib", "unrestricted"), "unrestricted_", "registerUnrestricted"},
-		// syscall's constants and types (SIGTERM, Getpid, …), which
-		// yaegi keeps in a package of their own.
-		{filepath.Join(yaegi, "stdlib", "syscall"), "syscall_", "register"},
-	} {
-		files, err := filepath.Glob(filepath.Join(src.dir, "go1_22_*.go"))
-		if err != nil {
+	for _, pkg := range pkgs {
+		name := version + "_" + strings.ReplaceAll(pkg, "/", "_") + ".go"
+		if err := extractTo(filepath.Join(tmp, name), pkg, extract.Extractor{Dest: "stdsyms"}); err != nil {
 			log.Fatal(err)
 		}
-		if src.prefix == "unrestricted_" {
-			files = append(files, filepath.Join(src.dir, "unrestricted.go"))
+		if err := rewrite(filepath.Join(tmp, name), "std_"+name, "register"); err != nil {
+			log.Fatal(err)
 		}
-		sort.Strings(files)
-		for _, f := range files {
-			if err := rewrite(f, src.prefix+filepath.Base(f), src.register); err != nil {
+		n++
+	}
+	host := [2]string{build.Default.GOOS, build.Default.GOARCH}
+	for _, p := range platforms {
+		build.Default.GOOS, build.Default.GOARCH = p[0], p[1]
+		name := version + "_syscall_" + p[0] + "_" + p[1] + ".go"
+		for _, t := range []struct {
+			prefix, register string
+			ext              extract.Extractor
+		}{
+			{"syscall_", "register", extract.Extractor{Dest: "stdsyms", Exclude: strings.Split(syscallUnrestricted, ",")}},
+			{"unrestricted_", "registerUnrestricted", extract.Extractor{Dest: "stdsyms", Include: strings.Split(syscallUnrestricted, ",")}},
+		} {
+			if err := extractTo(filepath.Join(tmp, t.prefix+name), "syscall", t.ext); err != nil {
+				log.Fatal(err)
+			}
+			if err := rewrite(filepath.Join(tmp, t.prefix+name), t.prefix+name, t.register); err != nil {
 				log.Fatal(err)
 			}
 			n++
 		}
 	}
+	build.Default.GOOS, build.Default.GOARCH = host[0], host[1]
+	if err := rewrite(filepath.Join(yaegi, "stdlib", "unrestricted", "unrestricted.go"), "unrestricted_unrestricted.go", "registerUnrestricted"); err != nil {
+		log.Fatal(err)
+	}
+	n++
 	for _, name := range verbatim {
 		if err := copyFile(filepath.Join(yaegi, "stdlib", name), "std_"+name); err != nil {
 			log.Fatal(err)
 		}
 		n++
 	}
-	fmt.Printf("generate: %d files from %s\n", n, yaegi)
+	fmt.Printf("generate: %d files from %s's standard library and %s\n", n, runtime.Version(), yaegi)
+}
+
+// goVersion is "go1_N" for the Go running this command.
+func goVersion() string {
+	parts := strings.Split(runtime.Version(), ".")
+	if len(parts) < 2 {
+		log.Fatalf("cannot read the Go version %q", runtime.Version())
+	}
+	return parts[0] + "_" + extract.GetMinor(parts[1])
+}
+
+// yaegiPackages lists the packages of yaegi's own tables: the import paths
+// their Symbols keys name.
+func yaegiPackages(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "go1_22_*.go"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		s := string(b)
+		i := strings.Index(s, "Symbols[\"")
+		if i < 0 {
+			continue
+		}
+		key := s[i+len("Symbols[\""):]
+		key = key[:strings.IndexByte(key, '"')]
+		out = append(out, filepath.Dir(key))
+	}
+	return out, nil
+}
+
+// extractTo writes yaegi's table of pkg, from the standard library of the
+// running Go for build.Default's platform, to path.
+func extractTo(path, pkg string, e extract.Extractor) error {
+	var buf bytes.Buffer
+	if _, err := e.Extract(pkg, "", &buf); err != nil {
+		return fmt.Errorf("extract %s: %w", pkg, err)
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // clean removes the files an earlier run generated.
@@ -90,7 +186,7 @@ func clean(dir string) error {
 	return nil
 }
 
-const header = "// Code generated by kernel/stdsyms/internal/generate from yaegi's %s. DO NOT EDIT.\n\n"
+const header = "// Code generated by kernel/stdsyms/internal/generate from %s. DO NOT EDIT.\n\n"
 
 // rewrite copies one table file, replacing each statement
 //
@@ -230,7 +326,12 @@ func writeFormatted(name string, src []byte) error {
 	return os.WriteFile(name, out, 0o644)
 }
 
+// relName says where a table came from: a yaegi file, or the extraction
+// of the running Go's library.
 func relName(path string) string {
+	if strings.HasPrefix(path, os.TempDir()) {
+		return runtime.Version() + "'s standard library (yaegi extract)"
+	}
 	dir := filepath.Base(filepath.Dir(path))
-	return dir + "/" + filepath.Base(path)
+	return "yaegi's " + dir + "/" + filepath.Base(path)
 }
