@@ -42,7 +42,7 @@ fmt.Println("took", time.Since(t0).Milliseconds(), r, err)`)
 			t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errs)
 		}
 		ms, _ := strconv.Atoi(last[1])
-		if ms >= 580 || !strings.HasSuffix(lines[len(lines)-1], tc.want+" <nil>") {
+		if ms >= 590 || !strings.HasSuffix(lines[len(lines)-1], tc.want+" <nil>") {
 			t.Errorf("items %s: took %d ms (Python: 500)\n%s", tc.items, ms, out)
 		}
 		// The tasks start in order, as each worker asks for the next one.
