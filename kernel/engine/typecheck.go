@@ -77,6 +77,17 @@ func (in *Interpreter) commitCheck(r *typecheck.Result, chunks []cell.Chunk, not
 // typeError reports the check's errors as the Go compiler lists them, the
 // first with the cell's line and a caret.
 func typeError(code string, errs []typecheck.Error) *language.Error {
+	if inner, ok := strings.CutPrefix(code, returningHead); ok && strings.HasSuffix(inner, returningTail) {
+		// A cell with a top-level return, which Run wraps in a function
+		// literal (returningCell): say where in the cell as written.
+		code = strings.TrimSuffix(inner, returningTail)
+		errs = append([]typecheck.Error(nil), errs...)
+		for i := range errs {
+			if errs[i].Line == 1 {
+				errs[i].Col = max(1, errs[i].Col-len(returningHead))
+			}
+		}
+	}
 	e := sourceError("CompileError", code, errs[0].Line, errs[0].Col, errs[0].Msg)
 	const max = 10 // as the Go compiler
 	for i, x := range errs[1:] {
@@ -88,6 +99,9 @@ func typeError(code string, errs []typecheck.Error) *language.Error {
 	}
 	return e
 }
+
+// How returningCell wraps a cell.
+const returningHead, returningTail = "func() { ", "\n}()"
 
 // genericSourcesOf returns the sources the interpreter runs a generic
 // standard package from, by import path.

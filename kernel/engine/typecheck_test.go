@@ -183,11 +183,33 @@ func TestRollbackWithoutTypeCheck(t *testing.T) {
 	if o := in.Run(context.Background(), "fmt.Println(undefinedThing)"); o.Err == nil || o.Err.Name != "CompileError" {
 		t.Fatalf("got %+v, want the interpreter's compile error", o.Err)
 	}
-	if o := in.Run(context.Background(), "type R struct{ V int }\nvar r R = undefinedThing"); o.Err == nil {
-		t.Fatal("the cell ran")
+	mustRunCell(t, in, "func Sum[T int | float64](xs ...T) T {\n\tvar s T\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}")
+	if o := in.Run(context.Background(), "type R struct{ V int }\nvar r = R{Sum(1, 2)}"); o.Err == nil {
+		t.Fatal("the cell ran") // yaegi cannot infer T
 	}
 	mustRunCell(t, in, "undefinedThing := 2\ntype R struct{ W string }\nfmt.Println(undefinedThing, R{\"w\"})")
 	if got, want := out.all(), "2 {w}\n"; got != want {
 		t.Errorf("stdout %q, want %q", got, want)
+	}
+}
+
+// TestTypeErrorInReturningCell: a cell with a top-level return, which Run
+// wraps in a function literal, gets its error at the line and column of
+// the cell as written.
+func TestTypeErrorInReturningCell(t *testing.T) {
+	if w, ok := returningCell("return"); !ok || w != returningHead+"return"+returningTail {
+		t.Fatalf("returningCell wraps as %q; typeError expects %q", w, returningHead+"return"+returningTail)
+	}
+	in, _ := newTestInterpreter(t)
+	o := in.Run(context.Background(), "import \"fmt\"\nfmt.Println(undefinedX)\nreturn")
+	if o.Err == nil || o.Err.Value != "line 2:13: undefined: undefinedX" {
+		t.Fatalf("got %+v", o.Err)
+	}
+	o = in.Run(context.Background(), "x := undefinedY\nif x > 0 {\n\treturn\n}")
+	if o.Err == nil || o.Err.Value != "line 1:6: undefined: undefinedY" {
+		t.Fatalf("got %+v", o.Err)
+	}
+	if tb := strings.Join(o.Err.Traceback, "\n"); !strings.Contains(tb, "   1 | x := undefinedY\n     |      ^") {
+		t.Fatalf("traceback:\n%s", tb)
 	}
 }
