@@ -473,7 +473,6 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 		// A method declared on an alias is the aliased type's: keep it
 		// with the alias.
 		for _, m := range methods[n] {
-			work = append(work, m.names...)
 			for r := range m.refs {
 				work = append(work, r)
 			}
