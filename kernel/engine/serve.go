@@ -250,7 +250,7 @@ func (s *server) execute(ctx context.Context, r request) language.ExecuteResult 
 		}
 		return language.ExecuteResult{Status: "ok", Payload: payload}
 	}
-	o := s.in.Run(ctx, req.Code)
+	o := s.runCell(ctx, req.Code) // magics.go
 	res := language.ExecuteResult{Status: "ok", Result: o.Result}
 	if o.Err != nil {
 		res.Status, res.Error, res.Result = "error", o.Err, nil

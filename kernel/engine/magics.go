@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"context"
+	"os"
+
+	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/magic"
+	"github.com/goproc/goproc/runtime/multiprocessing"
+)
+
+// runCell runs a cell: through the interpreter as it is, or, when it has
+// magics or shell lines (%%time, %env, !ls, …), part by part (kernel/magic),
+// each Go part through the interpreter and each command where it stands,
+// writing to the cell's stdout and stderr.
+func (s *server) runCell(ctx context.Context, code string) CellOutcome {
+	c, err := magic.Parse(code)
+	if err != nil {
+		return CellOutcome{Err: err}
+	}
+	if c == nil {
+		return s.in.Run(ctx, code)
+	}
+	h := magic.Host{
+		Go: func(ctx context.Context, src string) (language.MimeBundle, *language.Error) {
+			o := s.in.Run(ctx, src)
+			return o.Result, o.Err
+		},
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Interrupted: interruptedError,
+		// GoGet stays nil until cells can import modules: %go get then
+		// says that they cannot yet.
+		GoGet:      nil,
+		EnvChanged: multiprocessing.EnvironChanged,
+	}
+	res, err := h.Run(ctx, c)
+	return CellOutcome{Result: res, Err: err}
+}
