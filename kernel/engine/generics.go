@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/traefik/yaegi/stdlib/generic"
+
+	"github.com/goproc/goproc/kernel/stdsyms"
 )
 
 // yaegi v0.16.1 runs the generic halves of cmp, maps and slices from
@@ -438,7 +440,9 @@ func genericSources() []string {
 			out = append(out, s)
 		}
 	}
-	return append(out, genericMaps, genericSlices)
+	// Go 1.23's iterators (iter, and the iterator functions of maps and
+	// slices), from kernel/stdsyms.
+	return append(out, stdsyms.IterSource, genericMaps+stdsyms.MapsIterators, genericSlices+stdsyms.SlicesIterators)
 }
 
 // packageClause returns the line of src that starts with "package ".

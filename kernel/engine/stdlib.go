@@ -44,7 +44,7 @@ type stdLoader struct {
 var corePackages = []string{"fmt", "os", "log", "flag", "math/bits"}
 
 // genericPackages have generic functions yaegi runs from source.
-var genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
+var genericPackages = map[string]bool{"cmp": true, "iter": true, "maps": true, "slices": true}
 
 func newStdLoader(yi *interp.Interpreter, stdin io.Reader, stdout, stderr io.Writer, args []string) (*stdLoader, error) {
 	l := &stdLoader{yi: yi, loaded: map[string]bool{}, tables: map[string]stdsyms.Table{}}
@@ -204,7 +204,7 @@ func (l *stdLoader) ensureImports(src string) error {
 	if needGenerics {
 		// The packages with generic sources, and sort, which
 		// genericSlices uses.
-		for _, p := range []string{"cmp", "maps", "slices", "sort"} {
+		for _, p := range []string{"cmp", "iter", "maps", "slices", "sort"} {
 			if key, ok := stdsyms.Key(p); ok && !l.loaded[key] {
 				exports[key] = stdsyms.Build(key)
 				l.loaded[key] = true

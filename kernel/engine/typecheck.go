@@ -107,7 +107,7 @@ const returningHead, returningTail = "func() { ", "\n}()"
 // standard package from, by import path.
 func genericSourcesOf(path string) []string {
 	switch path {
-	case "cmp", "maps", "slices":
+	case "cmp", "iter", "maps", "slices":
 	default:
 		return nil
 	}
