@@ -152,3 +152,23 @@ func TestMagicEnvReachesChildProcesses(t *testing.T) {
 		t.Fatalf("child's environment: %+v %q", res.Error, r.text("stdout"))
 	}
 }
+
+// is_complete (jupyter console's continuation prompt) knows magics: a lone
+// %%time waits for its body, a command line is complete, Go after it
+// decides.
+func TestMagicIsComplete(t *testing.T) {
+	c := startClient(t)
+	for code, want := range map[string]string{
+		"%%time":               "incomplete",
+		"%%time\nx := 1":       "complete",
+		"!echo {":              "complete",
+		"%env A=b\nfunc f() {": "incomplete",
+		"%nosuch":              "invalid",
+		"x := 1":               "complete",
+	} {
+		res, err := c.IsComplete(context.Background(), code)
+		if err != nil || res.Status != want {
+			t.Errorf("%q: %+v %v, want %s", code, res, err, want)
+		}
+	}
+}

@@ -37,3 +37,22 @@ func (s *server) runCell(ctx context.Context, code string) CellOutcome {
 	res, err := h.Run(ctx, c)
 	return CellOutcome{Result: res, Err: err}
 }
+
+// isComplete answers is_complete for a cell that may have magics: a lone
+// %%time line waits for the cell's body, as in IPython; otherwise the last
+// Go part decides (the commands before it ended where a statement may).
+func (s *server) isComplete(code string) language.IsCompleteResult {
+	c, err := magic.Parse(code)
+	switch {
+	case err != nil:
+		return language.IsCompleteResult{Status: "invalid"}
+	case c == nil:
+		return s.in.IsComplete(code)
+	case len(c.Parts) == 0:
+		return language.IsCompleteResult{Status: "incomplete"}
+	}
+	if last := c.Parts[len(c.Parts)-1]; last.Kind == magic.Go {
+		return s.in.IsComplete(last.Src)
+	}
+	return language.IsCompleteResult{Status: "complete"}
+}

@@ -231,7 +231,7 @@ func (s *server) handle(r request) {
 		res := s.in.Inspect(r.Code, r.Cursor, r.Detail)
 		s.send(event{ID: r.ID, Op: "reply", Inspect: &res})
 	case "is_complete":
-		res := s.in.IsComplete(r.Code)
+		res := s.isComplete(r.Code) // magics.go
 		s.send(event{ID: r.ID, Op: "reply", IsComplete: &res})
 	default:
 		s.send(event{ID: r.ID, Op: "reply", Error: "unknown request " + strconv.Quote(r.Op)})

@@ -67,7 +67,7 @@ var lineMagics = map[string]string{
 	"time": "%time STATEMENT    run one Go statement or expression, then print its CPU and wall time",
 	"env":  "%env               list the environment; %env NAME shows one; %env NAME=value (or NAME value) sets it for later cells and commands",
 	"go":   "%go get MOD@VER    add a Go module to the notebook (not available yet)",
-	"help": "%help              list the magics",
+	"help": "%help              list the magics (also %lsmagic)",
 }
 
 var cellMagics = map[string]string{
