@@ -67,11 +67,7 @@ func engineEnv(sandboxed, multiprocessing bool) []string {
 			// pid they print could not be told from one the answer's own
 			// processes printed: the grader checks pids against the
 			// processes that started while the answer ran.
-			"GOPROC_MP_PREWARM=0",
-			// Likewise a pool's workers are its own, as in Python: a
-			// closed pool's workers do not serve a later cell's pool, so
-			// the processes a cell started are the ones that did its work.
-			"GOPROC_MP_REUSE=0")
+			"GOPROC_MP_PREWARM=0")
 	} else {
 		if home, err := os.UserHomeDir(); err == nil {
 			env = append(env, "HOME="+home)

@@ -65,7 +65,10 @@ type runSetup struct {
 	// verifier starts the engine that runs test cells which only read
 	// outputs; nil runs every test in the student's engine.
 	verifier Starter
-	plan     testPlan
+	// keepVerifier leaves the verifier running at the end, for the next
+	// submission.
+	keepVerifier bool
+	plan         testPlan
 	// reservedDeclared are reserved names the submission declares: the
 	// in-process tests that rely on them are not run.
 	reservedDeclared []string
@@ -107,12 +110,14 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 	r := &router{student: eng, setup: setup, imported: map[string]bool{}}
 	if setup.verifier != nil {
 		r.verifier = &guardedEngine{start: setup.verifier, lim: lim}
-		defer r.verifier.Close()
+		if !setup.keepVerifier {
+			defer r.verifier.Close()
+		}
 	}
 	if setup.budget > 0 {
 		r.deadline = time.Now().Add(setup.budget)
 	}
-	mark := 0
+	var mark sandbox.Mark
 	_, err = nbexec.Run(ctx, r, nb, nbexec.Options{
 		Timeout:        lim.CellTimeout,
 		AllowErrors:    true,
@@ -134,7 +139,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 			var procs *grade.Processes
 			if setup.box != nil && !r.ranInVerifier() {
 				if sp := setup.box.Since(mark); sp.Observed {
-					procs = &grade.Processes{Started: sp.Processes, Kernel: sp.Programs}
+					procs = &grade.Processes{Started: sp.Processes, Active: sp.Active, Kernel: sp.Programs}
 				}
 			}
 			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)
@@ -262,7 +267,7 @@ func (r *router) Restart(ctx context.Context) error { return r.student.Restart(c
 
 func (r *router) Close() error {
 	err := r.student.Close()
-	if r.verifier != nil {
+	if r.verifier != nil && !r.setup.keepVerifier {
 		err = errors.Join(err, r.verifier.Close())
 	}
 	return err

@@ -218,12 +218,19 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 		}
 	}()
 	var wg, cleanups sync.WaitGroup
+	workRoot, err := filepath.Abs(filepath.Join(opts.OutDir, "work"))
+	if err != nil {
+		return nil, err
+	}
 	for w := 0; w < opts.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Each worker keeps one verifier for the submissions it grades.
+			v := newVerifierSlot(opts, workRoot, w)
+			defer v.close()
 			for j := range ready {
-				results[j.index] = j.run(ctx)
+				results[j.index] = j.run(ctx, v)
 				// Tearing a sandbox down waits for the kernel to empty
 				// its cgroup: let the next submission start meanwhile.
 				cleanups.Add(1)
@@ -317,18 +324,14 @@ type job struct {
 	plan   testPlan
 	res    Result
 	// final reports that res is the result (cached, or failed early).
-	final     bool
-	restored  *notebook.Notebook
-	workDir   string
-	verifyDir string
-	mirror    string
-	record    string
-	feedback  string
-	cache     string
-	box       *sandbox.Sandbox
-	vbox      *sandbox.Sandbox // the verifier's
-	start     Starter
-	verifier  Starter
+	final    bool
+	restored *notebook.Notebook
+	workDir  string
+	mirror   string
+	feedback string
+	cache    string
+	box      *sandbox.Sandbox
+	start    Starter
 	// engine is the engine started ahead, and engineErr why it failed to
 	// start; execute takes it for the first cell.
 	engine    language.Engine
@@ -384,8 +387,7 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		return fail(err)
 	}
 	j.workDir = filepath.Join(workRoot, id)
-	j.verifyDir = filepath.Join(workRoot, id+".verify")
-	for _, d := range []string{j.workDir, j.verifyDir} {
+	for _, d := range []string{j.workDir} {
 		if err := removeWithin(workRoot, d); err != nil {
 			return fail(fmt.Errorf("clearing the working directory: %w", err))
 		}
@@ -395,8 +397,6 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 			return fail(fmt.Errorf("creating the working directory: %w", err))
 		}
 	}
-	// The verifier reads the record; the student's sandbox never sees it.
-	j.record = filepath.Join(j.verifyDir, "record.json")
 	if !opts.NoSandbox {
 		box, err := sandbox.New(sandbox.Config{
 			WorkDir:     j.workDir,
@@ -446,35 +446,6 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		}
 		if j.box != nil {
 			o.Launcher = j.box
-		}
-		return opts.NewEngine(ctx, o)
-	}
-	// The verifier runs only the source's tests, on outputs already
-	// capped; it has a sandbox of its own all the same, which sees the
-	// record and nothing else of the course, so that what it runs can
-	// never reach the source or the other submissions.
-	recordPath := j.record
-	if j.box != nil {
-		vbox, err := sandbox.New(sandbox.Config{WorkDir: j.verifyDir, Binary: opts.Binary,
-			MemoryBytes: DefaultLimits.MemoryLimit, MaxTasks: tasksFor(opts.Limits.MaxProcesses)})
-		if err != nil {
-			return fail(fmt.Errorf("the verifier's sandbox: %w", err))
-		}
-		j.vbox = vbox
-		recordPath = sandbox.SharePath + "/record.json"
-	}
-	verifierEnv := append(engineEnv(j.vbox != nil, false), grade.EnvOutputs+"="+recordPath)
-	j.verifier = func(ctx context.Context) (language.Engine, error) {
-		o := engine.Options{
-			Binary:        binary,
-			Dir:           j.verifyDir,
-			Env:           verifierEnv,
-			MaxProcesses:  opts.Limits.MaxProcesses,
-			ConfineWrites: opts.ConfineWrites,
-			NoSpare:       true,
-		}
-		if j.vbox != nil {
-			o.Launcher = j.vbox
 		}
 		return opts.NewEngine(ctx, o)
 	}
@@ -547,20 +518,15 @@ func (j *job) cleanup() {
 		j.box.Destroy()
 		j.box = nil
 	}
-	if j.vbox != nil {
-		j.vbox.Destroy()
-		j.vbox = nil
-	}
 	if j.workDir != "" {
 		workRoot := filepath.Dir(j.workDir)
 		removeWithin(workRoot, j.workDir)
-		removeWithin(workRoot, j.verifyDir)
 	}
 }
 
 // run grades the job's submission; it never fails: what went wrong is in
 // the result. The caller cleans up after it.
-func (j *job) run(ctx context.Context) Result {
+func (j *job) run(ctx context.Context, v *verifierSlot) Result {
 	if j.final {
 		return j.res
 	}
@@ -584,13 +550,20 @@ func (j *job) run(ctx context.Context) Result {
 		}
 		return j.start(ctx)
 	}
-	setup := runSetup{student: start, verifier: j.verifier, plan: j.plan, box: j.box, budget: opts.Limits.Budget,
-		mirror: j.mirror, isTest: testIDs(source)}
-	if opts.NewEngine == nil || j.verifier == nil {
-		setup.verifier = nil
+	var verifier Starter
+	if v != nil {
+		verifier = v.engine
 	}
+	setup := runSetup{student: start, verifier: verifier, keepVerifier: true, plan: j.plan, box: j.box, budget: opts.Limits.Budget,
+		mirror: j.mirror, isTest: testIDs(source)}
 	setup.reservedDeclared = j.plan.reservedDeclared(j.restored)
-	confined, err := execute(ctx, j.restored, setup, opts.Limits, j.record)
+	record := ""
+	if v != nil {
+		record = v.record()
+	} else {
+		record = filepath.Join(filepath.Dir(j.workDir), filepath.Base(j.workDir)+".record.json")
+	}
+	confined, err := execute(ctx, j.restored, setup, opts.Limits, record)
 	if err != nil {
 		return failed(source, res, fmt.Errorf("running the submission: %w", err), t0)
 	}

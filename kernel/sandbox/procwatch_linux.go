@@ -155,6 +155,19 @@ func (w *watcher) register(t *tracker, initPid int) {
 	w.mu.Unlock()
 }
 
+// live returns the host pids of the box's live processes.
+func (w *watcher) live(t *tracker) []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var pids []int
+	for p, tt := range w.members {
+		if tt == t {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
 // forget stops following a box.
 func (w *watcher) forget(t *tracker) {
 	w.mu.Lock()

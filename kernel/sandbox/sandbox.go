@@ -120,6 +120,16 @@ type Span struct {
 	Processes []int
 	Programs  []int
 	Missed    int
+	// Active are processes started before the span that read or wrote
+	// during it (a worker of an earlier pool given new tasks), besides
+	// inits and programs.
+	Active []int
+}
+
+// Mark is a moment in a box's life (see Sandbox.Mark).
+type Mark struct {
+	n  int
+	io map[int]ioSample // host pid -> I/O so far
 }
 
 // Ran reports whether pid is a process, other than a program, that started

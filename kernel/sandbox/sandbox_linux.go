@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -190,26 +193,72 @@ func (s *Sandbox) Started(cmd *exec.Cmd) error {
 	return nil
 }
 
-// Mark returns a position in the box's history of tasks, for Since.
-func (s *Sandbox) Mark() int {
-	if s.watch != nil {
-		s.watch.sync()
+// Mark returns a moment in the box's life, for Since: where its history
+// of processes stands, and how much I/O each of its live processes has
+// done so far.
+func (s *Sandbox) Mark() Mark {
+	if s.watch == nil {
+		return Mark{}
 	}
+	s.watch.sync()
 	s.track.mu.Lock()
-	defer s.track.mu.Unlock()
-	return len(s.track.tasks)
+	m := Mark{n: len(s.track.tasks)}
+	s.track.mu.Unlock()
+	m.io = map[int]ioSample{}
+	for _, hp := range s.watch.live(s.track) {
+		if smp, ok := sampleIO(hp); ok {
+			m.io[hp] = smp
+		}
+	}
+	return m
 }
 
-// Since says which processes ran in the box since mark, as the box's
+// Since says which processes ran in the box since m, as the box's
 // processes see their pids.
-func (s *Sandbox) Since(mark int) Span {
+func (s *Sandbox) Since(m Mark) Span {
 	if s.watch == nil {
 		return Span{}
 	}
 	s.watch.sync()
 	s.track.mu.Lock()
-	defer s.track.mu.Unlock()
-	return spanOf(s.track.tasks, mark, s.track.missed)
+	sp := spanOf(s.track.tasks, m.n, s.track.missed)
+	s.track.mu.Unlock()
+	for hp, before := range m.io {
+		now, ok := sampleIO(hp)
+		if ok && now.ns == before.ns && now.io == before.io {
+			continue // idle all along
+		}
+		if before.ns > 1 && !slices.Contains(sp.Programs, before.ns) && !slices.Contains(sp.Processes, before.ns) {
+			sp.Active = append(sp.Active, before.ns)
+		}
+	}
+	slices.Sort(sp.Active)
+	return sp
+}
+
+// ioSample is what a process of a box has read and written so far.
+type ioSample struct {
+	ns int    // its pid in the box
+	io uint64 // rchar + wchar
+}
+
+// sampleIO reads host pid hp's id in its box and its I/O so far.
+func sampleIO(hp int) (ioSample, bool) {
+	ns := nsPid(hp)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(hp) + "/io")
+	if ns == 0 || err != nil {
+		return ioSample{}, false
+	}
+	var smp ioSample
+	smp.ns = ns
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok && (k == "rchar" || k == "wchar") {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			smp.io += n
+		}
+	}
+	return smp, true
 }
 
 // Destroy kills every process of the box and removes its cgroup and root.

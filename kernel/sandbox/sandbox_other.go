@@ -29,11 +29,13 @@ func (s *Sandbox) Command(args ...string) *exec.Cmd { return nil }
 // Started fails.
 func (s *Sandbox) Started(*exec.Cmd) error { return errUnsupported }
 
-// Mark is 0.
-func (s *Sandbox) Mark() int { return 0 }
+// Mark is empty.
+func (s *Sandbox) Mark() Mark { return Mark{} }
 
 // Since observes nothing.
-func (s *Sandbox) Since(int) Span { return Span{} }
+func (s *Sandbox) Since(Mark) Span { return Span{} }
+
+type ioSample struct{}
 
 // Destroy does nothing.
 func (s *Sandbox) Destroy() error { return nil }

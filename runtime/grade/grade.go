@@ -31,6 +31,7 @@ import (
 	"go/token"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,9 @@ type Cell struct {
 type Processes struct {
 	// Started are the processes the cell started, directly or not.
 	Started []int `json:"started,omitempty"`
+	// Active are processes started before the cell that read or wrote
+	// while it ran: workers of an earlier pool given its tasks.
+	Active []int `json:"active,omitempty"`
 	// Kernel are the pids of the kernel (engine) processes.
 	Kernel []int `json:"kernel,omitempty"`
 }
@@ -313,10 +317,11 @@ func ChildLine(out string) (string, error) {
 	return "", errors.New(`expected a line showing the child's process id (e.g. "pid 1234"), found none`)
 }
 
-// StartsProcesses checks that the cell with the given grade_id started at
-// least n processes besides the kernel, as the grader saw them start: an
-// answer that prints what processes would have printed, without starting
-// any, fails. Where the grader could not watch processes (no sandbox, or
+// StartsProcesses checks that the cell with the given grade_id used at
+// least n processes besides the kernel, as the grader saw them: processes
+// it started, and processes started before (an earlier pool's workers)
+// that did I/O while it ran. An answer that prints what processes would
+// have printed, without any, fails. Where the grader could not watch processes (no sandbox, or
 // `goproc run`) the check passes.
 func StartsProcesses(gradeID string, n int) error {
 	c, err := Lookup(gradeID)
@@ -326,14 +331,14 @@ func StartsProcesses(gradeID string, n int) error {
 	if c.Processes == nil {
 		return nil
 	}
-	started := 0
-	for _, p := range c.Processes.Started {
-		if c.Processes.Ran(p) {
-			started++
+	used := 0
+	for _, p := range append(c.Processes.Started, c.Processes.Active...) {
+		if p > 1 && !slices.Contains(c.Processes.Kernel, p) {
+			used++
 		}
 	}
-	if started < n {
-		return fmt.Errorf("expected the answer to start at least %d process(es); it started %d", n, started)
+	if used < n {
+		return fmt.Errorf("expected the answer to use at least %d process(es) besides the kernel; it used %d", n, used)
 	}
 	return nil
 }
