@@ -220,14 +220,15 @@ func usageError(msg string) *language.Error {
 func Help() string {
 	var b strings.Builder
 	b.WriteString("Magics and shell lines (a line that starts with % or !, outside Go code):\n")
-	var names []string
-	for name := range lineMagics {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	b.WriteString("  " + cellMagics["time"] + "\n")
-	for _, name := range names {
-		b.WriteString("  " + lineMagics[name] + "\n")
+	for _, m := range []map[string]string{cellMagics, lineMagics} {
+		var names []string
+		for name := range m {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			b.WriteString("  " + m[name] + "\n")
+		}
 	}
 	b.WriteString("  !COMMAND           run a shell command (/bin/sh -c) in the working directory, its output in the cell\n")
 	return b.String()
