@@ -172,3 +172,20 @@ func TestMagicIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// Tab after % completes the magics' names; Go completion is left as it was.
+func TestMagicCompletion(t *testing.T) {
+	c := startClient(t)
+	res, err := c.Complete(context.Background(), "x := 1\n%e", 9)
+	if err != nil || strings.Join(res.Matches, " ") != "%env" || res.CursorStart != 7 || res.CursorEnd != 9 {
+		t.Fatalf("%%e: %+v %v", res, err)
+	}
+	res, err = c.Complete(context.Background(), "%zz", 3)
+	if err != nil || res.Matches == nil || len(res.Matches) != 0 {
+		t.Fatalf("%%zz: %+v %v", res, err)
+	}
+	res, err = c.Complete(context.Background(), "appe", 4)
+	if err != nil || !strings.Contains(strings.Join(res.Matches, " "), "append") {
+		t.Fatalf("Go completion: %+v %v", res, err)
+	}
+}

@@ -56,3 +56,15 @@ func (s *server) isComplete(code string) language.IsCompleteResult {
 	}
 	return language.IsCompleteResult{Status: "complete"}
 }
+
+// complete completes a magic's name on a line that starts with %, and
+// otherwise Go.
+func (s *server) complete(code string, cursor int) language.CompleteResult {
+	if matches, start, end, ok := magic.Complete(code, cursor); ok {
+		if matches == nil {
+			matches = []string{} // a list, never null, in complete_reply
+		}
+		return language.CompleteResult{Matches: matches, CursorStart: start, CursorEnd: end, Metadata: map[string]any{}}
+	}
+	return s.in.Complete(code, cursor)
+}

@@ -225,7 +225,7 @@ func (s *server) handle(r request) {
 			ch <- r
 		}
 	case "complete":
-		res := s.in.Complete(r.Code, r.Cursor)
+		res := s.complete(r.Code, r.Cursor) // magics.go
 		s.send(event{ID: r.ID, Op: "reply", Complete: &res})
 	case "inspect":
 		res := s.in.Inspect(r.Code, r.Cursor, r.Detail)

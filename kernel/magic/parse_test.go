@@ -122,3 +122,30 @@ func TestFormatTime(t *testing.T) {
 		}
 	}
 }
+
+func TestComplete(t *testing.T) {
+	for _, tc := range []struct {
+		code   string
+		cursor int
+		want   string
+		start  int
+	}{
+		{"%", 1, "%%time %env %go %help %lsmagic %time", 0},
+		{"%e", 2, "%env", 0},
+		{"x := 1\n  %ti", 12, "%time", 9},
+		{"%%t", 3, "%%time", 0},
+		{"é := 1\n%h", 9, "%help", 7},
+		{"func f() {\n%e", 13, "-", 0},
+		{"x := 1 %", 8, "-", 0},
+		{"x := 1\n%%t", 10, "-", 0},
+	} {
+		m, start, end, ok := Complete(tc.code, tc.cursor)
+		got := strings.Join(m, " ")
+		if !ok {
+			got = "-"
+		}
+		if got != tc.want || ok && (start != tc.start || end != tc.cursor) {
+			t.Errorf("Complete(%q, %d) = %q %d..%d, want %q from %d", tc.code, tc.cursor, got, start, end, tc.want, tc.start)
+		}
+	}
+}
