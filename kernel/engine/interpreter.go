@@ -503,12 +503,16 @@ func mayDeclare(src, frame string, line, col int) bool {
 		name = name[i+1:]
 	}
 	if name == "" || name == "func" {
-		// yaegi places a literal's frame on its line, at or after "func".
+		// yaegi places a literal's frame on its line, at or after "func";
+		// placeFrames inside its body.
 		lines := strings.Split(src, "\n")
 		if line < 1 || line > len(lines) || col < 1 {
 			return false
 		}
 		l := lines[line-1]
+		if _, lit, _ := enclosingBody(src, line, col); lit {
+			return true
+		}
 		return strings.Contains(l[:min(len(l), col+3)], "func")
 	}
 	re, err := regexp.Compile(`\bfunc\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(name) + `\s*[\[(]`)
@@ -728,8 +732,8 @@ func (in *Interpreter) describe(ctx context.Context, code string, ch cell.Chunk,
 		return in.interpreterCrash(fmt.Sprint(p.Value), ch, id)
 	}
 	if errors.As(err, &p) {
-		frames := in.stderr.frames()
 		msg := cell.PanicMessage(fmt.Sprint(p.Value))
+		frames := in.placeFrames(in.stderr.frames(), ch, id, msg)
 		tb := []string{"panic: " + msg, "", "goroutine running the cell (most recent call first):"}
 		for _, f := range frames {
 			if d, ok := in.unwrapFrame(f, code, ch, id); ok {

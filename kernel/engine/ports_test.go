@@ -134,3 +134,27 @@ func TestLateBindingMethodsAndInit(t *testing.T) {
 		t.Errorf("goto and return: %q", got)
 	}
 }
+
+// A panic's traceback names the line that panicked and each calling line,
+// in every frame of a recursive function and in the cell's own frame.
+func TestTracebackNamesPanickingAndCallingLines(t *testing.T) {
+	in, _ := newTestInterpreter(t)
+	mustRunCell(t, in, "import \"fmt\"")
+	o := in.Run(context.Background(), "func depth(n int) int {\n\tif n == 0 {\n\t\tvar m map[string]int\n\t\tm[\"k\"] = 1\n\t}\n\treturn depth(n-1) + 1\n}\nfmt.Println(\"start\")\ndepth(2)")
+	if o.Err == nil {
+		t.Fatal("no panic")
+	}
+	want := []string{
+		"main.depth(...)  (line 4, column 3)",
+		"main.depth(...)  (line 6, column 9)",
+		"main.depth(...)  (line 6, column 9)",
+		"main(...)  (line 9, column 1)",
+	}
+	var got []string
+	for _, l := range o.Err.Traceback[3:] {
+		got = append(got, strings.TrimSpace(l))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("frames\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
