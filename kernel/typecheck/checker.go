@@ -426,9 +426,14 @@ func (c *Checker) env(taken, need map[string]bool) (*ast.File, map[string]import
 	for i := len(c.cells) - 1; i >= 0; i-- {
 		r := c.cells[i]
 		for _, im := range r.imports {
-			if _, ok := imports[im.key()]; !ok {
+			// Of an import and a global of the same name (strings :=
+			// []string{…} after import "strings"), the later one wins.
+			if _, ok := imports[im.key()]; !ok && (im.name == "." || !seen[im.name]) {
 				imports[im.key()] = im
 				order = append(order, im)
+				if im.name != "." {
+					seen[im.name] = true
+				}
 			}
 		}
 		for j := range r.decls {

@@ -72,8 +72,10 @@ func TestAccepted(t *testing.T) {
 		{"import \"fmt\"\nfor i := range 3 { _ = i }\nfmt.Println(min(1, 2), max(3, 4))"},
 		{"package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hi\")\n}"},
 		{"import \"slices\"", "xs := []int{3, 1}\nslices.Sort(xs)\nm := slices.Max(xs)\n_ = m"},
-		{"import . \"strings\"", "s := ToUpper(\"a\")\n_ = s"},         // a dot import lasts
-		{"import \"sync\"", "var wg sync.WaitGroup\nwg.Go(func() {})"}, // newer than the interpreter's tables
+		{"import . \"strings\"", "s := ToUpper(\"a\")\n_ = s"}, // a dot import lasts
+		{"import \"sync\"", "var wg sync.WaitGroup\nwg.Go(func() {})"},
+		{"import (\"fmt\"; \"strings\")", "strings := []string{\"a\"}", "fmt.Println(strings, len(strings))"}, // a global hides an import
+		{"words := []string{\"a\"}", "import \"strings\"", "fmt := strings.Join(words, \",\")\n_ = fmt"},      // newer than the interpreter's tables
 		{"import \"strings\"", "for l := range strings.Lines(\"a\\nb\") { _ = l }"},
 		{"import \"os\"", "f, err := os.Open(\"x\")", "if err == nil { f.Close() }", "info, _ := os.Stat(\"x\")\n_ = info.Mode() & os.ModeDir"},
 	} {
