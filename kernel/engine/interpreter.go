@@ -194,6 +194,8 @@ func (in *Interpreter) Run(ctx context.Context, code string) CellOutcome {
 	out := in.run(ctx, code)
 	if out.Err == nil {
 		in.releaseLate(ctx)
+	} else if in.holdFailed(code, out) {
+		return CellOutcome{}
 	}
 	in.explainHeld(&out)
 	return out

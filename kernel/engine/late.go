@@ -62,6 +62,37 @@ func (in *Interpreter) holdLate(code string) bool {
 	return true
 }
 
+// holdFailed holds a cell of declarations that go/types accepts but the
+// interpreter does not compile for want of a method a later cell may
+// declare (`func NewS() I { return &s{} }` before s's methods: the check
+// lets a function the cell does not run use what a later cell may
+// declare). Like a held cell it is tried again after each cell that runs,
+// and using what it declares meanwhile shows the interpreter's error. It
+// reports whether it held code.
+func (in *Interpreter) holdFailed(code string, out CellOutcome) bool {
+	if out.Err == nil || out.Err.Name != "CompileError" || !methodMissing(out.Err.Value) {
+		return false
+	}
+	file := declarationsOnly(code)
+	if file == nil {
+		return false
+	}
+	if r := in.typeCheck(code); r == nil || len(r.Errors) > 0 {
+		return false // the mistake is the cell's (or there is no check to tell)
+	}
+	in.late = append(in.late, &heldCell{code: code, declares: topLevelNames(file), lastErr: out.Err.Value})
+	return true
+}
+
+// methodMissing reports whether an interpreter's compile error is one a
+// method declared later would fix; other errors of code go/types accepts
+// are the interpreter's limits, which the user must see at once.
+func methodMissing(msg string) bool {
+	return strings.Contains(msg, "undefined selector") || strings.Contains(msg, "missing method") ||
+		strings.Contains(msg, "has no field or method") ||
+		strings.Contains(msg, "cannot use") && strings.Contains(msg, "interface")
+}
+
 // releaseLate runs the held cells whose names are all declared now, until
 // none is left that can run. A held cell that fails now reports its error
 // on stderr: the cell that released it succeeded.

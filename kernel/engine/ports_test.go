@@ -129,6 +129,16 @@ func TestLateBindingMethodsAndInit(t *testing.T) {
 	if got := out.take(); got != "init sees 7\n" {
 		t.Errorf("init: %q", got)
 	}
+	// A function the type check lets use a method a later cell declares
+	// (the interpreter cannot compile it yet) waits for it too.
+	mustRunCell(t, in, "type speaker interface{ Speak() string }")
+	mustRunCell(t, in, "type dog struct{}")
+	mustRunCell(t, in, "func newSpeaker() speaker { return &dog{} }")
+	mustRunCell(t, in, "func (d *dog) Speak() string { return \"woof\" }")
+	mustRunCell(t, in, "fmt.Println(newSpeaker().Speak())")
+	if got := out.take(); got != "woof\n" {
+		t.Errorf("method declared after its use: %q", got)
+	}
 	mustRunCell(t, in, "n := 2\ngoto done\nfmt.Println(\"skipped\")\ndone:\nfor i := 0; i < n; i++ {\n\tif i == 1 {\n\t\treturn\n\t}\n\tfmt.Println(\"i\", i)\n}")
 	if got := out.take(); got != "i 0\n" {
 		t.Errorf("goto and return: %q", got)
