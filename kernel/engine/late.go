@@ -13,6 +13,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/goproc/goproc/kernel/stdsyms"
 )
 
 // Late binding across cells. In a Go file a declaration may use one that
@@ -256,7 +259,22 @@ func (in *Interpreter) missingNames(file *ast.File) []string {
 		}
 		return true
 	})
+	// A standard package's name before a selector (strings.ToUpper without
+	// import "strings") is a forgotten import, for the type check to
+	// report, not a name a later cell declares.
+	selected := map[*ast.Ident]bool{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && stdPackageNames()[id.Name] {
+				selected[id] = true
+			}
+		}
+		return true
+	})
 	for _, id := range unresolved {
+		if selected[id] {
+			continue
+		}
 		n := id.Name
 		if n == "_" || imported[n] || types.Universe.Lookup(n) != nil || in.knownName(n, globals) {
 			continue
@@ -270,6 +288,16 @@ func (in *Interpreter) missingNames(file *ast.File) []string {
 	sort.Strings(out)
 	return out
 }
+
+// stdPackageNames are the names the standard library's packages declare
+// (the last element of their paths).
+var stdPackageNames = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
+	for _, p := range stdsyms.Paths() {
+		names[p[strings.LastIndex(p, "/")+1:]] = true
+	}
+	return names
+})
 
 // knownName reports whether the notebook declares name: a global, a
 // function or type of an earlier cell, an imported package.

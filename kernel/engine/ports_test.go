@@ -168,3 +168,13 @@ func TestTracebackNamesPanickingAndCallingLines(t *testing.T) {
 		t.Errorf("frames\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A function that uses a standard package the notebook did not import is
+// a mistake reported at once, not a declaration waiting for a later cell.
+func TestForgottenImportNotHeld(t *testing.T) {
+	in, _ := newTestInterpreter(t)
+	o := in.Run(context.Background(), "func shout(s string) string { return strings.ToUpper(s) }")
+	if o.Err == nil || !strings.Contains(o.Err.Value, "undefined: strings") {
+		t.Fatalf("got %+v, want undefined: strings", o.Err)
+	}
+}
