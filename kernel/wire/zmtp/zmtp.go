@@ -24,6 +24,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -203,7 +204,7 @@ func (p *Peer) Identity() []byte { return []byte(p.id) }
 func (p *Peer) serve() {
 	defer p.drop()
 	if err := p.handshake(); err != nil {
-		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		if !disconnected(err) {
 			p.s.logf("zmtp %s: handshake with %s: %v", p.s.kind, p.conn.RemoteAddr(), err)
 		}
 		return
@@ -211,7 +212,7 @@ func (p *Peer) serve() {
 	for {
 		frames, cmd, err := p.readMessage()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			if !disconnected(err) {
 				p.s.logf("zmtp %s: reading from %s: %v", p.s.kind, p.conn.RemoteAddr(), err)
 			}
 			return
@@ -236,6 +237,19 @@ func (p *Peer) serve() {
 			}
 		}
 	}
+}
+
+// disconnected reports whether err only says that the peer went away:
+// closed its end (EOF, mid-message too), reset the connection (a client
+// that closes with data unread, as Jupyter clients do when they restart a
+// kernel), or the socket was closed here. Those are not worth a log line.
+func disconnected(err error) bool {
+	for _, e := range []error{io.EOF, io.ErrUnexpectedEOF, net.ErrClosed, syscall.ECONNRESET, syscall.EPIPE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // drop forgets a disconnected peer.

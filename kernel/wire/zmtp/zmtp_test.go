@@ -224,6 +224,59 @@ func TestGarbagePeerIsDropped(t *testing.T) {
 	}
 }
 
+// A peer that resets its connection (it closed with data unread, as a
+// Jupyter client restarting a kernel does) has only gone away: that is not
+// logged as a connection error.
+func TestResetPeerIsNotLogged(t *testing.T) {
+	var mu sync.Mutex
+	var logged []string
+	srv, err := Listen(Router, "tcp://127.0.0.1:0", func(*Peer, [][]byte) {}, Options{Logf: func(f string, a ...any) {
+		mu.Lock()
+		logged = append(logged, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, withReady := range []bool{false, true} {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := append([]byte(nil), greeting...)
+		if withReady {
+			ready := []byte{byte(len("READY"))}
+			ready = append(ready, "READY"...)
+			ready = property(ready, "Socket-Type", "DEALER")
+			msg = append(msg, frameHeader(nil, flagCommand, len(ready))...)
+			msg = append(msg, ready...)
+		}
+		c.Write(msg[:len(msg)-1]) // the server waits for the last byte
+		time.Sleep(50 * time.Millisecond)
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+		c.Close()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		srv.mu.Lock()
+		n := len(srv.peers)
+		srv.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d peers left", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logged) > 0 {
+		t.Errorf("a reset was logged: %q", logged)
+	}
+}
+
 func TestHugeFrameLengthRejected(t *testing.T) {
 	srv, err := Listen(Router, "tcp://127.0.0.1:0", func(*Peer, [][]byte) { t.Error("handler called") }, Options{})
 	if err != nil {
