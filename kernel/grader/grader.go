@@ -169,7 +169,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 	if err != nil {
 		return nil, err
 	}
-	subs, err := findSubmissions(opts.Source, opts.Submissions)
+	subs, err := findSubmissions(opts.Source, opts.Submissions, opts.OutDir)
 	if err != nil {
 		return nil, err
 	}

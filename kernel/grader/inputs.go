@@ -31,8 +31,16 @@ type submission struct {
 // nearest directory that is not named like the assignment. A file that is
 // not a regular file, a name that cannot name a student and two files for
 // one student are problems of that student, reported, never an abort.
-func findSubmissions(source string, args []string) ([]submission, error) {
+func findSubmissions(source string, args []string, outDir string) ([]submission, error) {
 	var files []string
+	// The grader's own output (feedback notebooks, the cache) is never a
+	// submission, even when --out is inside a directory searched.
+	skip := map[string]bool{}
+	if abs, err := filepath.Abs(outDir); err == nil && outDir != "" {
+		for _, d := range []string{"feedback", "cache", "work"} {
+			skip[filepath.Join(abs, d)] = true
+		}
+	}
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
@@ -53,6 +61,11 @@ func findSubmissions(source string, args []string) ([]submission, error) {
 			}
 			if d.IsDir() && strings.HasPrefix(d.Name(), ".") && p != a {
 				return filepath.SkipDir
+			}
+			if d.IsDir() {
+				if abs, err := filepath.Abs(p); err == nil && skip[abs] {
+					return filepath.SkipDir
+				}
 			}
 			if !d.IsDir() && strings.HasSuffix(p, ".ipynb") {
 				files = append(files, p)
