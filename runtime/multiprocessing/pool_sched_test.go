@@ -93,9 +93,13 @@ fmt.Println(cubes, sum, err)
 var asFloats []float64
 fmt.Println(pool.MapInto(&asFloats, cube, []int{2}), asFloats)
 var anys []any
-fmt.Println(pool.MapInto(&anys, cube, []int{2}), anys)`)
+fmt.Println(pool.MapInto(&anys, cube, []int{2}), anys)
+var later []int
+fmt.Println(pool.MapAsync(cube, []int{4}).GetInto(&later), later)
+var one int
+fmt.Println(pool.ApplyAsync(cube, 5).GetInto(&one), one)`)
 	})
-	if out != "[1 8 27] 36 <nil>\n<nil> [8]\n<nil> [8]\n" {
+	if out != "[1 8 27] 36 <nil>\n<nil> [8]\n<nil> [8]\n<nil> [64]\n<nil> 125\n" {
 		t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errs)
 	}
 }

@@ -214,6 +214,23 @@ func (h *Pool) Terminate() error {
 	return h.p.Terminate()
 }
 
+// GetInto is Get storing the result in *dst: a slice variable for MapAsync
+// and StarMapAsync, a variable of the function's result type for
+// ApplyAsync.
+//
+//	var squares []int
+//	err := pool.MapAsync(square, xs).GetInto(&squares)
+func (r *AsyncResult) GetInto(dst any) error {
+	if err := checkDst(dst, false); err != nil {
+		return err
+	}
+	v, err := r.Get()
+	if err != nil {
+		return err
+	}
+	return storeInto(dst, v, reflect.ValueOf(v).Kind() == reflect.Slice && reflect.ValueOf(dst).Elem().Kind() == reflect.Slice)
+}
+
 // checkDst says why dst cannot take results, before any work is done.
 func checkDst(dst any, slice bool) error {
 	v := reflect.ValueOf(dst)
