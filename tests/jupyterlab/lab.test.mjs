@@ -5,7 +5,8 @@
 //    kernel and run all cells"; the toolbar's restart, then Shift+Enter cell
 //    by cell. After each, every line `goproc run` printed for a cell (EXPECTED
 //    dir, children's lines included; numbers compared as N) must be in that
-//    cell's output area, and no cell may show an error.
+//    cell's output area, the cell's stream output must have no other line,
+//    and no cell may show an error.
 //  - CHECKS (a scratch notebook): a `for {}` and a pool of spinning workers
 //    interrupted from the toolbar (the notebook's state kept, the workers'
 //    processes gone), stdin through JupyterLab's input box, an HTML display,
@@ -59,6 +60,12 @@ function expectedLines(name) {
     }
     return lines;
   });
+}
+
+// Indexes of the autograder test cells.
+function gradedCells(name) {
+  const nb = JSON.parse(fs.readFileSync(path.join(expectedDir, name), 'utf8'));
+  return new Set(nb.cells.map((c, i) => (c.metadata?.nbgrader?.grade && c.cell_type === 'code' ? i : -1)).filter((i) => i >= 0));
 }
 
 // The processes of the kernel binary under test: [{pid, ppid, args}].
@@ -147,6 +154,10 @@ const notebookState = (p) => page.evaluate((p) => {
       prompt: c.model.type === 'code' ? c.promptNode?.textContent ?? '' : '',
       text: c.model.type === 'code' ? c.outputArea.node.innerText : '',
       errorOutputs: c.model.type === 'code' ? c.model.outputs.toJSON().filter((o) => o.output_type === 'error').length : 0,
+      streams: c.model.type === 'code'
+        ? c.model.outputs.toJSON().filter((o) => o.output_type === 'stream')
+          .map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text)).join('')
+        : '',
     })),
   };
 }, p);
@@ -251,6 +262,7 @@ async function acceptDialog(what) {
 
 function checkLines(name, how, state) {
   const want = expectedLines(name);
+  const graded = gradedCells(name);
   let checked = 0;
   state.cells.forEach((c, i) => {
     if (c.type !== 'code') return;
@@ -262,6 +274,15 @@ function checkLines(name, how, state) {
       const n = pool.get(l) ?? 0;
       if (n === 0) fail(`${name} (${how}): cell ${i + 1}: line not in its output area: ${JSON.stringify(l)}`);
       else pool.set(l, n - 1);
+    }
+    // And nothing else: no line printed by another cell, none twice.
+    if (graded.has(i)) return;
+    const expected = new Map();
+    for (const l of want[i] ?? []) expected.set(l, (expected.get(l) ?? 0) + 1);
+    for (const l of c.streams.split('\n').map(normalize).filter((l) => l !== '')) {
+      const n = expected.get(l) ?? 0;
+      if (n === 0) fail(`${name} (${how}): cell ${i + 1} printed a line goproc run did not: ${JSON.stringify(l)}`);
+      else expected.set(l, n - 1);
     }
   });
   if (checked === 0) fail(`${name}: no printed lines to check`);
