@@ -228,7 +228,12 @@ func (p Policy) ruleset() (uintptr, error) {
 
 // restrictThread confines the calling OS thread: writes only beneath dirs.
 func restrictThread(dirs []string) error {
-	fd, err := ruleset(dirs)
+	return Policy{Write: dirs}.restrictThread()
+}
+
+// restrictThread confines the calling OS thread to the policy.
+func (p Policy) restrictThread() error {
+	fd, err := p.ruleset()
 	if err != nil {
 		return err
 	}
@@ -291,3 +296,18 @@ func Exec(dirs []string, argv0 string, args, env []string) error {
 
 // Self returns the path of the running executable, for Exec.
 func Self() (string, error) { return os.Executable() }
+
+// Exec confines the calling thread to the policy and replaces the process
+// with argv0 args env, which then runs confined with all its threads and
+// children: the way to apply a Policy in a binary built with cgo. It
+// returns only on failure.
+func (p Policy) Exec(argv0 string, args, env []string) error {
+	runtime.LockOSThread()
+	if err := p.restrictThread(); err != nil {
+		return err
+	}
+	if err := syscall.Exec(argv0, args, env); err != nil {
+		return fmt.Errorf("re-execute %s confined: %w", argv0, err)
+	}
+	return nil
+}

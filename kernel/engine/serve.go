@@ -134,10 +134,16 @@ func applyLimits() string {
 		// sockets outside the engine and its children.
 		exe, _ := os.Executable()
 		p := confine.Policy{Write: dirs, Read: append([]string{exe, "/proc", "/sys"}, sandbox.SystemDirs...), NoTCP: true, Scoped: true}
-		if err = p.Apply(); err == nil {
-			return "writes confined to " + dir + " and " + p.Describe()
+		done := "writes confined to " + dir + " and " + p.Describe()
+		err = p.Apply()
+		if errors.Is(err, confine.ErrThreadsUnsupported) {
+			// A cgo build: confine one thread and re-execute from it.
+			err = p.Exec(exe, os.Args, append(os.Environ(), envConfined+"="+done))
 		}
-		// A cgo build cannot confine all its threads: writes only, below.
+		if err == nil {
+			return done
+		}
+		return "not confined: " + err.Error()
 	}
 	if err = confine.Process(dirs); err == nil {
 		return done
