@@ -62,22 +62,17 @@ func engineEnv(sandboxed, multiprocessing bool) []string {
 		"GOMAXPROCS=1",
 	}
 	if sandboxed {
-		env = append(env, "HOME="+sandbox.WorkPath, "TMPDIR=/tmp",
-			// Workers started ahead would run before the first cell, so a
-			// pid they print could not be told from one the answer's own
-			// processes printed: the grader checks pids against the
-			// processes that started while the answer ran.
-			"GOPROC_MP_PREWARM=0")
-	} else {
-		if home, err := os.UserHomeDir(); err == nil {
-			env = append(env, "HOME="+home)
-		}
-		if multiprocessing {
-			// The engine, started ahead, starts three workers while it
-			// waits: the first Process and a first pool of two find them
-			// ready instead of waiting ~10 ms each.
-			env = append(env, "GOPROC_MP_PREWARM=3")
-		}
+		env = append(env, "HOME="+sandbox.WorkPath, "TMPDIR=/tmp")
+	} else if home, err := os.UserHomeDir(); err == nil {
+		env = append(env, "HOME="+home)
+	}
+	if multiprocessing {
+		// The engine, started ahead, starts three workers while it waits:
+		// the first Process and a first pool of two find them ready
+		// instead of waiting ~10 ms each. The grader counts a worker
+		// started ahead as the process of the cell that first gives it
+		// work.
+		env = append(env, "GOPROC_MP_PREWARM=3")
 	}
 	for _, kv := range os.Environ() {
 		// goproc's own tuning knobs pass through; nothing else does.

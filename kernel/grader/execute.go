@@ -118,6 +118,12 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 		r.deadline = time.Now().Add(setup.budget)
 	}
 	var mark sandbox.Mark
+	// Processes that did something in an earlier cell, for the engine
+	// whose programs (pids) are kernel: a process first put to work in a
+	// cell (a worker started ahead, idle until then) is that cell's, one
+	// that worked before (a child an earlier answer left running) is not.
+	used := map[int]bool{}
+	kernel := ""
 	_, err = nbexec.Run(ctx, r, nb, nbexec.Options{
 		Timeout:        lim.CellTimeout,
 		AllowErrors:    true,
@@ -139,7 +145,19 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 			var procs *grade.Processes
 			if setup.box != nil && !r.ranInVerifier() {
 				if sp := setup.box.Since(mark); sp.Observed {
+					if k := fmt.Sprint(sp.Programs); k != kernel {
+						// A new engine, a new pid namespace.
+						kernel, used = k, map[int]bool{}
+					}
 					procs = &grade.Processes{Started: sp.Processes, Active: sp.Active, Kernel: sp.Programs}
+					for _, p := range sp.Active {
+						if !used[p] {
+							procs.Fresh = append(procs.Fresh, p)
+						}
+					}
+					for _, p := range append(sp.Processes, sp.Active...) {
+						used[p] = true
+					}
 				}
 			}
 			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)

@@ -85,12 +85,15 @@ type Processes struct {
 	// Active are processes started before the cell that read or wrote
 	// while it ran: workers of an earlier pool given its tasks.
 	Active []int `json:"active,omitempty"`
+	// Fresh are the processes of Active that did nothing in any earlier
+	// cell: workers started ahead and first given work by this cell.
+	Fresh []int `json:"fresh,omitempty"`
 	// Kernel are the pids of the kernel (engine) processes.
 	Kernel []int `json:"kernel,omitempty"`
 }
 
-// Ran reports whether pid is a process other than the kernel that started
-// while the cell ran.
+// Ran reports whether pid is a process other than the kernel that is the
+// cell's own: started while it ran, or first put to work by it.
 func (p *Processes) Ran(pid int) bool {
 	if pid <= 1 {
 		return false
@@ -100,12 +103,7 @@ func (p *Processes) Ran(pid int) bool {
 			return false
 		}
 	}
-	for _, s := range p.Started {
-		if s == pid {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(p.Started, pid) || slices.Contains(p.Fresh, pid)
 }
 
 // Load reads the record named by EnvOutputs. The error wraps ErrNotGrading
