@@ -178,8 +178,10 @@ func (d *typeDesc) rebuild() (reflect.Type, error) {
 }
 
 // Encode encodes v with its type.
-func Encode(v any) (Value, error) {
-	b, err := Marshal(reflect.ValueOf(v))
+func Encode(v any) (Value, error) { return encode(v, 0) }
+
+func encode(v any, depth int) (Value, error) {
+	b, err := marshal(reflect.ValueOf(v), depth)
 	if err != nil {
 		return Value{}, err
 	}

@@ -83,3 +83,17 @@ func TestPlainTypesArePlainJSON(t *testing.T) {
 		t.Fatalf("%s %v", b, err)
 	}
 }
+
+// A value that contains itself is an error, as for encoding/json, not an
+// endless recursion.
+func TestSelfReferenceFails(t *testing.T) {
+	m := map[string]any{}
+	m["self"] = m
+	l := []any{nil}
+	l[0] = l
+	for _, v := range []any{m, l} {
+		if _, err := Marshal(reflect.ValueOf(v)); err == nil {
+			t.Errorf("%T: no error", v)
+		}
+	}
+}

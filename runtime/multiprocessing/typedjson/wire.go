@@ -12,7 +12,16 @@ import (
 // element of a []any, a value of a map[string]any, a field of type any,
 // at any depth) the interface's value is written as a Value, with its
 // dynamic type; everything else is written as encoding/json writes it.
-func Marshal(v reflect.Value) ([]byte, error) {
+func Marshal(v reflect.Value) ([]byte, error) { return marshal(v, 0) }
+
+// maxDepth bounds how deep values with interfaces nest: a value that
+// contains itself (m["self"] = m) fails as encoding/json fails on it,
+// instead of recursing until memory runs out.
+const maxDepth = 1000
+
+var errTooDeep = fmt.Errorf("json: unsupported value: nested more than %d levels (does it contain itself?)", maxDepth)
+
+func marshal(v reflect.Value, depth int) ([]byte, error) {
 	if !v.IsValid() || v.Kind() == reflect.Interface && v.IsNil() {
 		return []byte("null"), nil
 	}
@@ -20,7 +29,7 @@ func Marshal(v reflect.Value) ([]byte, error) {
 	if w == nil {
 		return json.Marshal(v.Interface())
 	}
-	wv, err := w.toWire(v)
+	wv, err := w.toWire(v, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -136,15 +145,18 @@ func build(t reflect.Type, visiting map[reflect.Type]bool) (w *wire) {
 	return nil
 }
 
-func (w *wire) toWire(v reflect.Value) (reflect.Value, error) {
+func (w *wire) toWire(v reflect.Value, depth int) (reflect.Value, error) {
 	out := reflect.New(w.t).Elem()
+	if depth++; depth > maxDepth {
+		return out, errTooDeep
+	}
 	switch w.src.Kind() {
 	case reflect.Interface:
 		if v.IsNil() {
 			out.Set(reflect.ValueOf(Value{V: json.RawMessage("null")}))
 			return out, nil
 		}
-		tv, err := Encode(v.Elem().Interface())
+		tv, err := encode(v.Elem().Interface(), depth)
 		if err != nil {
 			return out, err
 		}
@@ -157,7 +169,7 @@ func (w *wire) toWire(v reflect.Value) (reflect.Value, error) {
 		fallthrough
 	case reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			e, err := w.elem.toWire(v.Index(i))
+			e, err := w.elem.toWire(v.Index(i), depth)
 			if err != nil {
 				return out, err
 			}
@@ -167,7 +179,7 @@ func (w *wire) toWire(v reflect.Value) (reflect.Value, error) {
 		if v.IsNil() {
 			return out, nil
 		}
-		e, err := w.elem.toWire(v.Elem())
+		e, err := w.elem.toWire(v.Elem(), depth)
 		if err != nil {
 			return out, err
 		}
@@ -181,7 +193,7 @@ func (w *wire) toWire(v reflect.Value) (reflect.Value, error) {
 		out.Set(reflect.MakeMapWithSize(w.t, v.Len()))
 		it := v.MapRange()
 		for it.Next() {
-			e, err := w.elem.toWire(it.Value())
+			e, err := w.elem.toWire(it.Value(), depth)
 			if err != nil {
 				return out, err
 			}
@@ -194,7 +206,7 @@ func (w *wire) toWire(v reflect.Value) (reflect.Value, error) {
 				out.Field(i).Set(src)
 				continue
 			}
-			e, err := f.wire.toWire(src)
+			e, err := f.wire.toWire(src, depth)
 			if err != nil {
 				return out, fmt.Errorf("field %s: %w", w.src.Field(f.src).Name, err)
 			}
