@@ -66,3 +66,21 @@ fmt.Println(keptResult.Get())`)
 	}
 	run(t, `keptPools[0].Close(); keptBox.P.Close(); keptByName["a"].([]any)[0].(*multiprocessing.Pool).Close()`)
 }
+
+// A global that refers to itself does not make the search loop.
+func TestPoolSearchSelfReference(t *testing.T) {
+	decl(t, `var selfMap = map[string]any{}
+var selfList = []any{nil}`)
+	run(t, `selfMap["me"] = selfMap
+selfList[0] = selfList
+selfPool := multiprocessing.NewPool(1)
+selfMap["pool"] = selfPool`)
+	nb.EndCell()
+	out, _ := capture(t, func() {
+		run(t, `fmt.Println(multiprocessing.NewPool(1).Map(gcSquare, []int{6}))
+fmt.Println(selfMap["pool"].(*multiprocessing.Pool).Map(gcSquare, []int{7}))`)
+	})
+	if out != "[36] <nil>\n[49] <nil>\n" {
+		t.Fatalf("%q", out)
+	}
+}

@@ -96,7 +96,7 @@ func sweepPools(cell context.Context) {
 	if len(candidates) == 0 {
 		return
 	}
-	w := &poolWalker{want: candidates, seen: map[uintptr]bool{}, budget: 1 << 20}
+	w := &poolWalker{want: candidates, seen: map[[2]uintptr]bool{}, budget: 1 << 20}
 	for _, v := range vh.GlobalValues() {
 		w.walk(v)
 		if w.unsure || len(w.want) == 0 {
@@ -114,9 +114,21 @@ func sweepPools(cell context.Context) {
 // poolWalker looks for Pool handles in values; what it finds leaves want.
 type poolWalker struct {
 	want   map[uintptr]*pool
-	seen   map[uintptr]bool
+	seen   map[[2]uintptr]bool // pointers, maps and slices (with their length) walked
 	budget int
+	depth  int
 	unsure bool // a value could not be looked into: terminate nothing
+}
+
+// first reports whether the value at p (of length n) is walked for the
+// first time: values may refer to themselves.
+func (w *poolWalker) first(p, n uintptr) bool {
+	k := [2]uintptr{p, n}
+	if w.seen[k] {
+		return false
+	}
+	w.seen[k] = true
+	return true
 }
 
 var (
@@ -170,10 +182,12 @@ func (w *poolWalker) walk(v reflect.Value) {
 	if w.unsure || len(w.want) == 0 || !v.IsValid() || !mayHold(v.Type()) {
 		return
 	}
-	if w.budget--; w.budget < 0 {
+	if w.budget--; w.budget < 0 || w.depth > 10000 {
 		w.unsure = true
 		return
 	}
+	w.depth++
+	defer func() { w.depth-- }()
 	t := v.Type()
 	switch t.Kind() {
 	case reflect.Interface:
@@ -193,11 +207,9 @@ func (w *poolWalker) walk(v reflect.Value) {
 			w.walk(v.Elem().FieldByName("keep"))
 			return
 		}
-		if w.seen[ptr] {
-			return
+		if w.first(ptr, 0) {
+			w.walk(v.Elem())
 		}
-		w.seen[ptr] = true
-		w.walk(v.Elem())
 	case reflect.Struct:
 		if t == reflectValueTyp {
 			if !v.CanAddr() {
@@ -214,10 +226,16 @@ func (w *poolWalker) walk(v reflect.Value) {
 			w.walk(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && (v.Len() == 0 || !w.first(v.Pointer(), uintptr(v.Len()))) {
+			return
+		}
 		for i := 0; i < v.Len(); i++ {
 			w.walk(v.Index(i))
 		}
 	case reflect.Map:
+		if v.Len() == 0 || !w.first(v.Pointer(), 1<<63) {
+			return
+		}
 		it := v.MapRange()
 		for it.Next() {
 			w.walk(it.Key())
