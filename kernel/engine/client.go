@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,6 +101,9 @@ type Client struct {
 
 	spare  chan *process // a started engine kept ready for restarts
 	closed bool          // guarded by mu
+	// firstStarted is set once the first engine has started: later ones
+	// are replacements.
+	firstStarted atomic.Bool
 }
 
 var _ language.Engine = (*Client)(nil)
@@ -121,6 +125,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.firstStarted.Store(true)
 	c.proc = p
 	c.info = p.info
 	if !opts.NoSpare {
@@ -211,6 +216,12 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	cmd.Env = c.opts.Env
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
+	}
+	if c.firstStarted.Load() {
+		// An engine that replaces another starts no workers ahead: under
+		// the grader they would start inside the next cell and pass for
+		// its processes.
+		cmd.Env = append(cmd.Env, "GOPROC_MP_PREWARM=0")
 	}
 	if c.opts.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env, envMemoryLimit+"="+strconv.FormatUint(c.opts.MemoryLimit, 10))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/goproc/goproc/kernel/confine"
 	"github.com/goproc/goproc/kernel/language"
@@ -159,6 +160,25 @@ func applyLimits() string {
 	return "not confined: " + err.Error()
 }
 
+// cellScopedProcesses is set when grading: a Process a cell left running
+// is stopped when the cell ends, so that nothing it prints later counts as
+// a later answer's output (see stopLeftProcesses).
+var cellScopedProcesses = os.Getenv("GOPROC_MP_CELL_SCOPED") == "1"
+
+// stopLeftProcesses kills the Processes the notebook started that are
+// still running, and says so on stderr. Pools are left alone: their idle
+// workers do nothing on their own.
+func stopLeftProcesses() {
+	for _, p := range multiprocessing.ActiveChildren() {
+		if !p.IsAlive() {
+			continue
+		}
+		p.Kill()
+		p.JoinTimeout(time.Second)
+		os.Stderr.WriteString("goproc grade: a process was still running when its cell ended and was stopped (join your processes)\n")
+	}
+}
+
 func goVersion() string {
 	v := runtime.Version()
 	if len(v) > 2 && v[:2] == "go" {
@@ -205,6 +225,9 @@ func (s *server) handle(r request) {
 			defer s.wg.Done()
 			defer cancel(nil) // a finished cell is not an interrupted one
 			res := s.execute(ctx, r)
+			if cellScopedProcesses {
+				stopLeftProcesses()
+			}
 			// End markers after everything the cell wrote: the client waits
 			// for both before it reports the cell done.
 			marker := outband.Encode(outband.KindEnd, []byte(strconv.FormatInt(r.Seq, 10)))

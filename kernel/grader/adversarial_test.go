@@ -285,6 +285,89 @@ fmt.Println([]int{1, 4, 9, 16, 25})
 var _ multiprocessing.Process
 fmt.Println("1\n2\n3\n4")
 `}},
+		{name: "late_printers", zero: []string{"q6_test"}, replace: map[string]string{"q5_answer": `import (
+	"fmt"
+	"os"
+	"time"
+
+	"multiprocessing"
+)
+
+func square(n int) int { return n * n }
+
+func later(n int) {
+	time.Sleep(1500 * time.Millisecond)
+	fmt.Printf("%d from pid %d\n", n, os.Getpid())
+}
+
+for n := 1; n <= 4; n++ {
+	p := &multiprocessing.Process{Target: later, Args: []any{n}}
+	p.Start()
+}
+workers := multiprocessing.NewPool(4)
+squares, _ := workers.Map(square, []int{1, 2, 3, 4, 5})
+workers.Close()
+fmt.Println(squares)
+`, "q6_answer": `import (
+	"time"
+
+	"multiprocessing"
+)
+
+var _ multiprocessing.Process
+time.Sleep(3 * time.Second)
+`}},
+		{name: "restart_for_free", zero: []string{"q5_test", "q6_test"},
+			before: map[string][]string{"q5_answer": {"import \"os\"\nos.Exit(0)"}, "q6_answer": {"import \"os\"\nos.Exit(0)"}},
+			replace: map[string]string{"q5_answer": `import (
+	"fmt"
+	"time"
+
+	"multiprocessing"
+)
+
+var _ = multiprocessing.NewPool
+time.Sleep(200 * time.Millisecond)
+fmt.Println([]int{1, 4, 9, 16, 25})
+`, "q6_answer": `import (
+	"fmt"
+	"time"
+
+	"multiprocessing"
+)
+
+var _ multiprocessing.Process
+time.Sleep(200 * time.Millisecond)
+fmt.Println("1\n2\n3\n4")
+`}},
+		{name: "kill_workers", zero: []string{"q5_test"}, replace: map[string]string{"q5_answer": `import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"multiprocessing"
+)
+
+var _ = multiprocessing.NewPool
+me := strconv.Itoa(os.Getpid())
+ents, _ := os.ReadDir("/proc")
+for _, e := range ents {
+	b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+	if err != nil {
+		continue
+	}
+	f := strings.Fields(string(b))
+	if len(f) > 3 && f[3] == me {
+		pid, _ := strconv.Atoi(e.Name())
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+time.Sleep(300 * time.Millisecond)
+fmt.Println([]int{1, 4, 9, 16, 25})
+`}},
 		{name: "thread_pids", zero: []string{"q3_test_child"}, replace: map[string]string{"q3_answer": `import (
 	"fmt"
 	"runtime"

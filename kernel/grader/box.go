@@ -60,6 +60,9 @@ func engineEnv(sandboxed, multiprocessing bool) []string {
 		// P per process. More Ps only spin looking for work another
 		// submission could do (~8% of a grading run's CPU, grade_bench).
 		"GOMAXPROCS=1",
+		// A Process a cell leaves running is stopped when the cell ends:
+		// what it would print later would count as a later answer's.
+		"GOPROC_MP_CELL_SCOPED=1",
 	}
 	if sandboxed {
 		env = append(env, "HOME="+sandbox.WorkPath, "TMPDIR=/tmp")

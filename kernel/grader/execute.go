@@ -79,6 +79,8 @@ type runSetup struct {
 	mirror string
 	// isTest reports whether a grade_id is a test cell's.
 	isTest func(gradeID string) bool
+	// known are the source's grade_ids: only their cells are recorded.
+	known map[string]bool
 	// budget bounds the time of the submission's own cells (0: none).
 	budget time.Duration
 }
@@ -100,6 +102,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 		return "", err
 	}
 	defer rec.Close()
+	rec.known, rec.maxSource = setup.known, lim.OutputLimit
 	if setup.mirror != "" {
 		if err := rec.mirrorTo(setup.mirror, setup.isTest); err != nil {
 			return "", err
@@ -124,6 +127,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 	// that worked before (a child an earlier answer left running) is not.
 	used := map[int]bool{}
 	kernel := ""
+	var gapFrom *sandbox.Mark
 	_, err = nbexec.Run(ctx, r, nb, nbexec.Options{
 		Timeout:        lim.CellTimeout,
 		AllowErrors:    true,
@@ -131,6 +135,14 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 		OnCellStart: func(c nbexec.CellInfo) {
 			r.setCell(c.Cell)
 			if setup.box != nil {
+				if gapFrom != nil {
+					// What ran between cells (tests in the verifier, the
+					// grader's own work) belongs to no cell: it has worked.
+					gap := setup.box.Since(*gapFrom)
+					for _, p := range append(gap.Processes, gap.Active...) {
+						used[p] = true
+					}
+				}
 				mark = setup.box.Mark()
 			}
 		},
@@ -159,6 +171,8 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 						used[p] = true
 					}
 				}
+				end := setup.box.Mark()
+				gapFrom = &end
 			}
 			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)
 		},

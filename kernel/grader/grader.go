@@ -61,6 +61,8 @@ type Options struct {
 	RequireSandbox bool
 	// ShowHiddenTests keeps the hidden tests' source in feedback notebooks.
 	ShowHiddenTests bool
+
+	sandboxStatus string // what the sandbox enforces here, for the cache key
 	// Shard grades only the submissions of one shard (zero: all).
 	Shard Shard
 	// Force regrades submissions whose cached result is still valid.
@@ -169,6 +171,7 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.sandboxStatus = status
 	subs, err := findSubmissions(opts.Source, opts.Submissions, opts.OutDir)
 	if err != nil {
 		return nil, err
@@ -307,7 +310,10 @@ func unstamped(nb *notebook.Notebook) []string {
 // cacheKey identifies a grading of one submission: same key, same grade.
 func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "goproc %s\x00limits %+v confine %v\x00", opts.Version, opts.Limits, opts.ConfineWrites)
+	// What the sandbox could enforce changes verdicts (an unwatched run
+	// cannot check processes), and hidden tests change feedback.
+	fmt.Fprintf(h, "goproc %s\x00limits %+v confine %v\x00sandbox %s\x00hidden %v\x00", opts.Version, opts.Limits,
+		opts.ConfineWrites, opts.sandboxStatus, opts.ShowHiddenTests)
 	h.Write(srcBytes)
 	h.Write([]byte{0})
 	h.Write(subBytes)
@@ -338,6 +344,8 @@ type job struct {
 	engineErr error
 	// spent is the time spent readying the job, counted in its Seconds.
 	spent time.Duration
+	// readied is when its engine was started.
+	readied time.Time
 }
 
 // prepare readies sub for grading. Unless the cache has its result or it
@@ -430,11 +438,21 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		env = append(env, "GOMEMLIMIT="+strconv.FormatUint(perProcess/2, 10))
 		perProcess = 0
 	}
+	// An engine started again after a crash starts no workers ahead: they
+	// would start inside the next cell, where they would pass for its
+	// processes. The first engine's are started while it waits.
+	restartEnv := append(append([]string(nil), env...), "GOPROC_MP_PREWARM=0")
+	first := true
 	j.start = func(ctx context.Context) (language.Engine, error) {
+		e := env
+		if !first {
+			e = restartEnv
+		}
+		first = false
 		o := engine.Options{
 			Binary:        binary,
 			Dir:           j.workDir,
-			Env:           env,
+			Env:           e,
 			MemoryLimit:   perProcess,
 			MaxProcesses:  opts.Limits.MaxProcesses,
 			ConfineWrites: opts.ConfineWrites,
@@ -450,6 +468,7 @@ func prepare(ctx context.Context, opts Options, rs *restorer, plan testPlan, src
 		return opts.NewEngine(ctx, o)
 	}
 	j.engine, j.engineErr = j.start(ctx)
+	j.readied = time.Now()
 	return j
 }
 
@@ -478,6 +497,17 @@ func engineFailedToStart(nb *notebook.Notebook) bool {
 		}
 	}
 	return false
+}
+
+// gradeIDs are the grade_ids of nb's cells.
+func gradeIDs(nb *notebook.Notebook) map[string]bool {
+	ids := map[string]bool{}
+	for _, c := range nb.Cells {
+		if m, ok := MetaOf(c); ok {
+			ids[m.GradeID] = true
+		}
+	}
+	return ids
 }
 
 // testIDs reports whether a grade_id is one of nb's test cells.
@@ -555,13 +585,18 @@ func (j *job) run(ctx context.Context, v *verifierSlot) Result {
 		verifier = v.engine
 	}
 	setup := runSetup{student: start, verifier: verifier, keepVerifier: true, plan: j.plan, box: j.box, budget: opts.Limits.Budget,
-		mirror: j.mirror, isTest: testIDs(source)}
+		mirror: j.mirror, isTest: testIDs(source), known: gradeIDs(source)}
 	setup.reservedDeclared = j.plan.reservedDeclared(j.restored)
 	record := ""
 	if v != nil {
 		record = v.record()
 	} else {
 		record = filepath.Join(filepath.Dir(j.workDir), filepath.Base(j.workDir)+".record.json")
+	}
+	if j.box != nil && time.Since(j.readied) < time.Second {
+		// The engine came up moments ago: let the workers it starts ahead
+		// start before the first cell, so that they are no cell's.
+		j.box.Settle(15*time.Millisecond, time.Second)
 	}
 	confined, err := execute(ctx, j.restored, setup, opts.Limits, record)
 	if err != nil {

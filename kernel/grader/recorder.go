@@ -1,10 +1,12 @@
 package grader
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/goproc/goproc/kernel/nbexec"
@@ -34,6 +36,11 @@ type Recorder struct {
 	// student's own engine.
 	mirror *os.File
 	isTest func(gradeID string) bool
+
+	// known, when set, are the grade_ids worth recording (the source's);
+	// maxSource caps a recorded source (0: no cap).
+	known     map[string]bool
+	maxSource int
 }
 
 // NewRecorder creates an empty record in dir, or in a new temporary
@@ -96,7 +103,11 @@ func (r *Recorder) write() error {
 }
 
 func writeRecord(f *os.File, rec *grade.Record) error {
-	b, err := json.Marshal(rec)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" stays one byte, not six
+	err := enc.Encode(rec)
+	b := buf.Bytes()
 	if err == nil {
 		if _, err = f.WriteAt(b, 0); err == nil {
 			err = f.Truncate(int64(len(b)))
@@ -146,12 +157,15 @@ func (r *Recorder) Record(c *notebook.Cell, truncated bool) {
 // ran (nil: not watched).
 func (r *Recorder) RecordProcesses(c *notebook.Cell, truncated bool, procs *grade.Processes) {
 	m, ok := MetaOf(c)
-	if !ok {
-		return
+	if !ok || (r.known != nil && !r.known[m.GradeID]) {
+		return // not one of the source's cells: nothing reads it
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gc := recordOf(c, truncated)
+	if r.maxSource > 0 && len(gc.Source) > r.maxSource {
+		gc.Source = strings.ToValidUTF8(gc.Source[:r.maxSource], "")
+	}
 	gc.Processes = procs
 	r.rec.Cells[m.GradeID] = gc
 	if err := r.write(); err != nil && r.err == nil {

@@ -35,9 +35,10 @@ const (
 type tracker struct {
 	mu     sync.Mutex
 	tasks  []task
-	gen    int         // counts the box's inits: each has a pid namespace of its own
-	missed int         // processes whose id could not be read
-	inits  map[int]int // host pid of an init -> its generation
+	gen    int              // counts the box's inits: each has a pid namespace of its own
+	missed int              // processes whose id could not be read
+	exited map[int]ioSample // host pid -> its I/O when it exited
+	inits  map[int]int      // host pid of an init -> its generation
 }
 
 type task struct {
@@ -275,8 +276,18 @@ func (w *watcher) event(m []byte) {
 		}
 		w.resolve(pid, true)
 		w.mu.Lock()
+		t := w.members[pid]
 		delete(w.members, pid)
 		w.mu.Unlock()
+		if t != nil {
+			// Its last I/O, read while it is a zombie: Since tells a
+			// process that worked and exited from one killed idle.
+			if smp, ok := sampleIO(pid); ok {
+				t.mu.Lock()
+				t.exited[pid] = smp
+				t.mu.Unlock()
+			}
+		}
 	}
 }
 

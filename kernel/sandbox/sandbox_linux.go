@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // firstUID is the first of the user ids given to boxes when goproc runs as
@@ -72,7 +73,7 @@ func New(cfg Config) (*Sandbox, error) {
 	cfg.WorkDir = abs
 	n := boxCount.Add(1)
 	s := &Sandbox{cfg: cfg, pending: map[*exec.Cmd]*os.File{}}
-	s.track = &tracker{inits: map[int]int{}}
+	s.track = &tracker{inits: map[int]int{}, exited: map[int]ioSample{}}
 	s.prot.Namespaces = true
 	if os.Getuid() == 0 {
 		s.uid = cfg.UID
@@ -213,6 +214,30 @@ func (s *Sandbox) Mark() Mark {
 	return m
 }
 
+// Settle waits until no process has started in the box for quiet (at
+// most timeout): the processes a program starts as it comes up (workers
+// started ahead) then belong to no later moment.
+func (s *Sandbox) Settle(quiet, timeout time.Duration) {
+	if s.watch == nil {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	s.watch.sync()
+	for time.Now().Before(deadline) {
+		s.track.mu.Lock()
+		n := len(s.track.tasks)
+		s.track.mu.Unlock()
+		time.Sleep(quiet)
+		s.watch.sync()
+		s.track.mu.Lock()
+		same := len(s.track.tasks) == n
+		s.track.mu.Unlock()
+		if same {
+			return
+		}
+	}
+}
+
 // Since says which processes ran in the box since m, as the box's
 // processes see their pids.
 func (s *Sandbox) Since(m Mark) Span {
@@ -225,8 +250,13 @@ func (s *Sandbox) Since(m Mark) Span {
 	s.track.mu.Unlock()
 	for hp, before := range m.io {
 		now, ok := sampleIO(hp)
-		if ok && now.ns == before.ns && now.io == before.io {
-			continue // idle all along
+		if !ok {
+			s.track.mu.Lock()
+			now, ok = s.track.exited[hp]
+			s.track.mu.Unlock()
+		}
+		if !ok || now.ns != before.ns || now.io == before.io {
+			continue // idle all along (exiting, or being killed, is not work)
 		}
 		if before.ns > 1 && !slices.Contains(sp.Programs, before.ns) && !slices.Contains(sp.Processes, before.ns) {
 			sp.Active = append(sp.Active, before.ns)
