@@ -92,7 +92,7 @@ func startWatcher() (*watcher, error) {
 		return nil, fmt.Errorf("proc connector socket: %w", err)
 	}
 	// A burst of forks elsewhere on the machine must not overflow it.
-	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20)
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 64<<20)
 	sa := &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: cnIdxProc}
 	if err := syscall.Bind(fd, sa); err != nil {
 		syscall.Close(fd)
@@ -280,13 +280,21 @@ func (w *watcher) event(m []byte) {
 		delete(w.members, pid)
 		w.mu.Unlock()
 		if t != nil {
-			// Its last I/O, read while it is a zombie: Since tells a
-			// process that worked and exited from one killed idle.
-			if smp, ok := sampleIO(pid); ok {
-				t.mu.Lock()
-				t.exited[pid] = smp
-				t.mu.Unlock()
+			// Its last I/O, read as it exits: Since tells a process that
+			// worked and exited from one killed idle. If it is reaped
+			// before the read, how it ended says it: a process killed by
+			// a signal did no work by exiting; one that returned did.
+			smp, ok := sampleIO(pid)
+			if !ok {
+				code := binary.LittleEndian.Uint32(data[8:])
+				smp = ioSample{ns: -1}
+				if code&0x7f != 0 {
+					smp.ns = -2 // killed
+				}
 			}
+			t.mu.Lock()
+			t.exited[pid] = smp
+			t.mu.Unlock()
 		}
 	}
 }

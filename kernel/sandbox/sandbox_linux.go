@@ -255,8 +255,11 @@ func (s *Sandbox) Since(m Mark) Span {
 			now, ok = s.track.exited[hp]
 			s.track.mu.Unlock()
 		}
-		if !ok || now.ns != before.ns || now.io == before.io {
-			continue // idle all along (exiting, or being killed, is not work)
+		switch {
+		case ok && now.ns == -1:
+			// Exited normally, reaped before its I/O could be read.
+		case !ok || now.ns != before.ns || now.io == before.io:
+			continue // idle all along (being killed is not work)
 		}
 		if before.ns > 1 && !slices.Contains(sp.Programs, before.ns) && !slices.Contains(sp.Processes, before.ns) {
 			sp.Active = append(sp.Active, before.ns)
