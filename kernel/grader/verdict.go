@@ -3,7 +3,6 @@ package grader
 import (
 	"go/ast"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	"path"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	cellsyntax "github.com/goproc/goproc/kernel/cell"
 	"github.com/goproc/goproc/kernel/notebook"
 )
 
@@ -144,13 +144,6 @@ func (p testPlan) reservedDeclared(nb *notebook.Notebook) []string {
 	return out
 }
 
-// ctok is a token of a cell.
-type ctok struct {
-	pos token.Pos
-	tok token.Token
-	lit string
-}
-
 // cellNames is what a cell imports, declares at its top level, and uses
 // without declaring.
 type cellNames struct {
@@ -164,81 +157,24 @@ type cellNames struct {
 // statements mixed) as Go: comments and strings are not code.
 func analyseCell(src string) cellNames {
 	var out cellNames
-	fset := token.NewFileSet()
-	file := fset.AddFile("cell.go", -1, len(src))
-	var s scanner.Scanner
-	s.Init(file, []byte(src), nil, 0)
-	var toks []ctok
-	for {
-		p, t, l := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		toks = append(toks, ctok{p, t, l})
+	segs, err := cellsyntax.Segments(src)
+	if err != nil {
+		return out
 	}
-	off := func(p token.Pos) int { return file.Offset(p) }
-	// Imports first, then segments: top-level func declarations apart,
-	// everything else as the body of one function.
+	// Imports first, top-level functions apart, everything else as the
+	// body of one function, as the cell runs.
 	var imports, decls, body strings.Builder
-	i := 0
-	for i < len(toks) && toks[i].tok == token.IMPORT {
-		start := off(toks[i].pos)
-		depth := 0
-		for i < len(toks) {
-			t := toks[i].tok
-			if t == token.LPAREN {
-				depth++
-			} else if t == token.RPAREN {
-				depth--
-			}
-			i++
-			if t == token.SEMICOLON && depth == 0 {
-				break
-			}
-		}
-		end := len(src)
-		if i < len(toks) {
-			end = off(toks[i].pos)
-		}
-		imports.WriteString(src[start:end] + "\n")
-	}
-	depth := 0
-	segStart := i
-	flushBody := func(from, to int) {
-		if from < to {
-			body.WriteString(src[off(toks[from].pos):endOf(src, toks, to, off)] + "\n")
+	for _, sg := range segs {
+		text := src[sg.Pos:sg.End] + "\n"
+		switch {
+		case sg.Kind == cellsyntax.SegImport:
+			imports.WriteString(text)
+		case sg.Kind == cellsyntax.SegDecl && strings.HasPrefix(text, "func"):
+			decls.WriteString(text)
+		case sg.Kind != cellsyntax.SegPackage:
+			body.WriteString(text)
 		}
 	}
-	for j := i; j < len(toks); j++ {
-		t := toks[j].tok
-		atStart := j == i || toks[j-1].tok == token.SEMICOLON
-		if depth == 0 && atStart && t == token.FUNC && j+1 < len(toks) && (toks[j+1].tok == token.IDENT || isMethod(toks, j+1)) {
-			flushBody(segStart, j)
-			k, d := j, 0
-			for ; k < len(toks); k++ {
-				switch toks[k].tok {
-				case token.LBRACE, token.LPAREN, token.LBRACK:
-					d++
-				case token.RBRACE, token.RPAREN, token.RBRACK:
-					d--
-				}
-				if d == 0 && toks[k].tok == token.SEMICOLON {
-					break
-				}
-			}
-			decls.WriteString(src[off(toks[j].pos):endOf(src, toks, k, off)] + "\n")
-			j = k
-			segStart = k + 1
-			continue
-		}
-		switch t {
-		case token.LBRACE, token.LPAREN, token.LBRACK:
-			depth++
-		case token.RBRACE, token.RPAREN, token.RBRACK:
-			depth--
-		}
-	}
-	flushBody(segStart, len(toks))
 	text := "package p\n" + imports.String() + decls.String() + "func _() {\n" + body.String() + "\n}\n"
 	f, err := parser.ParseFile(token.NewFileSet(), "cell.go", text, 0)
 	if err != nil {
@@ -287,34 +223,6 @@ func analyseCell(src string) cellNames {
 		}
 	}
 	return out
-}
-
-func endOf(src string, toks []ctok, k int, off func(token.Pos) int) int {
-	if k+1 < len(toks) {
-		return off(toks[k+1].pos)
-	}
-	return len(src)
-}
-
-// isMethod reports whether the tokens from j are a receiver followed by a
-// name: func (r T) Name.
-func isMethod(toks []ctok, j int) bool {
-	if toks[j].tok != token.LPAREN {
-		return false
-	}
-	d := 0
-	for k := j; k < len(toks); k++ {
-		switch toks[k].tok {
-		case token.LPAREN:
-			d++
-		case token.RPAREN:
-			d--
-			if d == 0 {
-				return k+1 < len(toks) && toks[k+1].tok == token.IDENT
-			}
-		}
-	}
-	return false
 }
 
 // stmtNames returns what a top-level statement of a cell declares.
