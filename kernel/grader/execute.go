@@ -135,15 +135,17 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 		OnCellStart: func(c nbexec.CellInfo) {
 			r.setCell(c.Cell)
 			if setup.box != nil {
-				if gapFrom != nil {
-					// What ran between cells (tests in the verifier, the
-					// grader's own work) belongs to no cell: it has worked.
-					gap := setup.box.Since(*gapFrom)
-					for _, p := range append(gap.Processes, gap.Active...) {
-						used[p] = true
-					}
+				if gapFrom == nil {
+					mark = setup.box.Mark()
+					return
 				}
-				mark = setup.box.Mark()
+				// What ran between cells (tests in the verifier, the
+				// grader's own work) belongs to no cell: it has worked.
+				var gap sandbox.Span
+				gap, mark = setup.box.Next(*gapFrom)
+				for _, p := range append(gap.Processes, gap.Active...) {
+					used[p] = true
+				}
 			}
 		},
 		OnCellDone: func(cr nbexec.CellReport) {
@@ -156,7 +158,8 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 			}
 			var procs *grade.Processes
 			if setup.box != nil && !r.ranInVerifier() {
-				if sp := setup.box.Since(mark); sp.Observed {
+				sp, end := setup.box.Next(mark)
+				if sp.Observed {
 					if k := fmt.Sprint(sp.Programs); k != kernel {
 						// A new engine, a new pid namespace.
 						kernel, used = k, map[int]bool{}
@@ -171,7 +174,6 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 						used[p] = true
 					}
 				}
-				end := setup.box.Mark()
 				gapFrom = &end
 			}
 			rec.RecordProcesses(cr.Cell, flooded || cr.DroppedBytes > 0, procs)

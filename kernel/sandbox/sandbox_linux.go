@@ -203,11 +203,19 @@ func (s *Sandbox) Mark() Mark {
 	}
 	s.watch.sync()
 	s.track.mu.Lock()
-	m := Mark{n: len(s.track.tasks)}
+	n := len(s.track.tasks)
 	s.track.mu.Unlock()
-	m.io = map[int]ioSample{}
+	return s.mark(n, nil)
+}
+
+// mark is the Mark at position n of the history, reusing the I/O samples
+// in known (host pid -> sample) taken at that moment.
+func (s *Sandbox) mark(n int, known map[int]ioSample) Mark {
+	m := Mark{n: n, io: map[int]ioSample{}}
 	for _, hp := range s.watch.live(s.track) {
-		if smp, ok := sampleIO(hp); ok {
+		if smp, ok := known[hp]; ok {
+			m.io[hp] = smp
+		} else if smp, ok := sampleIO(hp); ok {
 			m.io[hp] = smp
 		}
 	}
@@ -245,12 +253,34 @@ func (s *Sandbox) Since(m Mark) Span {
 		return Span{}
 	}
 	s.watch.sync()
+	sp, _, _ := s.since(m)
+	return sp
+}
+
+// Next is Since(m) and a Mark of the same moment, from one look at the box
+// (between two cells: what ran in the last one, and where the next starts).
+func (s *Sandbox) Next(m Mark) (Span, Mark) {
+	if s.watch == nil {
+		return Span{}, Mark{}
+	}
+	s.watch.sync()
+	sp, n, now := s.since(m)
+	return sp, s.mark(n, now)
+}
+
+// since computes Since(m) at the current position of the history, which it
+// returns with the I/O samples it took of processes still alive.
+func (s *Sandbox) since(m Mark) (Span, int, map[int]ioSample) {
 	s.track.mu.Lock()
+	n := len(s.track.tasks)
 	sp := spanOf(s.track.tasks, m.n, s.track.missed)
 	s.track.mu.Unlock()
+	live := map[int]ioSample{}
 	for hp, before := range m.io {
 		now, ok := sampleIO(hp)
-		if !ok {
+		if ok {
+			live[hp] = now
+		} else {
 			s.track.mu.Lock()
 			now, ok = s.track.exited[hp]
 			s.track.mu.Unlock()
@@ -266,7 +296,7 @@ func (s *Sandbox) Since(m Mark) Span {
 		}
 	}
 	slices.Sort(sp.Active)
-	return sp
+	return sp, n, live
 }
 
 // ioSample is what a process of a box has read and written so far.

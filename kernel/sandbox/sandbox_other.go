@@ -36,6 +36,9 @@ func (s *Sandbox) Mark() Mark { return Mark{} }
 // Settle returns at once.
 func (s *Sandbox) Settle(quiet, timeout time.Duration) {}
 
+// Next observes nothing.
+func (s *Sandbox) Next(Mark) (Span, Mark) { return Span{}, Mark{} }
+
 // Since observes nothing.
 func (s *Sandbox) Since(Mark) Span { return Span{} }
 
