@@ -444,9 +444,9 @@ wait:
 	g.eng = nil
 	g.mu.Unlock()
 	eng.Close()
-	e := &language.Error{Name: ErrNameEngineHung, Value: why + ", so its Go engine was killed: the notebook's state was reset"}
-	e.Traceback = []string{e.Name + ": " + e.Value}
-	return language.ExecuteResult{Status: "error", Error: e, EngineRestarted: true}
+	res := errorResult(ErrNameEngineHung, why+", so its Go engine was killed: the notebook's state was reset")
+	res.EngineRestarted = true
+	return res
 }
 
 // floodGrace is how long a cell that exceeded its output limit may take to
