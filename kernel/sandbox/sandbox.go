@@ -30,7 +30,6 @@ package sandbox
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -130,12 +129,6 @@ type Span struct {
 type Mark struct {
 	n  int
 	io map[int]ioSample // host pid -> I/O so far
-}
-
-// Ran reports whether pid is a process, other than a program, that started
-// in the span.
-func (s Span) Ran(pid int) bool {
-	return s.Observed && pid > 1 && slices.Contains(s.Processes, pid) && !slices.Contains(s.Programs, pid)
 }
 
 func spanOf(tasks []task, mark, missed int) Span {
