@@ -12,19 +12,19 @@ package main
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/goproc/goproc/kernel/engine"
+	"github.com/goproc/goproc/kernel/enginemain"
 	"github.com/goproc/goproc/kernel/front"
 	"github.com/goproc/goproc/kernel/grader"
 	"github.com/goproc/goproc/kernel/kernelspec"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/modules"
 	"github.com/goproc/goproc/kernel/runner"
-	"github.com/goproc/goproc/kernel/sandbox"
-	"github.com/goproc/goproc/kernel/timerslack"
-	"github.com/goproc/goproc/runtime/multiprocessing"
 )
 
 // Version is goproc's version.
@@ -32,6 +32,13 @@ const Version = "0.1.0"
 
 //go:embed kernel.json
 var kernelJSON []byte
+
+// source is goproc's own module, from which kernel/modules builds engines
+// with the modules a notebook imports (the tests in it are left out when
+// it is written out).
+//
+//go:embed go.mod go.sum kernel runtime
+var source embed.FS
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -42,7 +49,7 @@ func usage() {
 
 usage:
   goproc kernel CONNECTION_FILE       run the kernel (Jupyter starts this)
-  goproc install [--user|--sys-prefix|--prefix DIR] [--name NAME]
+  goproc install [--user|--sys-prefix|--prefix DIR] [--name NAME] [--with PKG@VERSION]...
   goproc run NOTEBOOK.ipynb [--out FILE | --inplace] [--timeout D] [--allow-errors]
   goproc grade --source SOURCE.ipynb SUBMISSIONS... [--jobs N] [--timeout D] [--out DIR]
   goproc --version
@@ -50,32 +57,12 @@ usage:
 }
 
 func run(args []string) int {
-	if multiprocessing.IsWorker() {
-		if err := engine.RunWorker(); err != nil {
-			fmt.Fprintf(os.Stderr, "goproc: %v\n", err)
-			return 1
-		}
-		return 0
+	if code, handled := enginemain.Dispatch(args); handled {
+		return code
 	}
 	if len(args) == 0 {
 		usage()
 		return 2
-	}
-	if args[0] == sandbox.InitArg {
-		// A grading box's init: before anything else, so that it starts
-		// nothing the box has not been set up for.
-		err := sandbox.RunInit()
-		fmt.Fprintf(os.Stderr, "goproc: %v\n", err)
-		return 1
-	}
-	// Engines and workers inherit the slack from the process that starts
-	// them; for them this finds it set and does nothing.
-	slack, err := timerslack.FromEnv()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "goproc: warning: %v\n", err)
-	}
-	if err := timerslack.Apply(slack); err != nil {
-		fmt.Fprintf(os.Stderr, "goproc: warning: %v\n", err)
 	}
 	switch args[0] {
 	case "--version", "version":
@@ -85,26 +72,51 @@ func run(args []string) int {
 		usage()
 		return 0
 	case "kernel":
-		return front.Command(args[1:], func(ctx context.Context) (language.Engine, error) {
-			c, err := engine.Start(ctx, engine.Options{})
+		opts := engine.Options{Modules: &modules.Builder{Source: source}, Packages: modules.Builtin()}
+		rest := args[1:]
+		if len(rest) >= 2 && rest[0] == "--engine" {
+			// A course kernel (goproc install --with): its engine has
+			// modules built in.
+			eng, err := modules.ReadEngine(rest[1])
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "goproc kernel: %v\n", err)
+				return 1
+			}
+			opts.Binary, opts.Packages, rest = eng.Binary, eng.Packages, rest[2:]
+		}
+		return front.Command(rest, func(ctx context.Context) (language.Engine, error) {
+			c, err := engine.Start(ctx, opts)
 			if err != nil {
 				return nil, err // not a typed nil in the interface
 			}
 			return c, nil
 		}, Version, os.Stderr)
 	case "install":
-		return kernelspec.Command(args[1:], kernelJSON, os.Stdout, os.Stderr)
+		return kernelspec.Command(args[1:], kernelJSON, buildCourseEngine, os.Stdout, os.Stderr)
 	case "grade":
-		return grader.Main(context.Background(), args[1:], Version, os.Stdout, os.Stderr)
+		return grader.Main(context.Background(), args[1:], Version, source, os.Stdout, os.Stderr)
 	case "run":
-		return runner.Main(args[1:])
-	case engine.EngineModeArg:
-		if err := engine.ServeProcess(); err != nil {
-			fmt.Fprintf(os.Stderr, "goproc engine: %v\n", err)
-			return 1
-		}
-		return 0
+		return runner.Main(args[1:], source)
+	case modules.ExtractArg:
+		return modules.ExtractMain(args[1:])
 	}
 	fmt.Fprintf(os.Stderr, "goproc: unknown command %q (see goproc --help)\n", args[0])
 	return 2
+}
+
+// buildCourseEngine builds the engine of goproc install --with: the
+// packages with (PATH@VERSION, as go get takes them) built in, pinned in a
+// scratch module whose go.mod is kept beside the engine.
+func buildCourseEngine(ctx context.Context, with []string, progress io.Writer) (string, error) {
+	dir, err := os.MkdirTemp("", "goproc-install-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	b := &modules.Builder{Source: source, Dir: dir}
+	eng, err := b.Install(ctx, with, progress)
+	if err != nil {
+		return "", err
+	}
+	return eng.Binary, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/goproc/goproc/kernel/crashreport"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/modules"
 	"github.com/goproc/goproc/kernel/outband"
 )
 
@@ -60,6 +61,17 @@ type Options struct {
 	// Launcher, when set, runs the engine process somewhere else than
 	// directly (a grading sandbox); Dir is then the launcher's business.
 	Launcher Launcher
+	// Modules, when set, builds engines with the module packages cells
+	// import (kernel/modules), and the client moves the notebook onto
+	// them; nil: cells import what Binary has.
+	Modules *modules.Builder
+	// Packages are the module packages Binary has built in (an engine
+	// built by Modules; none for goproc itself).
+	Packages []string
+	// Imports are module packages the notebook's later cells import
+	// (goproc run reads them all ahead): the first build includes them,
+	// so a notebook builds one engine, not one per cell.
+	Imports []string
 }
 
 // Launcher makes the command that runs an engine (kernel/sandbox's
@@ -104,6 +116,9 @@ type Client struct {
 	// firstStarted is set once the first engine has started: later ones
 	// are replacements.
 	firstStarted atomic.Bool
+	// modulePkgs are the module packages the engine binary has (guarded
+	// by mu).
+	modulePkgs []string
 }
 
 var _ language.Engine = (*Client)(nil)
@@ -117,7 +132,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 		}
 		opts.Binary = exe
 	}
-	c := &Client{opts: opts, log: opts.Log, spare: make(chan *process, 1)}
+	c := &Client{opts: opts, log: opts.Log, spare: make(chan *process, 1), modulePkgs: opts.Packages}
 	if c.log == nil {
 		c.log = io.Discard
 	}
@@ -609,6 +624,19 @@ func (c *Client) Execute(ctx context.Context, req language.ExecuteRequest, out l
 		}
 		p = c.current()
 	}
+	if c.opts.Modules != nil {
+		code, res := c.modulesFor(ctx, req.Code, out)
+		if res != nil {
+			return *res
+		}
+		req.Code = code
+		p = c.current()
+	}
+	return c.executeOn(ctx, p, req, out)
+}
+
+// executeOn runs a cell on the engine p; out nil drops its output.
+func (c *Client) executeOn(ctx context.Context, p *process, req language.ExecuteRequest, out language.Output) language.ExecuteResult {
 	p.mu.Lock()
 	p.sink = out
 	p.nextID++

@@ -29,8 +29,9 @@ func (s *server) runCell(ctx context.Context, code string) CellOutcome {
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
 		Interrupted: interruptedError,
-		// GoGet stays nil until cells can import modules: %go get then
-		// says that they cannot yet.
+		// %go get is the client's (it changes the engine, see
+		// modules.go): one that reaches the engine has no builder behind
+		// it, and says so.
 		GoGet:      nil,
 		EnvChanged: multiprocessing.EnvironChanged,
 	}

@@ -15,6 +15,10 @@ type request struct {
 
 	InputValue string `json:"input_value,omitempty"`
 	InputError string `json:"input_error,omitempty"`
+
+	// Export is the state adopt rebuilds (a notebook moving onto
+	// another engine).
+	Export *exported `json:"export,omitempty"`
 }
 
 // event is one line the engine writes to its event pipe (fd 4).
@@ -30,6 +34,9 @@ type event struct {
 	Error      string                     `json:"error,omitempty"`
 	// Confinement says how the engine's writes are confined ("" when not asked).
 	Confinement string `json:"confinement,omitempty"`
+
+	// Export is the notebook's state, for export.
+	Export *exported `json:"export,omitempty"`
 
 	Prompt   string `json:"prompt,omitempty"`
 	Password bool   `json:"password,omitempty"`

@@ -262,6 +262,16 @@ func (s *server) handle(r request) {
 	case "is_complete":
 		res := s.isComplete(r.Code) // magics.go
 		s.send(event{ID: r.ID, Op: "reply", IsComplete: &res})
+	case "export":
+		s.send(event{ID: r.ID, Op: "reply", Export: s.in.export()})
+	case "adopt":
+		ev := event{ID: r.ID, Op: "reply"}
+		if r.Export == nil {
+			ev.Error = "adopt without a state"
+		} else if err := s.in.adopt(r.Export); err != nil {
+			ev.Error = err.Error()
+		}
+		s.send(ev)
 	default:
 		s.send(event{ID: r.ID, Op: "reply", Error: "unknown request " + strconv.Quote(r.Op)})
 	}

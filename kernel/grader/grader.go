@@ -32,6 +32,7 @@ import (
 
 	"github.com/goproc/goproc/kernel/engine"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/modules"
 	"github.com/goproc/goproc/kernel/notebook"
 	"github.com/goproc/goproc/kernel/sandbox"
 	"github.com/goproc/goproc/runtime/grade"
@@ -69,8 +70,14 @@ type Options struct {
 	Force bool
 	// Version is goproc's version; it is part of the cache key.
 	Version string
-	// Binary is the goproc executable engines run (empty: this one).
+	// Binary is the goproc executable engines run (empty: this one, or
+	// the engine Modules builds).
 	Binary string
+	// Modules builds, before grading, the engine with the module packages
+	// the source notebook imports (pinned by the go.mod beside it); every
+	// submission runs on it and can import those packages only. Nil: no
+	// module can be imported.
+	Modules *modules.Builder
 	// NewEngine starts an engine; nil means engine.Start. Tests replace it.
 	NewEngine func(ctx context.Context, opts engine.Options) (language.Engine, error)
 	// Progress receives the progress bar (nil: none).
@@ -167,6 +174,23 @@ func Grade(ctx context.Context, opts Options) (*Gradebook, error) {
 		return nil, fmt.Errorf("%s: %w", opts.Source, err)
 	}
 	plan := planTests(source)
+	if opts.Modules != nil && opts.Binary == "" {
+		var pkgs []string
+		for _, c := range source.Cells {
+			if c.CellType == "code" {
+				pkgs = append(pkgs, modules.Imports(string(c.Source))...)
+			}
+		}
+		if len(pkgs) > 0 {
+			// Built here, outside any sandbox and before any submission
+			// runs: the instructor's notebook decides what is built.
+			eng, err := opts.Modules.Build(ctx, pkgs, opts.Progress)
+			if err != nil {
+				return nil, fmt.Errorf("source notebook %s: %w", opts.Source, err)
+			}
+			opts.Binary = eng.Binary
+		}
+	}
 	status, err := sandboxStatus(opts)
 	if err != nil {
 		return nil, err
@@ -312,8 +336,8 @@ func cacheKey(opts Options, srcBytes, subBytes []byte) string {
 	h := sha256.New()
 	// What the sandbox could enforce changes verdicts (an unwatched run
 	// cannot check processes), and hidden tests change feedback.
-	fmt.Fprintf(h, "goproc %s\x00limits %+v confine %v\x00sandbox %s\x00hidden %v\x00", opts.Version, opts.Limits,
-		opts.ConfineWrites, opts.sandboxStatus, opts.ShowHiddenTests)
+	fmt.Fprintf(h, "goproc %s\x00limits %+v confine %v\x00sandbox %s\x00hidden %v\x00engine %s\x00", opts.Version, opts.Limits,
+		opts.ConfineWrites, opts.sandboxStatus, opts.ShowHiddenTests, opts.Binary)
 	h.Write(srcBytes)
 	h.Write([]byte{0})
 	h.Write(subBytes)

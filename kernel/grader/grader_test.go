@@ -423,7 +423,7 @@ func TestMainReleaseAndMerge(t *testing.T) {
 	writeNB(t, srcPath, sourceNotebook())
 	relPath := filepath.Join(dir, "release", "a.ipynb")
 	var out, errb bytes.Buffer
-	if code := Main(context.Background(), []string{"--source", srcPath, "--release", relPath}, "test", &out, &errb); code != 0 {
+	if code := Main(context.Background(), []string{"--source", srcPath, "--release", relPath}, "test", nil, &out, &errb); code != 0 {
 		t.Fatalf("release: exit %d: %s", code, errb.String())
 	}
 	rel, err := notebook.Read(relPath)
@@ -446,7 +446,7 @@ func TestMainReleaseAndMerge(t *testing.T) {
 	}
 	out.Reset()
 	args := []string{"--merge", "--out", filepath.Join(dir, "all"), filepath.Join(dir, "shard0"), filepath.Join(dir, "shard1")}
-	if code := Main(context.Background(), args, "test", &out, &errb); code != 0 {
+	if code := Main(context.Background(), args, "test", nil, &out, &errb); code != 0 {
 		t.Fatalf("merge: exit %d: %s", code, errb.String())
 	}
 	gb, err := ReadGradebook(filepath.Join(dir, "all", "gradebook.json"))
@@ -457,7 +457,7 @@ func TestMainReleaseAndMerge(t *testing.T) {
 
 func TestFlagsAfterSubmissions(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"missing.ipynb", "--source", "nope.ipynb", "--jobs", "1"}, "t", &out, &errb)
+	code := Main(context.Background(), []string{"missing.ipynb", "--source", "nope.ipynb", "--jobs", "1"}, "t", nil, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "reading the source notebook") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// Executable is argv[0]; empty means the running binary, absolute
 	// with symlinks resolved.
 	Executable string
+	// Engine is an engine binary with modules built in (goproc install
+	// --with): it is copied into the kernelspec, beside the manifest next
+	// to it, and the kernel runs it.
+	Engine string
 	// Home and Python are for tests: the home directory (default
 	// os.UserHomeDir) and the pythons tried for --sys-prefix.
 	Home   string
@@ -140,10 +144,6 @@ func Install(opts Options) (string, error) {
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
-	spec, err := render(opts, exe)
-	if err != nil {
-		return "", err
-	}
 	base, err := Dir(opts)
 	if err != nil {
 		return "", err
@@ -151,6 +151,18 @@ func Install(opts Options) (string, error) {
 	dir := filepath.Join(base, "kernels", opts.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("installing kernelspec: %w", err)
+	}
+	var engineArgs []any
+	if opts.Engine != "" {
+		engine, err := copyEngine(opts.Engine, filepath.Join(dir, "engine"))
+		if err != nil {
+			return "", fmt.Errorf("installing the kernel's engine: %w", err)
+		}
+		engineArgs = []any{"--engine", engine}
+	}
+	spec, err := render(opts, exe, engineArgs...)
+	if err != nil {
+		return "", err
 	}
 	files := map[string][]byte{"kernel.json": spec}
 	for _, size := range []int{64, 32} {
@@ -193,7 +205,7 @@ func writeFile(path string, data []byte) error {
 }
 
 // render fills the template: argv[0] = exe, and the overrides.
-func render(opts Options, exe string) ([]byte, error) {
+func render(opts Options, exe string, engineArgs ...any) ([]byte, error) {
 	var spec map[string]any
 	if err := json.Unmarshal(opts.Template, &spec); err != nil {
 		return nil, fmt.Errorf("kernel.json template: %w", err)
@@ -202,7 +214,12 @@ func render(opts Options, exe string) ([]byte, error) {
 	if len(argv) == 0 {
 		argv = []any{"goproc", "kernel", "{connection_file}"}
 	}
-	argv = append([]any{exe}, argv[1:]...)
+	rest := argv[1:]
+	if len(engineArgs) > 0 && len(rest) > 0 {
+		// goproc kernel --engine PATH {connection_file}
+		rest = append(append([]any{rest[0]}, engineArgs...), rest[1:]...)
+	}
+	argv = append([]any{exe}, rest...)
 	spec["argv"] = argv
 	if opts.DisplayName != "" {
 		spec["display_name"] = opts.DisplayName
@@ -263,4 +280,34 @@ func Logo(size int) ([]byte, error) {
 		return nil, fmt.Errorf("encoding logo: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// copyEngine copies the engine binary at src and the files beside it (its
+// manifest) into dir, and returns the copy's path.
+func copyEngine(src, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(filepath.Dir(src))
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(src), e.Name()))
+		if err != nil {
+			return "", err
+		}
+		if err := writeFile(filepath.Join(dir, e.Name()), data); err != nil {
+			return "", err
+		}
+		if e.Name() == filepath.Base(src) {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o755); err != nil {
+				return "", err
+			}
+		}
+	}
+	return filepath.Join(dir, filepath.Base(src)), nil
 }

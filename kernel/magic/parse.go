@@ -66,7 +66,7 @@ type Cell struct {
 var lineMagics = map[string]string{
 	"time": "%time STATEMENT    run one Go statement or expression, then print its CPU and wall time",
 	"env":  "%env               list the environment; %env NAME shows one; %env NAME=value (or NAME value) sets it for later cells and commands",
-	"go":   "%go get MOD@VER    add a Go module to the notebook (not available yet)",
+	"go":   "%go get MOD@VER    pin a Go module's version for the notebook (go get into the go.mod beside it); then import its packages",
 	"help": "%help              list the magics (also %lsmagic)",
 }
 

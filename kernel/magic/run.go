@@ -203,7 +203,7 @@ func (h *Host) goCommand(ctx context.Context, args string) *language.Error {
 	if h.GoGet != nil {
 		return h.GoGet(ctx, f[1:])
 	}
-	msg := "Go modules cannot be imported in cells yet: only the standard library and goproc's own packages (multiprocessing, display, grade) are available, so " + strings.Join(f[1:], " ") + " was not added."
+	msg := "%go get runs in the kernel, which builds engines with modules; this engine was started without it (goproc grade offers only the modules the source notebook imports), so " + strings.Join(f[1:], " ") + " was not added."
 	return &language.Error{Name: "NotImplementedError", Value: msg, Traceback: []string{"NotImplementedError: " + msg}}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/goproc/goproc/kernel/engine"
 	"github.com/goproc/goproc/kernel/grader"
 	"github.com/goproc/goproc/kernel/language"
+	"github.com/goproc/goproc/kernel/modules"
 	"github.com/goproc/goproc/kernel/nbexec"
 	"github.com/goproc/goproc/kernel/notebook"
 )
@@ -50,18 +51,22 @@ type Config struct {
 	Stdout, Stderr io.Writer
 	// StartEngine starts an engine working in dir; nil uses engine.Start.
 	StartEngine func(ctx context.Context, dir string) (language.Engine, error)
+	// Source is goproc's own source (the goproc command embeds it), from
+	// which engines with the modules cells import are built; nil: cells
+	// cannot import modules.
+	Source fs.FS
 }
 
 // Main runs `goproc run` with the process's stdio, interrupting the running
 // cell on SIGINT or SIGTERM. A second Ctrl-C kills goproc at once.
-func Main(args []string) int {
+func Main(args []string, source fs.FS) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop() // restore the default action for a second signal
 	}()
-	return Run(ctx, args, Config{Stdout: os.Stdout, Stderr: os.Stderr})
+	return Run(ctx, args, Config{Stdout: os.Stdout, Stderr: os.Stderr, Source: source})
 }
 
 type options struct {
@@ -191,10 +196,21 @@ func Run(ctx context.Context, args []string, cfg Config) int {
 		return ExitUsage
 	}
 	defer rec.Close()
+	var imports []string
+	for _, c := range nb.Cells {
+		if c.CellType == "code" {
+			imports = append(imports, modules.Imports(string(c.Source))...)
+		}
+	}
 	start := cfg.StartEngine
 	if start == nil {
 		start = func(ctx context.Context, dir string) (language.Engine, error) {
-			return engine.Start(ctx, engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env()), NoSpare: true})
+			opts := engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env()), NoSpare: true, Packages: modules.Builtin()}
+			if cfg.Source != nil {
+				opts.Modules = &modules.Builder{Source: cfg.Source, Dir: dir}
+				opts.Imports = imports
+			}
+			return engine.Start(ctx, opts)
 		}
 	}
 	dir, err := filepath.Abs(filepath.Dir(o.path))

@@ -21,6 +21,7 @@ func init() {
 		"Markdown":    reflect.ValueOf(display.Markdown),
 		"NewHandle":   reflect.ValueOf(display.NewHandle),
 		"PNG":         reflect.ValueOf(display.PNG),
+		"Plot":        reflect.ValueOf(display.Plot),
 		"Render":      reflect.ValueOf(display.Render),
 		"SVG":         reflect.ValueOf(display.SVG),
 		"Show":        reflect.ValueOf(display.Show),

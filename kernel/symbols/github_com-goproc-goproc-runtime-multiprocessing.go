@@ -17,6 +17,7 @@ func init() {
 		"ActiveChildren":       reflect.ValueOf(multiprocessing.ActiveChildren),
 		"CPUCount":             reflect.ValueOf(multiprocessing.CPUCount),
 		"CurrentProcess":       reflect.ValueOf(multiprocessing.CurrentProcess),
+		"EnvironChanged":       reflect.ValueOf(multiprocessing.EnvironChanged),
 		"ErrInterrupted":       reflect.ValueOf(&multiprocessing.ErrInterrupted).Elem(),
 		"ErrTimeout":           reflect.ValueOf(&multiprocessing.ErrTimeout).Elem(),
 		"IsWorker":             reflect.ValueOf(multiprocessing.IsWorker),

@@ -98,6 +98,36 @@ func Image(img image.Image) Value {
 	return v
 }
 
+// Plot displays a drawing that writes itself out as PNG, JPEG or SVG (the
+// format is read from what it writes), such as a gonum/plot plot:
+//
+//	display.Plot(p.WriterTo(4*vg.Inch, 3*vg.Inch, "png"))
+//
+// It takes the error too, so that call reads as one line; an error, or
+// output in no format it knows, shows as text.
+func Plot(w io.WriterTo, err error) Value {
+	if err != nil {
+		return Text(fmt.Sprintf("display.Plot: %v", err))
+	}
+	if w == nil {
+		return Text("display.Plot: nothing to draw (a nil writer)")
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return Text(fmt.Sprintf("display.Plot: drawing failed: %v", err))
+	}
+	b := buf.Bytes()
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG(b)
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+		return JPEG(b)
+	case bytes.Contains(b[:min(len(b), 1024)], []byte("<svg")):
+		return SVG(string(b))
+	}
+	return Text(fmt.Sprintf("display.Plot: the drawing is not PNG, JPEG or SVG (%d bytes); write it as one of those", len(b)))
+}
+
 // JSON displays v (anything encoding/json accepts) as an interactive JSON
 // tree; its text/plain form is indented JSON. A value that cannot be encoded
 // shows as an error text.

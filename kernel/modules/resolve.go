@@ -1,0 +1,255 @@
+package modules
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// The notebook's pins are an ordinary go.mod (and go.sum) beside it: the
+// Go toolchain reads and writes them, and a re-run resolves every module a
+// cell imports to the version written there. A module no pin names is
+// resolved to its latest version and pinned.
+
+// goMod is what `go mod edit -json` prints of a go.mod.
+type goMod struct {
+	Module  struct{ Path string }
+	Go      string
+	Require []struct {
+		Path     string
+		Version  string
+		Indirect bool
+	}
+	Replace []struct {
+		Old struct{ Path, Version string }
+		New struct{ Path, Version string }
+	}
+}
+
+// resolution is a scratch module holding the notebook's requirements.
+type resolution struct {
+	dir     string
+	mod     goMod
+	changed []string // modules pinned or moved by this resolution, as path@version
+}
+
+// newResolution copies the notebook's go.mod and go.sum (or starts them)
+// into a scratch module.
+func (b *Builder) newResolution(ctx context.Context) (*resolution, error) {
+	root, err := b.cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("create the engine cache: %w", err)
+	}
+	dir, err := os.MkdirTemp(root, "resolve-")
+	if err != nil {
+		return nil, fmt.Errorf("create a scratch module: %w", err)
+	}
+	r := &resolution{dir: dir}
+	mod, err := os.ReadFile(filepath.Join(b.notebookDir(), "go.mod"))
+	switch {
+	case err == nil:
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), mod, 0o644); err != nil {
+			return nil, r.fail(err)
+		}
+		if sum, err := os.ReadFile(filepath.Join(b.notebookDir(), "go.sum")); err == nil {
+			if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+				return nil, r.fail(err)
+			}
+		}
+	case os.IsNotExist(err):
+		v, err := b.goVersion(ctx)
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module notebook\n\ngo "+languageVersion(v)+"\n"), 0o644); err != nil {
+			return nil, r.fail(err)
+		}
+	default:
+		return nil, r.fail(fmt.Errorf("read the notebook's pins: %w", err))
+	}
+	if err := r.read(ctx, b); err != nil {
+		return nil, r.fail(err)
+	}
+	// Replacements by a local directory are relative to the notebook.
+	for _, rep := range r.mod.Replace {
+		if rep.New.Version == "" && !filepath.IsAbs(rep.New.Path) {
+			abs := filepath.Join(b.notebookDir(), rep.New.Path)
+			if _, err := b.run(ctx, dir, "mod", "edit", "-replace="+rep.Old.Path+"="+abs); err != nil {
+				return nil, r.fail(err)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (r *resolution) fail(err error) error {
+	os.RemoveAll(r.dir)
+	return err
+}
+
+func (r *resolution) close() { os.RemoveAll(r.dir) }
+
+// read parses the scratch module's go.mod.
+func (r *resolution) read(ctx context.Context, b *Builder) error {
+	out, err := b.run(ctx, r.dir, "mod", "edit", "-json")
+	if err != nil {
+		return fmt.Errorf("read the notebook's go.mod: %w", err)
+	}
+	r.mod = goMod{}
+	if err := json.Unmarshal([]byte(out), &r.mod); err != nil {
+		return fmt.Errorf("read the notebook's go.mod: %w", err)
+	}
+	return nil
+}
+
+// versions returns the required modules' versions by path.
+func (r *resolution) versions() map[string]string {
+	v := map[string]string{}
+	for _, req := range r.mod.Require {
+		v[req.Path] = req.Version
+	}
+	return v
+}
+
+// require makes sure every package in pkgs is provided by a required
+// module, resolving the modules of those no pin provides to their latest
+// versions.
+func (r *resolution) require(ctx context.Context, b *Builder, pkgs []string, w io.Writer) error {
+	before := r.versions()
+	defer func() {
+		// go list (with -mod=mod) resolves what it can by itself.
+		if r.read(ctx, b) == nil {
+			for path, v := range r.versions() {
+				if before[path] != v && !slices.Contains(r.changed, path+"@"+v) {
+					r.changed = append(r.changed, path+"@"+v)
+				}
+			}
+		}
+	}()
+	missing, err := r.list(ctx, b, pkgs)
+	if err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	progress(w, "goproc: resolving %s with the Go toolchain", strings.Join(missing, ", "))
+	if err := r.get(ctx, b, missing); err != nil {
+		return err
+	}
+	still, err := r.list(ctx, b, pkgs)
+	if err != nil {
+		return err
+	}
+	if len(still) > 0 {
+		return fmt.Errorf("no module provides %s", strings.Join(still, ", "))
+	}
+	return nil
+}
+
+// list returns the packages of pkgs that no required module provides; a
+// package with any other problem is an error.
+func (r *resolution) list(ctx context.Context, b *Builder, pkgs []string) ([]string, error) {
+	args := append([]string{"list", "-e", "-f", "{{.ImportPath}}\t{{with .Error}}{{.Err}}{{end}}", "--"}, pkgs...)
+	out, err := b.run(ctx, r.dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	var missing, problems []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		path, msg, _ := strings.Cut(line, "\t")
+		switch {
+		case msg == "":
+		case strings.Contains(msg, "no required module provides package"):
+			missing = append(missing, path)
+		default:
+			problems = append(problems, fmt.Sprintf("%s: %s", path, msg))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return missing, nil
+}
+
+// get runs go get with args (packages or module@version queries) and notes
+// which pins it changed.
+func (r *resolution) get(ctx context.Context, b *Builder, args []string) error {
+	before := r.versions()
+	if _, err := b.run(ctx, r.dir, append([]string{"get"}, args...)...); err != nil {
+		return err
+	}
+	if err := r.read(ctx, b); err != nil {
+		return err
+	}
+	for path, v := range r.versions() {
+		if before[path] != v {
+			r.changed = append(r.changed, path+"@"+v)
+		}
+	}
+	return nil
+}
+
+// save writes the scratch module's go.mod and go.sum beside the notebook
+// when they differ from the notebook's, and says what it pinned. A
+// notebook directory that cannot be written keeps its old pins: the
+// versions then hold for this kernel only, and the message says so.
+func (r *resolution) save(b *Builder, w io.Writer) {
+	dst := b.notebookDir()
+	changed := false
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(r.dir, name))
+		if err != nil {
+			continue
+		}
+		if old, err := os.ReadFile(filepath.Join(dst, name)); err == nil && bytes.Equal(old, data) {
+			continue
+		}
+		changed = true
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
+			progress(w, "goproc: could not pin the versions in %s (%v): they hold for this session only", filepath.Join(dst, name), err)
+			return
+		}
+	}
+	if changed && len(r.changed) > 0 {
+		progress(w, "goproc: pinned %s in %s", strings.Join(r.changed, ", "), filepath.Join(dst, "go.mod"))
+	}
+}
+
+func (b *Builder) notebookDir() string {
+	if b.Dir != "" {
+		return b.Dir
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return "."
+}
+
+// goVersion returns the toolchain's version, such as go1.26.8.
+func (b *Builder) goVersion(ctx context.Context) (string, error) {
+	b.versionOnce.Do(func() {
+		out, err := b.run(ctx, os.TempDir(), "env", "GOVERSION")
+		b.version, b.versionErr = strings.TrimSpace(out), err
+	})
+	return b.version, b.versionErr
+}
+
+// languageVersion turns go1.26.8 into 1.26, for a go.mod's go line.
+func languageVersion(v string) string {
+	v = strings.TrimPrefix(v, "go")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return v
+}
