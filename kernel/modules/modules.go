@@ -146,7 +146,8 @@ func (b *Builder) goCommand() (string, error) {
 // toolchain must not switch itself, nor a workspace of the user's take
 // part.
 func goEnv(extra ...string) []string {
-	env := append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	flags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -mod=mod")
+	env := append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS="+flags)
 	return append(env, extra...)
 }
 
