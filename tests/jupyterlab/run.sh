@@ -90,6 +90,7 @@ mkdir -p "$tmp/work" "$tmp/expected"
 notebooks=(assignment.ipynb sum_of_squares.ipynb)
 for nb in "${notebooks[@]}"; do
   cp "$root/notebooks/$nb" "$tmp/work/$nb"
+  cp "$root/notebooks/go.mod" "$root/notebooks/go.sum" "$tmp/work/" # the module pins
   (cd "$tmp/work" && "$bin" run "$nb" --out "$tmp/expected/$nb" >/dev/null 2>"$tmp/run-$nb.log") || {
     echo "jupyterlab test: goproc run $nb failed:" >&2; tail -5 "$tmp/run-$nb.log" >&2
     "$py" -c 'import json, sys

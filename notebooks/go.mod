@@ -1,0 +1,5 @@
+module notebook
+
+go 1.26
+
+require gonum.org/v1/plot v0.17.0 // indirect
