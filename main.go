@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 
 	"github.com/goproc/goproc/kernel/engine"
 	"github.com/goproc/goproc/kernel/enginemain"
@@ -72,7 +74,7 @@ func run(args []string) int {
 		usage()
 		return 0
 	case "kernel":
-		opts := engine.Options{Modules: &modules.Builder{Source: source}, Packages: modules.Builtin()}
+		opts := engine.Options{Modules: newBuilder(""), Packages: modules.Builtin()}
 		rest := args[1:]
 		if len(rest) >= 2 && rest[0] == "--engine" {
 			// A course kernel (goproc install --with): its engine has
@@ -94,9 +96,9 @@ func run(args []string) int {
 	case "install":
 		return kernelspec.Command(args[1:], kernelJSON, buildCourseEngine, os.Stdout, os.Stderr)
 	case "grade":
-		return grader.Main(context.Background(), args[1:], Version, source, os.Stdout, os.Stderr)
+		return grader.Main(context.Background(), args[1:], Version, newBuilder, os.Stdout, os.Stderr)
 	case "run":
-		return runner.Main(args[1:], source)
+		return runner.Main(args[1:], newBuilder)
 	case modules.ExtractArg:
 		return modules.ExtractMain(args[1:])
 	}
@@ -113,10 +115,25 @@ func buildCourseEngine(ctx context.Context, with []string, progress io.Writer) (
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	b := &modules.Builder{Source: source, Dir: dir}
-	eng, err := b.Install(ctx, with, progress)
+	eng, err := newBuilder(dir).Install(ctx, with, progress)
 	if err != nil {
 		return "", err
 	}
 	return eng.Binary, nil
+}
+
+// newBuilder makes the module builder for a notebook's directory (""
+// means the working directory) from goproc's own source.
+func newBuilder(dir string) *modules.Builder {
+	return &modules.Builder{Source: source, SourceDir: builtFrom(), Dir: dir}
+}
+
+// builtFrom is the directory goproc was built in (its checkout), or "" for
+// a -trimpath build.
+func builtFrom() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	return filepath.Dir(file)
 }

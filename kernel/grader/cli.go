@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,7 +30,7 @@ is named like the source (nbgrader's submitted/STUDENT/ASSIGNMENT/ layout).
 // Main runs `goproc grade` with args (after "grade") and returns the exit
 // status: 0 when every submission was graded, 1 when some could not be, 2 for
 // a usage error.
-func Main(ctx context.Context, args []string, version string, src fs.FS, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, version string, newBuilder modules.NewBuilder, stdout, stderr io.Writer) int {
 	// Ctrl-C stops the run cleanly: engines and their children are killed.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -132,13 +131,13 @@ func Main(ctx context.Context, args []string, version string, src fs.FS, stdout,
 		Force:           *force,
 		Version:         version,
 	}
-	if src != nil {
+	if newBuilder != nil {
 		dir, err := filepath.Abs(filepath.Dir(*source))
 		if err != nil {
 			fmt.Fprintln(stderr, "goproc grade:", err)
 			return 2
 		}
-		opts.Modules = &modules.Builder{Source: src, Dir: dir}
+		opts.Modules = newBuilder(dir)
 	}
 	if *shard != "" {
 		sh, err := ParseShard(*shard)

@@ -295,37 +295,17 @@ func (b *Builder) writeSource() (string, string, error) {
 	if b.Source == nil {
 		return "", "", errors.New("this goproc binary carries no source to build engines from")
 	}
-	var files []string
-	err := fs.WalkDir(b.Source, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "testdata" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		files = append(files, p)
-		return nil
-	})
+	files, hash, err := hashTree(b.Source)
 	if err != nil {
 		return "", "", fmt.Errorf("read goproc's source: %w", err)
 	}
-	sort.Strings(files)
-	h := sha256.New()
-	for _, f := range files {
-		data, err := fs.ReadFile(b.Source, f)
-		if err != nil {
-			return "", "", err
+	if b.SourceDir != "" {
+		// The checkout this binary was built from, unchanged: building
+		// from it reuses the Go build cache of goproc's own build.
+		if _, same, err := hashTree(os.DirFS(b.SourceDir)); err == nil && same == hash {
+			return b.SourceDir, hash, nil
 		}
-		fmt.Fprintf(h, "%s %d\n", f, len(data))
-		h.Write(data)
 	}
-	hash := hex.EncodeToString(h.Sum(nil))[:24]
 	root, err := b.cacheDir()
 	if err != nil {
 		return "", "", err
@@ -431,4 +411,42 @@ func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Eng
 
 func isInternal(p string) bool {
 	return strings.HasSuffix(p, "/internal") || strings.Contains(p, "/internal/") || strings.HasPrefix(p, "internal/")
+}
+
+// hashTree lists goproc's module in fsys (go.mod, go.sum, kernel/ and
+// runtime/, without tests) and hashes it.
+func hashTree(fsys fs.FS) ([]string, string, error) {
+	files := []string{"go.mod", "go.sum"}
+	for _, top := range []string{"kernel", "runtime"} {
+		err := fs.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(p, "_test.go") || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_") {
+				return nil
+			}
+			files = append(files, p)
+			return nil
+		})
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", f, len(data))
+		h.Write(data)
+	}
+	return files, hex.EncodeToString(h.Sum(nil))[:24], nil
 }

@@ -33,6 +33,10 @@ type Builder struct {
 	// Source is goproc's module: go.mod, go.sum and the packages under
 	// kernel/ and runtime/ (the goproc command embeds it).
 	Source fs.FS
+	// SourceDir is where the goproc binary was built, if known: when it
+	// holds Source unchanged, engines build from it instead of a copy,
+	// and the Go build cache of goproc's own build serves them.
+	SourceDir string
 	// Dir is the notebook's directory: the go.mod there pins the versions
 	// of its modules, and is written there when a new module is resolved.
 	Dir string
@@ -54,6 +58,10 @@ type Builder struct {
 	srcHash     string
 	srcErr      error
 }
+
+// NewBuilder makes the Builder for a notebook's directory (the goproc
+// command gives its own source to the Builders it makes).
+type NewBuilder func(dir string) *Builder
 
 // Engine is an engine binary and what it has built in.
 type Engine struct {

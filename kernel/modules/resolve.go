@@ -37,6 +37,67 @@ type resolution struct {
 	dir     string
 	mod     goMod
 	changed []string // modules pinned or moved by this resolution, as path@version
+	// foreign is the go.mod of the Go project the notebook is in, when it
+	// has one: its requirements are the pins, and it is never written.
+	foreign string
+}
+
+// isNotebookMod reports whether a go.mod is a notebook's pins (goproc's
+// "module notebook") rather than a Go project's.
+func isNotebookMod(mod []byte) bool {
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == "notebook"
+		}
+	}
+	return false
+}
+
+func copyGoSum(from, to string) error {
+	sum, err := os.ReadFile(filepath.Join(from, "go.sum"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(to, "go.sum"), sum, 0o644)
+}
+
+// adoptForeign takes the requirements (and local replacements) of a Go
+// project's go.mod as the notebook's pins, without the project itself.
+func (r *resolution) adoptForeign(ctx context.Context, b *Builder, gomod string) error {
+	out, err := b.run(ctx, r.dir, "mod", "edit", "-json", gomod)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", gomod, err)
+	}
+	var m goMod
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		return fmt.Errorf("read %s: %w", gomod, err)
+	}
+	r.foreign = gomod
+	edit := []string{"mod", "edit"}
+	for _, req := range m.Require {
+		if req.Path != m.Module.Path && req.Path != "github.com/goproc/goproc" {
+			edit = append(edit, "-require="+req.Path+"@"+req.Version)
+		}
+	}
+	for _, rep := range m.Replace {
+		if rep.Old.Path == "github.com/goproc/goproc" {
+			continue
+		}
+		to := versioned(rep.New.Path, rep.New.Version)
+		if rep.New.Version == "" && !filepath.IsAbs(rep.New.Path) {
+			to = filepath.Join(filepath.Dir(gomod), rep.New.Path)
+		}
+		edit = append(edit, "-replace="+versioned(rep.Old.Path, rep.Old.Version)+"="+to)
+	}
+	if len(edit) > 2 {
+		if _, err := b.run(ctx, r.dir, edit...); err != nil {
+			return err
+		}
+	}
+	return copyGoSum(filepath.Dir(gomod), r.dir)
 }
 
 // newResolution copies the notebook's go.mod and go.sum (or starts them)
@@ -54,24 +115,30 @@ func (b *Builder) newResolution(ctx context.Context) (*resolution, error) {
 		return nil, fmt.Errorf("create a scratch module: %w", err)
 	}
 	r := &resolution{dir: dir}
-	mod, err := os.ReadFile(filepath.Join(b.notebookDir(), "go.mod"))
+	nbMod := filepath.Join(b.notebookDir(), "go.mod")
+	mod, err := os.ReadFile(nbMod)
 	switch {
-	case err == nil:
+	case err == nil && isNotebookMod(mod):
 		if err := os.WriteFile(filepath.Join(dir, "go.mod"), mod, 0o644); err != nil {
 			return nil, r.fail(err)
 		}
-		if sum, err := os.ReadFile(filepath.Join(b.notebookDir(), "go.sum")); err == nil {
-			if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-				return nil, r.fail(err)
+		if err := copyGoSum(b.notebookDir(), dir); err != nil {
+			return nil, r.fail(err)
+		}
+	case err == nil || os.IsNotExist(err):
+		v, verr := b.goVersion(ctx)
+		if verr != nil {
+			return nil, r.fail(verr)
+		}
+		if werr := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module notebook\n\ngo "+languageVersion(v)+"\n"), 0o644); werr != nil {
+			return nil, r.fail(werr)
+		}
+		if err == nil {
+			// The go.mod of a Go project the notebook lives in: its
+			// versions hold, but goproc writes nothing into it.
+			if ferr := r.adoptForeign(ctx, b, nbMod); ferr != nil {
+				return nil, r.fail(ferr)
 			}
-		}
-	case os.IsNotExist(err):
-		v, err := b.goVersion(ctx)
-		if err != nil {
-			return nil, r.fail(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module notebook\n\ngo "+languageVersion(v)+"\n"), 0o644); err != nil {
-			return nil, r.fail(err)
 		}
 	default:
 		return nil, r.fail(fmt.Errorf("read the notebook's pins: %w", err))
@@ -204,6 +271,12 @@ func (r *resolution) get(ctx context.Context, b *Builder, args []string) error {
 // notebook directory that cannot be written keeps its old pins: the
 // versions then hold for this kernel only, and the message says so.
 func (r *resolution) save(b *Builder, w io.Writer) {
+	if r.foreign != "" {
+		if len(r.changed) > 0 {
+			progress(w, "goproc: using %s; %s belongs to a Go project, so goproc leaves it alone: run go get there to pin these", strings.Join(r.changed, ", "), r.foreign)
+		}
+		return
+	}
 	dst := b.notebookDir()
 	changed := false
 	for _, name := range []string{"go.mod", "go.sum"} {

@@ -1,72 +1,28 @@
 package runner_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goproc/goproc/kernel/modules/modtest"
 )
 
-// These tests import a module from a module proxy of the test's own (a
-// directory, GOPROXY=file://…) holding example.com/greet at v1.0.0 and
-// v1.1.0, so that what "latest" and "pinned" mean is the test's to decide.
-// The Go toolchain resolves and builds for real.
-
-// fileProxy writes a module proxy with example.com/greet's versions and
-// returns its GOPROXY value (with the real proxy after it, for goproc's
-// own dependencies).
-func fileProxy(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	mod := filepath.Join(dir, "example.com", "greet", "@v")
-	if err := os.MkdirAll(mod, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	versions := []string{"v1.0.0", "v1.1.0"}
-	for _, v := range versions {
-		gomod := "module example.com/greet\n\ngo 1.21\n"
-		src := fmt.Sprintf("// Package greet says which version it is.\npackage greet\n\n// Version is the module's version.\nconst Version = %q\n\n// Hello greets.\nfunc Hello(name string) string { return \"hello \" + name + \" from \" + Version }\n", v)
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		for name, body := range map[string]string{"go.mod": gomod, "greet.go": src} {
-			w, err := zw.Create("example.com/greet@" + v + "/" + name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte(body))
-		}
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		info := fmt.Sprintf(`{"Version":%q,"Time":"2026-0%c-01T00:00:00Z"}`, v, v[3]+1)
-		for name, data := range map[string][]byte{v + ".mod": []byte(gomod), v + ".zip": buf.Bytes(), v + ".info": []byte(info)} {
-			if err := os.WriteFile(filepath.Join(mod, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := os.WriteFile(filepath.Join(mod, "list"), []byte(strings.Join(versions, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	upstream, err := exec.Command("go", "env", "GOPROXY").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "file://" + dir + "," + strings.TrimSpace(string(upstream))
-}
+// These tests import example.com/greet from a module proxy of the test's
+// own (modtest), so that what "latest" and "pinned" mean is the test's to
+// decide. The Go toolchain resolves and builds for real.
 
 // moduleEnv is goproc run's environment for these tests: the test proxy,
 // no checksum database for its module, and a cache of engines shared by
 // the tests of one run (each set is built once).
 func moduleEnv(t *testing.T, proxy, cache string) []string {
-	return append(os.Environ(), "GOPROXY="+proxy, "GONOSUMDB=example.com", "GONOSUMCHECK=1", "GOPROC_CACHE="+cache)
+	return append(os.Environ(), modtest.Env(proxy, cache)...)
 }
 
 // writeNotebook writes a notebook of code cells into dir.
@@ -131,7 +87,7 @@ func TestModuleImportPinsAndReruns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds engines with the Go toolchain")
 	}
-	env := moduleEnv(t, fileProxy(t), t.TempDir())
+	env := moduleEnv(t, modtest.Proxy(t), t.TempDir())
 	dir := t.TempDir()
 	cells := []string{
 		"import \"fmt\"\nname := \"cell\"",
@@ -188,7 +144,7 @@ func TestModuleThatDoesNotExist(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the Go toolchain")
 	}
-	env := moduleEnv(t, fileProxy(t), t.TempDir())
+	env := moduleEnv(t, modtest.Proxy(t), t.TempDir())
 	dir := t.TempDir()
 	nb := writeNotebook(t, dir, "nope.ipynb",
 		"import \"fmt\"\nkept := 41",
@@ -211,5 +167,30 @@ func TestModuleThatDoesNotExist(t *testing.T) {
 		if mod := pinned(t, dir); strings.Contains(mod, "nope") {
 			t.Errorf("a module that does not exist was pinned:\n%s", mod)
 		}
+	}
+}
+
+func TestModulePinsOfAGoProject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds engines with the Go toolchain")
+	}
+	env := moduleEnv(t, modtest.Proxy(t), t.TempDir())
+	dir := t.TempDir()
+	// A notebook inside a Go project: the project's go.mod says which
+	// version, and goproc writes nothing into it.
+	project := "module example.com/project\n\ngo 1.21\n\nrequire example.com/greet v1.0.0\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := writeNotebook(t, dir, "in-project.ipynb", "import (\n\t\"fmt\"\n\t\"example.com/greet\"\n)\nfmt.Println(greet.Hello(\"project\"))")
+	r := runWith(t, env, nb)
+	if r.code != 0 || !strings.Contains(r.stdout, "hello project from v1.0.0") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := pinned(t, dir); got != project {
+		t.Errorf("the project's go.mod was changed:\n%s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil {
+		t.Errorf("goproc wrote a go.sum into the project")
 	}
 }

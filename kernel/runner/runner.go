@@ -51,22 +51,21 @@ type Config struct {
 	Stdout, Stderr io.Writer
 	// StartEngine starts an engine working in dir; nil uses engine.Start.
 	StartEngine func(ctx context.Context, dir string) (language.Engine, error)
-	// Source is goproc's own source (the goproc command embeds it), from
-	// which engines with the modules cells import are built; nil: cells
-	// cannot import modules.
-	Source fs.FS
+	// Modules makes the builder of engines with the modules cells import
+	// (kernel/modules); nil: cells cannot import modules.
+	Modules modules.NewBuilder
 }
 
 // Main runs `goproc run` with the process's stdio, interrupting the running
 // cell on SIGINT or SIGTERM. A second Ctrl-C kills goproc at once.
-func Main(args []string, source fs.FS) int {
+func Main(args []string, newBuilder modules.NewBuilder) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop() // restore the default action for a second signal
 	}()
-	return Run(ctx, args, Config{Stdout: os.Stdout, Stderr: os.Stderr, Source: source})
+	return Run(ctx, args, Config{Stdout: os.Stdout, Stderr: os.Stderr, Modules: newBuilder})
 }
 
 type options struct {
@@ -206,8 +205,8 @@ func Run(ctx context.Context, args []string, cfg Config) int {
 	if start == nil {
 		start = func(ctx context.Context, dir string) (language.Engine, error) {
 			opts := engine.Options{Dir: dir, Env: append(os.Environ(), rec.Env()), NoSpare: true, Packages: modules.Builtin()}
-			if cfg.Source != nil {
-				opts.Modules = &modules.Builder{Source: cfg.Source, Dir: dir}
+			if cfg.Modules != nil {
+				opts.Modules = cfg.Modules(dir)
 				opts.Imports = imports
 			}
 			return engine.Start(ctx, opts)
