@@ -788,7 +788,9 @@ func (c *Checker) importErrors(cf *cellFile) []Error {
 			case p == "unsafe" || p == "C":
 				msg = "package " + p + " is not available in goproc: the Go interpreter cannot run it"
 			case strings.Contains(strings.SplitN(p, "/", 2)[0], "."):
-				msg = "no required module provides package " + p + " (goproc runs the standard library and its own packages multiprocessing, display and grade)"
+				// The kernel and goproc run build a cell's modules before
+				// it gets here; this engine has no builder (goproc grade).
+				msg = "package " + p + " is not built into this engine: the goproc kernel and goproc run build the modules a cell imports; goproc grade offers only those the source notebook imports"
 			default:
 				msg = "package " + p + " is not in std"
 				if c.stdDir(p) != "" {

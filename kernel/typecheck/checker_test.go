@@ -36,7 +36,7 @@ func TestMistakes(t *testing.T) {
 		{[]string{"func f(x int) int {\n\tif x > 0 {\n\t\treturn 1\n\t}\n}"}, "5:1: missing return"},
 		{[]string{"func f() (int, error) {\n\treturn 1\n}"}, "2:9: not enough return values\n\thave (number)\n\twant (int, error)"},
 		{[]string{`import "unsafe"`}, "1:8: package unsafe is not available in goproc: the Go interpreter cannot run it"},
-		{[]string{`import "github.com/nobody/nothing"`}, "1:8: no required module provides package github.com/nobody/nothing (goproc runs the standard library and its own packages multiprocessing, display and grade)"},
+		{[]string{`import "github.com/nobody/nothing"`}, "1:8: package github.com/nobody/nothing is not built into this engine: the goproc kernel and goproc run build the modules a cell imports; goproc grade offers only those the source notebook imports"},
 		{[]string{"x := 1", `x = "s"`}, `1:5: cannot use "s" (untyped string constant) as int value in assignment`},
 		{[]string{`import "strings"`, `n := strings.Count("a,b", ",")`, `var s string = n`}, "1:16: cannot use n (variable of type int) as string value in variable declaration"},
 		{[]string{`import "multiprocessing"`, "p := multiprocessing.NewPool(2)\np.Mapp(nil, nil)"}, "2:3: p.Mapp undefined (type *multiprocessing.Pool has no field or method Mapp)"},

@@ -110,9 +110,6 @@ func (im *importer) Import(p string) (*types.Package, error) {
 	defer im.mu.Unlock()
 	r := resolve(p)
 	if !r.ok {
-		if first, _, _ := strings.Cut(p, "/"); strings.Contains(first, ".") {
-			return nil, fmt.Errorf("package %s is not built into this engine: the goproc kernel and goproc run build a module's packages when a cell imports them (with the Go toolchain); goproc grade offers only those the source notebook imports", p)
-		}
 		return nil, fmt.Errorf("package %s is not available in goproc", p)
 	}
 	if err, seen := im.done[r.full]; seen {
