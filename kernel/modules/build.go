@@ -58,6 +58,15 @@ func importError(pkgs []string, err error) error {
 	if errors.Is(err, ErrNoToolchain) {
 		return err
 	}
+	var named []string
+	for _, p := range pkgs {
+		if strings.Contains(err.Error(), p) {
+			named = append(named, p)
+		}
+	}
+	if len(named) > 0 {
+		pkgs = named
+	}
 	return fmt.Errorf("cannot import %s: %w\n"+
 		"Check the import path (the module must be reachable through the Go module proxy, GOPROXY), "+
 		"or pin a version that exists with %%go get MODULE@VERSION", strings.Join(pkgs, ", "), err)
@@ -390,14 +399,14 @@ func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Eng
 		p, _, _ := strings.Cut(q, "@")
 		patterns = append(patterns, p)
 	}
-	out, err := b.run(ctx, r.dir, append([]string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Name}}\t{{with .Error}}x{{end}}", "--"}, patterns...)...)
+	out, err := b.run(ctx, r.dir, append([]string{"list", "-e", "-f", "{{.ImportPath}} {{.Name}} {{if .Error}}broken{{else}}ok{{end}}", "--"}, patterns...)...)
 	if err != nil {
 		return nil, err
 	}
 	var pkgs []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) < 3 || f[1] == "main" || f[2] != "" || f[1] == "" || isInternal(f[0]) {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[1] == "main" || f[2] != "ok" || isInternal(f[0]) {
 			continue
 		}
 		pkgs = append(pkgs, f[0])

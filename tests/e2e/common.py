@@ -20,9 +20,15 @@ TIMEOUT = float(os.environ.get("GOPROC_E2E_TIMEOUT", "30"))
 class Kernel:
     """One kernel process and a blocking client. Always close() it."""
 
-    def __init__(self, name=KERNEL):
-        self.km = KernelManager(kernel_name=name)
-        self.km.start_kernel()
+    def __init__(self, name=KERNEL, kernel_dirs=None, **start_kw):
+        """start_kw go to start_kernel (cwd, env); kernel_dirs, if given,
+        are where the kernelspec is looked up."""
+        kw = {}
+        if kernel_dirs:
+            from jupyter_client.kernelspec import KernelSpecManager
+            kw["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=kernel_dirs)
+        self.km = KernelManager(kernel_name=name, **kw)
+        self.km.start_kernel(**start_kw)
         self.proc = self.km.provisioner.process
         self.kc = self.km.client()
         self.kc.start_channels()

@@ -48,6 +48,6 @@ mkdir -p "$JUPYTER_RUNTIME_DIR"
 
 cd "$here"
 if [ $# -eq 0 ]; then
-  set -- test_protocol test_conformance test_multiprocessing test_magics
+  set -- test_protocol test_conformance test_multiprocessing test_magics test_modules
 fi
 "$py" -X frozen_modules=off -m unittest -v "$@"
