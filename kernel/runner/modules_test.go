@@ -92,12 +92,15 @@ func TestModuleImportPinsAndReruns(t *testing.T) {
 	cells := []string{
 		"import \"fmt\"\nname := \"cell\"",
 		"import \"example.com/greet\"\nfmt.Println(greet.Hello(name))",
+		// The module in pool workers: they run the same engine binary.
+		"import \"multiprocessing\"\nfunc hi(n int) string { return greet.Hello(fmt.Sprint(n)) }\n" +
+			"pool := multiprocessing.NewPool(2)\nsaid, err := pool.Map(hi, []int{1, 2})\npool.Close()\nfmt.Println(said, err)",
 	}
 	nb := writeNotebook(t, dir, "greet.ipynb", cells...)
 
 	// No pins: the latest version is taken, and pinned beside the notebook.
 	r := runWith(t, env, nb)
-	if r.code != 0 || !strings.Contains(r.stdout, "hello cell from v1.1.0") {
+	if r.code != 0 || !strings.Contains(r.stdout, "hello cell from v1.1.0") || !strings.Contains(r.stdout, "[hello 1 from v1.1.0 hello 2 from v1.1.0] <nil>") {
 		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if mod := pinned(t, dir); !strings.Contains(mod, "example.com/greet v1.1.0") {
