@@ -414,8 +414,13 @@ func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Eng
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("%s: no importable packages", strings.Join(with, " "))
 	}
-	r.save(b, w)
-	return b.engineFor(ctx, r, sortedSet(pkgs), w)
+	// The versions are recorded in the engine's manifest (engine.json),
+	// which goes into the kernelspec with it.
+	e, err := b.engineFor(ctx, r, sortedSet(pkgs), w)
+	if err == nil {
+		progress(w, "goproc: the engine has %s", strings.Join(e.Modules, ", "))
+	}
+	return e, err
 }
 
 func isInternal(p string) bool {
