@@ -60,12 +60,17 @@ def check_cells(name, cells):
             problems.append(f"{name}: Q6 wants four whole lines with 1..4, got {lines!r}")
     if "sum_of_squares" in name and TOTAL not in everything:
         problems.append(f"{name}: the exact total {TOTAL} is missing")
-    if "sum_of_squares" in name:
+    if "sum_of_squares" in name or "gonum" in name:
         # The chart is drawn by gonum/plot, a module the kernel builds in.
         pngs = [o for _, _, outs in cells for o in outs
-                if o.get("output_type") == "display_data" and o.get("data", {}).get("image/png", "").startswith("iVBORw0KGgo")]
+                if o.get("output_type") in ("display_data", "execute_result")
+                and o.get("data", {}).get("image/png", "").startswith("iVBORw0KGgo")]
         if not pngs:
             problems.append(f"{name}: the gonum/plot chart (a PNG display) is missing")
+    if "gonum" in name:
+        for want in ("mean 5 max 9", "sum 4.95e+08", "compiled speed: true", "variances [0.5 1 1.6666666666666667] <nil>"):
+            if want not in everything.splitlines():
+                problems.append(f"{name}: no line {want!r}")
     return problems
 
 

@@ -28,6 +28,14 @@ for nb in "${notebooks[@]}"; do
   $py tests/notebooks/check.py check "$work/$(basename "$nb" .ipynb).nbclient.ipynb"
 done
 
+echo "== gonum: modules in cells, through goproc run and the kernel (nbclient)"
+gonum=tests/notebooks/gonum/gonum.ipynb
+"$bin" run "$gonum" --out "$work/gonum.goproc.ipynb" --timeout 10m
+$py tests/notebooks/check.py check "$work/gonum.goproc.ipynb"
+jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=goproc \
+  --ExecutePreprocessor.timeout=600 --output-dir "$work" --output gonum.nbclient "$gonum"
+$py tests/notebooks/check.py check "$work/gonum.nbclient.ipynb"
+
 echo "== jupyter_client, cell by cell, each cell twice"
 $py tests/notebooks/check.py client goproc notebooks/assignment.ipynb
 
