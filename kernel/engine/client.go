@@ -225,7 +225,7 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 	if c.opts.Launcher != nil {
 		cmd = c.opts.Launcher.Command("goproc", EngineModeArg)
 	} else {
-		cmd = exec.Command(c.opts.Binary, EngineModeArg)
+		cmd = exec.Command(c.binary(), EngineModeArg)
 		cmd.Dir = c.opts.Dir
 	}
 	cmd.Env = c.opts.Env
@@ -268,7 +268,7 @@ func (c *Client) startProcessOnce(ctx context.Context) (*process, error) {
 		for _, f := range []*os.File{reqR, reqW, evR, evW, outR, outW, errR, errW, crashR, crashW} {
 			f.Close()
 		}
-		return nil, fmt.Errorf("start the engine %s: %w", c.opts.Binary, err)
+		return nil, fmt.Errorf("start the engine %s: %w", c.binary(), err)
 	}
 	for _, f := range []*os.File{reqR, evW, outW, errW, crashW} {
 		f.Close()
@@ -607,6 +607,14 @@ func (p *process) call(ctx context.Context, r request) (event, error) {
 	case <-ctx.Done():
 		return event{}, ctx.Err()
 	}
+}
+
+// binary is the engine binary new engines run (a module engine once the
+// notebook has moved onto one).
+func (c *Client) binary() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts.Binary
 }
 
 func (c *Client) current() *process {

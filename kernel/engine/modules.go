@@ -155,10 +155,18 @@ func (c *Client) moveTo(ctx context.Context, pkgs []string, progress streamWrite
 	}
 	old := c.current()
 	c.mu.Lock()
+	oldBinary := c.opts.Binary
 	c.opts.Binary = eng.Binary
 	c.mu.Unlock()
+	keepOld := func() {
+		// The notebook stays where it was, on the binary it had.
+		c.mu.Lock()
+		c.opts.Binary = oldBinary
+		c.mu.Unlock()
+	}
 	next, err := c.startProcess(ctx)
 	if err != nil {
+		keepOld()
 		r := errorResult("ModuleError", "start the engine with "+strings.Join(pkgs, ", ")+": "+err.Error())
 		return &r
 	}
@@ -166,6 +174,7 @@ func (c *Client) moveTo(ctx context.Context, pkgs []string, progress streamWrite
 	if err != nil {
 		next.kill()
 		next.reqW.Close()
+		keepOld()
 		r := errorResult("ModuleError", "move the notebook onto the engine with "+strings.Join(pkgs, ", ")+": "+err.Error())
 		return &r
 	}
