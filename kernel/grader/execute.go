@@ -164,7 +164,7 @@ func execute(ctx context.Context, nb *notebook.Notebook, setup runSetup, lim Lim
 						// A new engine, a new pid namespace.
 						kernel, used = k, map[int]bool{}
 					}
-					procs = &grade.Processes{Started: sp.Processes, Active: sp.Active, Kernel: sp.Programs}
+					procs = &grade.Processes{Started: sp.Processes, Active: sp.Active, Kernel: sp.Programs, Unidentified: sp.Unidentified}
 					for _, p := range sp.Active {
 						if !used[p] {
 							procs.Fresh = append(procs.Fresh, p)

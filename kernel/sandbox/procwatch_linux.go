@@ -313,8 +313,14 @@ func (w *watcher) resolve(pid int, last bool) {
 	} else if !last {
 		return
 	} else {
+		// Ended and reaped before the watcher could read its id (a
+		// short-lived process on a loaded machine): still a process of
+		// the box, started before now, of unknown id.
 		u.t.mu.Lock()
 		u.t.missed++
+		if !u.task.program {
+			u.t.tasks = append(u.t.tasks, u.task) // id 0
+		}
 		u.t.mu.Unlock()
 	}
 	w.mu.Lock()

@@ -123,6 +123,10 @@ type Span struct {
 	// during it (a worker of an earlier pool given new tasks), besides
 	// inits and programs.
 	Active []int
+	// Unidentified counts processes started in the span that ended
+	// before their ids in the box could be read (short-lived processes on
+	// a loaded machine): they are not in Processes.
+	Unidentified int
 }
 
 // Mark is a moment in a box's life (see Sandbox.Mark).
@@ -147,6 +151,8 @@ func spanOf(tasks []task, mark, missed int) Span {
 		switch {
 		case tk.program:
 			sp.Programs = append(sp.Programs, tk.id)
+		case i >= mark && tk.id == 0:
+			sp.Unidentified++
 		case i >= mark:
 			sp.Processes = append(sp.Processes, tk.id)
 		}

@@ -173,3 +173,18 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+func TestSpanCountsUnidentifiedProcesses(t *testing.T) {
+	tasks := []task{
+		{gen: 1, id: 5, program: true},
+		{gen: 1, id: 9},
+		{gen: 1, id: 10}, // the mark is here
+		{gen: 1, id: 0},  // ended before its id could be read
+		{gen: 1, id: 11},
+		{gen: 1, id: 0},
+	}
+	sp := spanOf(tasks, 2, 2)
+	if !slices.Equal(sp.Processes, []int{10, 11}) || sp.Unidentified != 2 || !slices.Equal(sp.Programs, []int{5}) {
+		t.Fatalf("span = %+v, want processes [10 11], 2 unidentified, programs [5]", sp)
+	}
+}

@@ -90,6 +90,10 @@ type Processes struct {
 	Fresh []int `json:"fresh,omitempty"`
 	// Kernel are the pids of the kernel (engine) processes.
 	Kernel []int `json:"kernel,omitempty"`
+	// Unidentified counts processes the cell started whose pids the
+	// grader could not read: they ended before it looked (a loaded
+	// machine). They count as processes, but no line can be theirs.
+	Unidentified int `json:"unidentified,omitempty"`
 }
 
 // Ran reports whether pid is a process other than the kernel that is the
@@ -342,6 +346,7 @@ func StartsProcesses(gradeID string, n int) error {
 			used++
 		}
 	}
+	used += c.Processes.Unidentified
 	if used < n {
 		return fmt.Errorf("expected the answer to use at least %d process(es) besides the kernel; it used %d", n, used)
 	}

@@ -134,3 +134,18 @@ func TestUses(t *testing.T) {
 		t.Fatal("missing use accepted")
 	}
 }
+
+func TestStartsProcessesCountsUnidentified(t *testing.T) {
+	writeRecord(t, Record{KernelPID: 5, Cells: map[string]Cell{
+		"seen":    {Processes: &Processes{Started: []int{10, 11}, Active: []int{7}, Kernel: []int{5}}},
+		"partly":  {Processes: &Processes{Started: []int{10}, Kernel: []int{5}, Unidentified: 3}},
+		"kernel":  {Processes: &Processes{Started: []int{5}, Kernel: []int{5}, Unidentified: 1}},
+		"nothing": {Processes: &Processes{Kernel: []int{5}}},
+	}})
+	for id, want := range map[string]bool{"seen": true, "partly": true, "kernel": false, "nothing": false} {
+		err := StartsProcesses(id, 3)
+		if (err == nil) != want {
+			t.Errorf("StartsProcesses(%s, 3) = %v, want ok=%v", id, err, want)
+		}
+	}
+}
