@@ -4,12 +4,22 @@ import (
 	"fmt"
 	"go/scanner"
 	"go/token"
+	"strings"
 )
 
 // Imports returns the module packages (IsModulePath) that Go source (a
 // cell's) imports, read with Go's scanner so that comments and strings are
-// not taken for imports; a magic or shell line in it does no harm.
+// not taken for imports, nor magic and shell lines.
 func Imports(src string) []string {
+	// Magic and shell lines are not Go: blank them (a line of Go that
+	// starts with ! or % continues an expression, and holds no import).
+	lines := strings.Split(src, "\n")
+	for i, l := range lines {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%") {
+			lines[i] = ""
+		}
+	}
+	src = strings.Join(lines, "\n")
 	var s scanner.Scanner
 	fset := token.NewFileSet()
 	s.Init(fset.AddFile("cell", -1, len(src)), []byte(src), nil, 0)

@@ -132,22 +132,26 @@ func (b *Builder) cacheDir() (string, error) {
 	return filepath.Join(d, "goproc"), nil
 }
 
-// goCommand finds the go command.
+// goCommand finds the go command: Builder.Go, else the one on PATH, else
+// where Go's and Debian's installs put it.
 func (b *Builder) goCommand() (string, error) {
+	var candidates []string
 	if b.Go != "" {
-		return b.Go, nil
+		candidates = []string{b.Go}
+	} else {
+		if p, err := exec.LookPath("go"); err == nil {
+			candidates = append(candidates, p)
+		}
+		candidates = append(candidates, "/usr/local/go/bin/go", "/usr/lib/go/bin/go")
 	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
-	}
-	for _, p := range []string{"/usr/local/go/bin/go", "/usr/lib/go/bin/go"} {
+	for _, p := range candidates {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf("%w: importing a module builds it with the Go toolchain, and no go command is on PATH; "+
 		"install Go 1.26 or later (https://go.dev/doc/install, or Debian's golang-go) and restart the kernel, "+
-		"or use a kernel built with the modules ahead of time: goproc install --with MODULE@VERSION", ErrNoToolchain)
+		"or use a kernel built with the modules ahead of time: goproc install --with PACKAGE@VERSION", ErrNoToolchain)
 }
 
 // goEnv is the environment of the go commands a Builder runs: the
