@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -140,7 +141,13 @@ func FormatTime(s float64) string {
 	if s > 0 {
 		order = min(-int(math.Floor(math.Floor(math.Log10(s))/3)), 3)
 	}
-	return fmt.Sprintf("%.3g %s", s*math.Pow(1000, float64(order)), units[order])
+	v := s * math.Pow(1000, float64(order))
+	if r, _ := strconv.ParseFloat(fmt.Sprintf("%.3g", v), 64); r >= 1000 && order > 0 {
+		// 999.9996 µs rounds to 1000: say 1 ms, not IPython's "1e+03 µs".
+		order--
+		v = s * math.Pow(1000, float64(order))
+	}
+	return fmt.Sprintf("%.3g %s", v, units[order])
 }
 
 // env is %env: with no argument it lists the environment (values of names
