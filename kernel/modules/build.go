@@ -243,7 +243,7 @@ func (b *Builder) compile(ctx context.Context, work, out string, w io.Writer) er
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, gocmd, "build", "-v", "-o", out, ".")
+	cmd := exec.CommandContext(ctx, gocmd, "build", "-v", "-ldflags=-s -w", "-o", out, ".")
 	cmd.Dir = work
 	cmd.Env = goEnv()
 	stderr, err := cmd.StderrPipe()
