@@ -104,6 +104,8 @@ func (b *Builder) engineFor(ctx context.Context, r *resolution, pkgs []string, w
 	}
 	dir := filepath.Join(root, "engines", key)
 	if e, err := ReadEngine(filepath.Join(dir, "goproc")); err == nil {
+		now := time.Now()
+		os.Chtimes(filepath.Join(dir, manifestName), now, now) // used: see prune
 		return e, nil
 	}
 	progress(w, "goproc: building an engine with %s (once for this set of modules; later runs start it from the cache)", strings.Join(pkgs, ", "))
@@ -113,7 +115,47 @@ func (b *Builder) engineFor(ctx context.Context, r *resolution, pkgs []string, w
 		return nil, err
 	}
 	progress(w, "goproc: engine built in %.1fs", time.Since(start).Seconds())
+	prune(filepath.Dir(dir), keepEngines)
 	return ReadEngine(filepath.Join(dir, "goproc"))
+}
+
+// The cache keeps the keepEngines most recently used engines (about 22 MB
+// each), and any used within pruneAfter: a kernel still running on one
+// starts its workers and restarts from its path.
+const (
+	keepEngines = 12
+	pruneAfter  = 7 * 24 * time.Hour
+)
+
+// prune removes the engines in dir beyond the keep most recently used that
+// have not been used for pruneAfter (an engine's manifest is touched each
+// time it is used).
+func prune(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type engine struct {
+		path string
+		used time.Time
+	}
+	var engines []engine
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		st, err := os.Stat(filepath.Join(dir, e.Name(), manifestName))
+		if err != nil {
+			continue
+		}
+		engines = append(engines, engine{filepath.Join(dir, e.Name()), st.ModTime()})
+	}
+	sort.Slice(engines, func(i, j int) bool { return engines[i].used.After(engines[j].used) })
+	for i := keep; i < len(engines); i++ {
+		if time.Since(engines[i].used) > pruneAfter {
+			os.RemoveAll(engines[i].path)
+		}
+	}
 }
 
 func versioned(p, v string) string {

@@ -3,9 +3,12 @@ package modules
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestImports(t *testing.T) {
@@ -63,5 +66,39 @@ func TestNoToolchain(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q: %v", want, err)
 		}
+	}
+}
+
+func TestPruneKeepsTheMostRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	used := map[string]time.Time{
+		"e0": now,
+		"e1": now.Add(-time.Minute),
+		"e2": now.Add(-time.Hour), // beyond keep, but used lately: a kernel may run on it
+		"e3": now.Add(-pruneAfter - time.Hour),
+		"e4": now.Add(-pruneAfter - 2*time.Hour),
+	}
+	for name, at := range used {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		m := filepath.Join(d, manifestName)
+		if err := os.WriteFile(m, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(m, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prune(dir, 2)
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if !slices.Equal(left, []string{"e0", "e1", "e2"}) {
+		t.Fatalf("left %v, want [e0 e1 e2]: the two most recent, and any used within %v", left, pruneAfter)
 	}
 }
