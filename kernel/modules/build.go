@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -424,8 +425,9 @@ func sortedSet(list []string) []string {
 }
 
 // Install builds the engine of a course kernel: the packages with names
-// (PATH@VERSION, PATH may end in /... as go get takes it) built in. Main
-// packages, internal ones and those that fail to load are left out.
+// (PATH@VERSION as go get takes it: a package, PATH/..., or a module,
+// which means all of its packages) built in. Main packages, internal ones
+// and those that fail to load are left out.
 func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Engine, error) {
 	r, err := b.newResolution(ctx)
 	if err != nil {
@@ -441,6 +443,41 @@ func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Eng
 		p, _, _ := strings.Cut(q, "@")
 		patterns = append(patterns, p)
 	}
+	pkgs, err := r.importable(ctx, b, patterns)
+	if err != nil {
+		return nil, err
+	}
+	// A module named by its path (gonum.org/v1/plot@v0.17.0): all of its
+	// packages, as its root package alone is seldom what is meant.
+	var modules []string
+	required := r.versions()
+	for _, p := range patterns {
+		if !strings.HasSuffix(p, "/...") && (required[p] != "" || !slices.Contains(pkgs, p)) {
+			modules = append(modules, p+"/...")
+		}
+	}
+	if len(modules) > 0 {
+		more, err := r.importable(ctx, b, modules)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, more...)
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("%s: no importable packages", strings.Join(with, " "))
+	}
+	// The versions are recorded in the engine's manifest (engine.json),
+	// which goes into the kernelspec with it.
+	e, err := b.engineFor(ctx, r, sortedSet(pkgs), w)
+	if err == nil {
+		progress(w, "goproc: the engine has %s", strings.Join(e.Modules, ", "))
+	}
+	return e, err
+}
+
+// importable lists the packages patterns match that a cell can import:
+// not main, not internal, loading without errors.
+func (r *resolution) importable(ctx context.Context, b *Builder, patterns []string) ([]string, error) {
 	out, err := b.run(ctx, r.dir, append([]string{"list", "-e", "-f", "{{.ImportPath}} {{.Name}} {{if .Error}}broken{{else}}ok{{end}}", "--"}, patterns...)...)
 	if err != nil {
 		return nil, err
@@ -453,16 +490,7 @@ func (b *Builder) Install(ctx context.Context, with []string, w io.Writer) (*Eng
 		}
 		pkgs = append(pkgs, f[0])
 	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("%s: no importable packages", strings.Join(with, " "))
-	}
-	// The versions are recorded in the engine's manifest (engine.json),
-	// which goes into the kernelspec with it.
-	e, err := b.engineFor(ctx, r, sortedSet(pkgs), w)
-	if err == nil {
-		progress(w, "goproc: the engine has %s", strings.Join(e.Modules, ", "))
-	}
-	return e, err
+	return pkgs, nil
 }
 
 func isInternal(p string) bool {
