@@ -764,3 +764,28 @@ func TestYaegiCompiledCallsAcrossCells(t *testing.T) {
 		t.Errorf("after a redeclaration: got %q with %d RunProc calls, want 1 with none", out, nb.procCalls)
 	}
 }
+
+// yaegi v0.16.1 carries out only the call's part of an assignment of
+// several values one of which is a call (x, y = f(), s leaves y), and
+// panics on a receive among them; the rewrite makes every part land, at
+// the top level and in functions, with the calls run once, in order.
+func TestYaegiParallelAssignWithCalls(t *testing.T) {
+	nb := newNotebook(t)
+	nb.mustRun("import (\n\t\"fmt\"\n\t\"strings\"\n\t\"time\"\n)\ntype row struct {\n\tname string\n\td    time.Duration\n}\n" +
+		"calls := []string{}\nfunc f(s string) int { calls = append(calls, s); return len(s) }")
+	body := "r := row{\"a\", 2 * time.Second}\ns := make([]float64, 1)\nn := make([]string, 1)\nvar x int\nvar y string\n" +
+		"s[0], n[0] = r.d.Seconds(), r.name\n" +
+		"x, y = f(\"one\"), r.name\n" +
+		"ch := make(chan int, 1)\nch <- 9\nvar z int\nz, y = <-ch, y+\"!\"\n" +
+		"i := 0\nv := []int{0, 0}\ni, v[i] = f(\"two\"), 5\n" +
+		"y, n[0] = strings.ToUpper(y), y\n" +
+		"fmt.Println(s, n, x, y, z, i, v, calls)\n"
+	want := "[2] [a!] 3 A! 9 3 [5 0] [one two]\n"
+	if out, _ := nb.mustRun(body); out != want {
+		t.Errorf("top level: %q, want %q", out, want)
+	}
+	nb.mustRun("calls = nil")
+	if out, _ := nb.mustRun("func inside() {\n" + body + "}\ninside()"); out != want {
+		t.Errorf("in a function: %q, want %q", out, want)
+	}
+}

@@ -38,6 +38,17 @@ func (e *editor) insert(pos int, s string) { e.add(pos, pos, txt(s)) }
 
 func (e *editor) replace(pos, end int, s string) { e.add(pos, end, txt(s)) }
 
+// touches reports whether an edit so far changes or inserts into the cell
+// range [pos, end).
+func (e *editor) touches(pos, end int) bool {
+	for _, ed := range e.edits {
+		if ed.pos < end && ed.end > pos || ed.pos == ed.end && ed.pos > pos && ed.pos < end {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *editor) sort() {
 	sort.SliceStable(e.edits, func(i, j int) bool {
 		a, b := e.edits[i], e.edits[j]

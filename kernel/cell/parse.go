@@ -304,6 +304,7 @@ func (r *rewriter) run(units []*unit) error {
 		r.mainCalls(u, cellMain)
 		r.inspect(u)
 		r.commaOK(u)
+		r.parallelAssign(u)
 	}
 	for _, u := range units {
 		// Last, so that the closing "}()" follows what other rewrites

@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -877,4 +878,117 @@ func (r *rewriter) namedOK(u *unit, ok *ast.Ident) string {
 	name := fmt.Sprintf("__ok%d", r.next())
 	r.ed.replace(u.off(ok.Pos()), u.off(ok.End()), name)
 	return name
+}
+
+// parallelAssign rewrites an assignment of two or more values of which one
+// is a call or a receive, which yaegi v0.16.1 gets wrong: it carries out
+// only the call's part (x, y = f(), s leaves y as it was; s[i], n[i] =
+// d.Seconds(), name too) or panics (x, y = <-ch, 1). Those values go to
+// temporaries first, so the assignment itself has none:
+//
+//	x, y = f(), s   →   { __pa1 := f(); x, y = __pa1, s }
+//
+// (func() { ... }() at the top level of a cell, where a block's := would
+// touch globals). The calls still run before anything is assigned, in
+// order; only an index on the left that itself calls a function could see
+// the difference, and such an assignment is left alone.
+func (r *rewriter) parallelAssign(u *unit) {
+	if u.file == nil {
+		return
+	}
+	var top *ast.BlockStmt
+	if u.kind == segStmt && len(u.file.Decls) == 1 {
+		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
+			top = fd.Body
+		}
+	}
+	rewrite := func(list []ast.Stmt, atTop bool) {
+		for _, s := range list {
+			as, ok := s.(*ast.AssignStmt)
+			if !ok || as.Tok != token.ASSIGN || len(as.Lhs) < 2 || len(as.Lhs) != len(as.Rhs) {
+				continue
+			}
+			hoist := make([]bool, len(as.Rhs))
+			hoisting := false
+			for i, e := range as.Rhs {
+				hoist[i] = callOrReceive(e)
+				hoisting = hoisting || hoist[i]
+			}
+			if !hoisting || slices.ContainsFunc(as.Lhs, containsCall) {
+				continue
+			}
+			// The hoisted values move as written: a statement whose values
+			// another rewrite has touched is left alone.
+			touched := false
+			for k, e := range as.Rhs {
+				if hoist[k] && r.ed.touches(u.off(e.Pos()), u.off(e.End())) {
+					touched = true
+				}
+			}
+			if touched {
+				continue
+			}
+			open, closing := "{ ", " }"
+			if atTop {
+				open, closing = "func() { ", " }()"
+			}
+			head := open
+			for k, e := range as.Rhs {
+				if !hoist[k] {
+					continue
+				}
+				tmp := fmt.Sprintf("__pa%d", r.next())
+				from, to := u.off(e.Pos()), u.off(e.End())
+				head += tmp + " := " + r.ed.cell[from:to] + "; "
+				r.ed.replace(from, to, tmp)
+			}
+			r.ed.insert(u.off(as.Pos()), head)
+			r.ed.insert(u.off(as.End()), closing)
+		}
+	}
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			rewrite(n.List, n == top)
+		case *ast.CaseClause:
+			rewrite(n.Body, false)
+		case *ast.CommClause:
+			rewrite(n.Body, false)
+		}
+		return true
+	})
+}
+
+// callOrReceive reports whether e is a call (not a builtin's of constants,
+// which may be an untyped constant) or a receive.
+func callOrReceive(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.CallExpr:
+		if id, ok := e.Fun.(*ast.Ident); ok && constBuiltins[id.Name] && allConst(e.Args) {
+			return false
+		}
+		return true
+	case *ast.UnaryExpr:
+		return e.Op == token.ARROW
+	}
+	return false
+}
+
+var constBuiltins = map[string]bool{"len": true, "cap": true, "complex": true, "real": true, "imag": true, "min": true, "max": true}
+
+// containsCall reports whether e calls a function or receives anywhere.
+func containsCall(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			found = true
+		case *ast.UnaryExpr:
+			found = found || n.Op == token.ARROW
+		case *ast.FuncLit:
+			return false
+		}
+		return !found
+	})
+	return found
 }
