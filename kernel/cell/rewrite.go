@@ -647,13 +647,7 @@ func (r *rewriter) commaOK(u *unit) {
 	if u.file == nil {
 		return
 	}
-	var top *ast.BlockStmt
-	if u.kind == segStmt && len(u.file.Decls) == 1 {
-		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
-			top = fd.Body
-		}
-	}
-	rewrite := func(list []ast.Stmt, atTop bool) {
+	statementLists(u, func(list []ast.Stmt, atTop bool) {
 		declared := map[string]bool{} // at the top: names defined by earlier statements
 		for _, s := range list {
 			as, v, okv := commaOKAssign(s)
@@ -689,16 +683,9 @@ func (r *rewriter) commaOK(u *unit) {
 				definedBy(s, declared)
 			}
 		}
-	}
+	})
 	ast.Inspect(u.file, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.BlockStmt:
-			rewrite(n.List, n == top)
-		case *ast.CaseClause:
-			rewrite(n.Body, false)
-		case *ast.CommClause:
-			rewrite(n.Body, false)
-		case *ast.IfStmt:
+		if n, ok := n.(*ast.IfStmt); ok {
 			// if v, ok := m[k]; cond { becomes
 			// if v, ok := m[k]; __goproc.Zeroed(ok, &v) && (cond) {
 			as, v, okv := commaOKAssign(n.Init)
@@ -706,6 +693,28 @@ func (r *rewriter) commaOK(u *unit) {
 				r.ed.insert(u.off(n.Cond.Pos()), "__goproc.Zeroed("+r.namedOK(u, okv)+", &"+v.Name+") && (")
 				r.ed.insert(u.off(n.Cond.End()), ")")
 			}
+		}
+		return true
+	})
+}
+
+// statementLists calls f with every statement list of a unit (blocks, case
+// and select clauses), atTop set for the cell's top level.
+func statementLists(u *unit, f func(list []ast.Stmt, atTop bool)) {
+	var top *ast.BlockStmt
+	if u.kind == segStmt && len(u.file.Decls) == 1 {
+		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
+			top = fd.Body
+		}
+	}
+	ast.Inspect(u.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			f(n.List, n == top)
+		case *ast.CaseClause:
+			f(n.Body, false)
+		case *ast.CommClause:
+			f(n.Body, false)
 		}
 		return true
 	})
@@ -896,13 +905,7 @@ func (r *rewriter) parallelAssign(u *unit) {
 	if u.file == nil {
 		return
 	}
-	var top *ast.BlockStmt
-	if u.kind == segStmt && len(u.file.Decls) == 1 {
-		if fd, ok := u.file.Decls[0].(*ast.FuncDecl); ok {
-			top = fd.Body
-		}
-	}
-	rewrite := func(list []ast.Stmt, atTop bool) {
+	statementLists(u, func(list []ast.Stmt, atTop bool) {
 		for _, s := range list {
 			as, ok := s.(*ast.AssignStmt)
 			if !ok || as.Tok != token.ASSIGN || len(as.Lhs) < 2 || len(as.Lhs) != len(as.Rhs) {
@@ -945,17 +948,6 @@ func (r *rewriter) parallelAssign(u *unit) {
 			r.ed.insert(u.off(as.Pos()), head)
 			r.ed.insert(u.off(as.End()), closing)
 		}
-	}
-	ast.Inspect(u.file, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.BlockStmt:
-			rewrite(n.List, n == top)
-		case *ast.CaseClause:
-			rewrite(n.Body, false)
-		case *ast.CommClause:
-			rewrite(n.Body, false)
-		}
-		return true
 	})
 }
 
