@@ -369,6 +369,12 @@ func (p *process) kill() {
 	}
 }
 
+// discard kills the engine and closes its request pipe: it is done with.
+func (p *process) discard() {
+	p.kill()
+	p.reqW.Close()
+}
+
 func (p *process) alive() bool {
 	select {
 	case <-p.exited:
@@ -771,8 +777,7 @@ func (c *Client) replace(ctx context.Context) error {
 	c.proc = nil
 	c.mu.Unlock()
 	if old != nil {
-		old.kill()
-		old.reqW.Close()
+		old.discard()
 	}
 	var p *process
 	select {
@@ -791,8 +796,7 @@ func (c *Client) replace(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		p.kill()
-		p.reqW.Close()
+		p.discard()
 		return errClosed
 	}
 	c.proc = p
@@ -823,8 +827,7 @@ func (c *Client) refillSpare() {
 		default:
 		}
 	}
-	p.kill()
-	p.reqW.Close()
+	p.discard()
 }
 
 // Complete implements language.Engine.
@@ -880,13 +883,11 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	// Both engines are killed before waiting for either.
 	if p != nil {
-		p.kill()
-		p.reqW.Close()
+		p.discard()
 	}
 	select {
 	case s := <-c.spare:
-		s.kill()
-		s.reqW.Close()
+		s.discard()
 	default:
 	}
 	if p == nil {

@@ -46,33 +46,27 @@ func (c *Client) modulesFor(ctx context.Context, code string, out language.Outpu
 	if perr != nil {
 		return code, nil // the engine reports it
 	}
-	srcs := []string{code}
 	if parsed != nil {
-		srcs = srcs[:0]
 		lines := strings.Split(code, "\n")
 		for _, p := range parsed.Parts {
-			switch {
-			case p.Kind == magic.Go:
-				srcs = append(srcs, p.Src)
-			case p.Kind == magic.Magic && p.Name == "go":
-				f := strings.Fields(p.Args)
-				if len(f) < 2 || f[0] != "get" {
-					continue // the engine's %go says how to use it
-				}
-				if err := c.goGet(ctx, f[1:], out); err != nil {
-					return code, err
-				}
-				lines[p.Line-1] = ""
+			if p.Kind != magic.Magic || p.Name != "go" {
+				continue
 			}
+			f := strings.Fields(p.Args)
+			if len(f) < 2 || f[0] != "get" {
+				continue // the engine's %go says how to use it
+			}
+			if err := c.goGet(ctx, f[1:], out); err != nil {
+				return code, err
+			}
+			lines[p.Line-1] = ""
 		}
 		code = strings.Join(lines, "\n")
 	}
 	var want []string
-	for _, src := range srcs {
-		for _, p := range modules.Imports(src) {
-			if !c.has(p) {
-				want = append(want, p)
-			}
+	for _, p := range modules.Imports(code) { // magic and shell lines are not imports
+		if !c.has(p) {
+			want = append(want, p)
 		}
 	}
 	if len(want) == 0 {
@@ -131,12 +125,7 @@ func (c *Client) goGet(ctx context.Context, args []string, out language.Output) 
 func (c *Client) has(p string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, q := range c.modulePkgs {
-		if q == p {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.modulePkgs, p)
 }
 
 func (c *Client) packages() []string {
@@ -172,8 +161,7 @@ func (c *Client) moveTo(ctx context.Context, pkgs []string, progress streamWrite
 	}
 	note, err := c.carryOver(ctx, old, next)
 	if err != nil {
-		next.kill()
-		next.reqW.Close()
+		next.discard()
 		keepOld()
 		r := errorResult("ModuleError", "move the notebook onto the engine with "+strings.Join(pkgs, ", ")+": "+err.Error())
 		return &r
@@ -183,14 +171,12 @@ func (c *Client) moveTo(ctx context.Context, pkgs []string, progress streamWrite
 	c.modulePkgs = eng.Packages
 	c.mu.Unlock()
 	if old != nil {
-		old.kill()
-		old.reqW.Close()
+		old.discard()
 	}
 	// The spare runs the old binary: replace it.
 	select {
 	case p := <-c.spare:
-		p.kill()
-		p.reqW.Close()
+		p.discard()
 	default:
 	}
 	if !c.opts.NoSpare {
@@ -228,13 +214,9 @@ func (c *Client) carryOver(ctx context.Context, old, next *process) (string, err
 	if ev.Error != "" || ev.Export == nil {
 		return "", fmt.Errorf("read the notebook's state: %s", ev.Error)
 	}
-	var failed []string
 	aev, err := next.call(ctx, request{Op: "adopt", Export: ev.Export})
 	if err != nil {
 		return "", fmt.Errorf("rebuild the notebook: %w", err)
-	}
-	if aev.Error != "" {
-		failed = append(failed, aev.Error)
 	}
 	var notes []string
 	if len(ev.Export.Lost) > 0 {
@@ -242,15 +224,10 @@ func (c *Client) carryOver(ctx context.Context, old, next *process) (string, err
 		notes = append(notes, "goproc: moved the notebook onto the engine with the new packages; "+
 			strings.Join(ev.Export.Lost, ", ")+" could not be carried over (functions, channels and running processes cannot) and start again from their declarations")
 	}
-	if len(failed) > 0 {
-		notes = append(notes, "goproc: moving the notebook, some of it did not rebuild: "+strings.Join(failed, "; "))
+	if aev.Error != "" {
+		notes = append(notes, "goproc: moving the notebook, some of it did not rebuild: "+aev.Error)
 	}
 	return strings.Join(notes, "\n"), nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // export is the notebook's state for another engine: its declarations, in
