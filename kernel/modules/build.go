@@ -34,7 +34,7 @@ func (b *Builder) Build(ctx context.Context, pkgs []string, w io.Writer) (*Engin
 	if err := r.require(ctx, b, pkgs, w); err != nil {
 		return nil, importError(pkgs, err)
 	}
-	r.save(b, w)
+	r.save(ctx, b, w)
 	return b.engineFor(ctx, r, pkgs, w)
 }
 
@@ -49,7 +49,7 @@ func (b *Builder) Get(ctx context.Context, args []string, w io.Writer) ([]string
 	if err := r.get(ctx, b, args); err != nil {
 		return nil, err
 	}
-	r.save(b, w)
+	r.save(ctx, b, w)
 	return r.changed, nil
 }
 
@@ -89,7 +89,7 @@ func (b *Builder) engineFor(ctx context.Context, r *resolution, pkgs []string, w
 		reqs = append(reqs, req.Path+"@"+req.Version)
 	}
 	for _, rep := range r.mod.Replace {
-		reps = append(reps, versioned(rep.Old.Path, rep.Old.Version)+"="+versioned(rep.New.Path, rep.New.Version))
+		reps = append(reps, rep.flag("")) // local directories are absolute (newResolution)
 	}
 	sort.Strings(reqs)
 	sort.Strings(reps)
@@ -175,7 +175,7 @@ func (b *Builder) build(ctx context.Context, r *resolution, srcDir, dir string, 
 		return fmt.Errorf("create the engine's build directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	goproc, err := readGoMod(ctx, b, srcDir)
+	goproc, err := readGoMod(ctx, b, srcDir, "")
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (b *Builder) build(ctx context.Context, r *resolution, srcDir, dir string, 
 		edit = append(edit, "-require="+req.Path+"@"+req.Version)
 	}
 	for _, rep := range r.mod.Replace {
-		edit = append(edit, "-replace="+versioned(rep.Old.Path, rep.Old.Version)+"="+versioned(rep.New.Path, rep.New.Version))
+		edit = append(edit, rep.flag("")) // local directories are absolute (newResolution)
 	}
 	if len(edit) > 2 {
 		if _, err := b.run(ctx, work, edit...); err != nil {
@@ -319,19 +319,6 @@ func (b *Builder) compile(ctx context.Context, work, out string, w io.Writer) er
 		return fmt.Errorf("go build of the engine: %w\n%s", err, strings.Join(tail, "\n"))
 	}
 	return nil
-}
-
-// readGoMod parses the go.mod in dir.
-func readGoMod(ctx context.Context, b *Builder, dir string) (*goMod, error) {
-	out, err := b.run(ctx, dir, "mod", "edit", "-json")
-	if err != nil {
-		return nil, err
-	}
-	var m goMod
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		return nil, fmt.Errorf("read %s/go.mod: %w", dir, err)
-	}
-	return &m, nil
 }
 
 // source writes goproc's source (Builder.Source, without tests) into the

@@ -26,10 +26,49 @@ type goMod struct {
 		Version  string
 		Indirect bool
 	}
-	Replace []struct {
-		Old struct{ Path, Version string }
-		New struct{ Path, Version string }
+	Replace []replacement
+}
+
+// replacement is a replace directive.
+type replacement struct {
+	Old struct{ Path, Version string }
+	New struct{ Path, Version string }
+}
+
+// local reports whether it replaces by a directory given relative to its
+// go.mod.
+func (rep replacement) local() bool {
+	return rep.New.Version == "" && !filepath.IsAbs(rep.New.Path)
+}
+
+// flag is the directive as go mod edit -replace takes it, a local
+// directory joined to base (the directory of the go.mod it came from; ""
+// keeps it as written).
+func (rep replacement) flag(base string) string {
+	to := versioned(rep.New.Path, rep.New.Version)
+	if rep.local() && base != "" {
+		to = filepath.Join(base, rep.New.Path)
 	}
+	return "-replace=" + versioned(rep.Old.Path, rep.Old.Version) + "=" + to
+}
+
+// readGoMod parses a go.mod with go mod edit -json, run in dir: file, or
+// dir's own go.mod when file is empty.
+func readGoMod(ctx context.Context, b *Builder, dir, file string) (*goMod, error) {
+	args := []string{"mod", "edit", "-json"}
+	name := filepath.Join(dir, "go.mod")
+	if file != "" {
+		args, name = append(args, file), file
+	}
+	out, err := b.run(ctx, dir, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	var m goMod
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return &m, nil
 }
 
 // resolution is a scratch module holding the notebook's requirements.
@@ -40,6 +79,10 @@ type resolution struct {
 	// foreign is the go.mod of the Go project the notebook is in, when it
 	// has one: its requirements are the pins, and it is never written.
 	foreign string
+	// local are the notebook's replacements by a directory, as written
+	// (relative to the notebook): absolute in the scratch module, and
+	// written back as they were.
+	local []replacement
 }
 
 // isNotebookMod reports whether a go.mod is a notebook's pins (goproc's
@@ -67,13 +110,9 @@ func copyGoSum(from, to string) error {
 // adoptForeign takes the requirements (and local replacements) of a Go
 // project's go.mod as the notebook's pins, without the project itself.
 func (r *resolution) adoptForeign(ctx context.Context, b *Builder, gomod string) error {
-	out, err := b.run(ctx, r.dir, "mod", "edit", "-json", gomod)
+	m, err := readGoMod(ctx, b, r.dir, gomod)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", gomod, err)
-	}
-	var m goMod
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		return fmt.Errorf("read %s: %w", gomod, err)
+		return err
 	}
 	r.foreign = gomod
 	edit := []string{"mod", "edit"}
@@ -83,14 +122,9 @@ func (r *resolution) adoptForeign(ctx context.Context, b *Builder, gomod string)
 		}
 	}
 	for _, rep := range m.Replace {
-		if rep.Old.Path == "github.com/goproc/goproc" {
-			continue
+		if rep.Old.Path != "github.com/goproc/goproc" {
+			edit = append(edit, rep.flag(filepath.Dir(gomod)))
 		}
-		to := versioned(rep.New.Path, rep.New.Version)
-		if rep.New.Version == "" && !filepath.IsAbs(rep.New.Path) {
-			to = filepath.Join(filepath.Dir(gomod), rep.New.Path)
-		}
-		edit = append(edit, "-replace="+versioned(rep.Old.Path, rep.Old.Version)+"="+to)
 	}
 	if len(edit) > 2 {
 		if _, err := b.run(ctx, r.dir, edit...); err != nil {
@@ -146,13 +180,21 @@ func (b *Builder) newResolution(ctx context.Context) (*resolution, error) {
 	if err := r.read(ctx, b); err != nil {
 		return nil, r.fail(err)
 	}
-	// Replacements by a local directory are relative to the notebook.
+	// Replacements by a local directory are relative to the notebook: from
+	// here on they are absolute (so r.mod is read again).
+	edit := []string{"mod", "edit"}
 	for _, rep := range r.mod.Replace {
-		if rep.New.Version == "" && !filepath.IsAbs(rep.New.Path) {
-			abs := filepath.Join(b.notebookDir(), rep.New.Path)
-			if _, err := b.run(ctx, dir, "mod", "edit", "-replace="+rep.Old.Path+"="+abs); err != nil {
-				return nil, r.fail(err)
-			}
+		if rep.local() {
+			edit = append(edit, rep.flag(b.notebookDir()))
+			r.local = append(r.local, rep)
+		}
+	}
+	if len(edit) > 2 {
+		if _, err := b.run(ctx, dir, edit...); err != nil {
+			return nil, r.fail(err)
+		}
+		if err := r.read(ctx, b); err != nil {
+			return nil, r.fail(err)
 		}
 	}
 	return r, nil
@@ -167,14 +209,11 @@ func (r *resolution) close() { os.RemoveAll(r.dir) }
 
 // read parses the scratch module's go.mod.
 func (r *resolution) read(ctx context.Context, b *Builder) error {
-	out, err := b.run(ctx, r.dir, "mod", "edit", "-json")
+	m, err := readGoMod(ctx, b, r.dir, "")
 	if err != nil {
-		return fmt.Errorf("read the notebook's go.mod: %w", err)
+		return fmt.Errorf("the notebook's pins: %w", err)
 	}
-	r.mod = goMod{}
-	if err := json.Unmarshal([]byte(out), &r.mod); err != nil {
-		return fmt.Errorf("read the notebook's go.mod: %w", err)
-	}
+	r.mod = *m
 	return nil
 }
 
@@ -270,12 +309,23 @@ func (r *resolution) get(ctx context.Context, b *Builder, args []string) error {
 // when they differ from the notebook's, and says what it pinned. A
 // notebook directory that cannot be written keeps its old pins: the
 // versions then hold for this kernel only, and the message says so.
-func (r *resolution) save(b *Builder, w io.Writer) {
+func (r *resolution) save(ctx context.Context, b *Builder, w io.Writer) {
 	if r.foreign != "" {
 		if len(r.changed) > 0 {
 			progress(w, "goproc: using %s; %s belongs to a Go project, so goproc leaves it alone: run go get there to pin these", strings.Join(r.changed, ", "), r.foreign)
 		}
 		return
+	}
+	if len(r.local) > 0 {
+		// The notebook's go.mod keeps its directories as it wrote them.
+		edit := []string{"mod", "edit"}
+		for _, rep := range r.local {
+			edit = append(edit, rep.flag(""))
+		}
+		if _, err := b.run(ctx, r.dir, edit...); err != nil {
+			progress(w, "goproc: could not pin the versions beside the notebook (%v): they hold for this session only", err)
+			return
+		}
 	}
 	dst := b.notebookDir()
 	changed := false

@@ -197,3 +197,37 @@ func TestModulePinsOfAGoProject(t *testing.T) {
 		t.Errorf("goproc wrote a go.sum into the project")
 	}
 }
+
+func TestModuleReplacedByALocalDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds engines with the Go toolchain")
+	}
+	env := moduleEnv(t, modtest.Proxy(t), t.TempDir())
+	dir := t.TempDir()
+	// A module being written beside the notebook, put in place of the
+	// published one by a replace directive relative to the notebook.
+	local := filepath.Join(dir, "greet")
+	if err := os.MkdirAll(local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"go.mod":   "module example.com/greet\n\ngo 1.21\n",
+		"greet.go": "package greet\n\nfunc Hello(name string) string { return \"hello \" + name + \" from the local copy\" }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(local, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pins := "module notebook\n\ngo 1.21\n\nrequire example.com/greet v1.0.0\n\nreplace example.com/greet => ./greet\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(pins), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := writeNotebook(t, dir, "local.ipynb", "import (\n\t\"fmt\"\n\t\"example.com/greet\"\n)\nfmt.Println(greet.Hello(\"dev\"))")
+	r := runWith(t, env, nb)
+	if r.code != 0 || !strings.Contains(r.stdout, "hello dev from the local copy") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := pinned(t, dir); !strings.Contains(got, "=> ./greet") {
+		t.Errorf("the relative replace was rewritten in the notebook's go.mod:\n%s", got)
+	}
+}
