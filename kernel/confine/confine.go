@@ -65,11 +65,23 @@ const fileRights = accessExecute | accessWriteFile | accessReadFile | accessTrun
 // ABI returns the Landlock ABI version the kernel offers, or 0 when Landlock
 // is not available.
 func ABI() int {
+	v, _ := Available()
+	return v
+}
+
+// Available returns the Landlock ABI version the kernel offers, or an error
+// saying why Landlock cannot be used.
+func Available() (int, error) {
 	v, _, errno := syscall.Syscall(sysCreateRuleset, 0, 0, createRulesetVersion)
-	if errno != 0 {
-		return 0
+	switch errno {
+	case 0:
+		return int(v), nil
+	case syscall.ENOSYS:
+		return 0, errors.New("this Linux kernel has no Landlock")
+	case syscall.EOPNOTSUPP:
+		return 0, errors.New("Landlock is disabled on this Linux kernel (boot with lsm=...,landlock)")
 	}
-	return int(v)
+	return 0, fmt.Errorf("landlock_create_ruleset: %w", errno)
 }
 
 func writeRights(abi int) uint64 {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goproc/goproc/kernel/confine"
 	"github.com/goproc/goproc/kernel/notebook"
 )
 
@@ -148,7 +149,7 @@ func TestGradeConfinesWrites(t *testing.T) {
 	if goprocBinary == "" {
 		t.Skip("end-to-end: needs the goproc binary (not with -short or GOPROC_SKIP_E2E)")
 	}
-	if v, err := landlockABI(); err != nil || v == 0 {
+	if v, err := confine.Available(); err != nil || v == 0 {
 		t.Skipf("Landlock not available: %v", err)
 	}
 	dir, outside := t.TempDir(), t.TempDir()
