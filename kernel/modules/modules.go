@@ -96,8 +96,7 @@ func IsModulePath(p string) bool {
 // built by a Builder has some; goproc itself none).
 func Builtin() []string {
 	var out []string
-	for key := range symbols.Symbols {
-		p := filepath.ToSlash(filepath.Dir(key))
+	for p := range symbols.Keys() {
 		if IsModulePath(p) {
 			out = append(out, p)
 		}

@@ -3,7 +3,11 @@
 // packages' exported APIs; regenerate them after changing an API.
 package symbols
 
-import "reflect"
+import (
+	"path"
+	"reflect"
+	"sync"
+)
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/multiprocessing
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/goproc/goproc/runtime/display
@@ -18,3 +22,15 @@ var Aliases = map[string]string{
 	"display":         "github.com/goproc/goproc/runtime/display",
 	"grade":           "github.com/goproc/goproc/runtime/grade",
 }
+
+// Keys maps the import path of every package in Symbols to its key there
+// ("path/name": the name need not be the path's last element). Symbols is
+// complete once the program's init functions have run (an engine built
+// with modules adds theirs), so call it after.
+var Keys = sync.OnceValue(func() map[string]string {
+	keys := map[string]string{}
+	for key := range Symbols {
+		keys[path.Dir(key)] = key
+	}
+	return keys
+})

@@ -74,24 +74,13 @@ func resolve(p string) resolved {
 		_, r.ok = symbols.Symbols[r.key]
 	} else if key, found := stdsyms.Key(p); found {
 		r.name, r.key, r.ok = path.Base(key), key, true
-	} else if key, found := moduleKeys()[p]; found {
+	} else if key, found := symbols.Keys()[p]; found {
 		// A module package built into this engine (kernel/modules).
 		r.name, r.key, r.goproc, r.ok = path.Base(key), key, true, true
 	}
 	resolvedPaths.Store(p, r)
 	return r
 }
-
-// moduleKeys maps the import path of every package in symbols.Symbols to
-// its key there ("path/name": the name need not be the path's last
-// element).
-var moduleKeys = sync.OnceValue(func() map[string]string {
-	keys := map[string]string{}
-	for key := range symbols.Symbols {
-		keys[path.Dir(key)] = key
-	}
-	return keys
-})
 
 // table builds the symbol table of a resolved package.
 func (r resolved) table() map[string]reflect.Value {
