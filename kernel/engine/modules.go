@@ -52,11 +52,11 @@ func (c *Client) modulesFor(ctx context.Context, code string, out language.Outpu
 			if p.Kind != magic.Magic || p.Name != "go" {
 				continue
 			}
-			f := strings.Fields(p.Args)
-			if len(f) < 2 || f[0] != "get" {
+			queries, ok := magic.GoGetArgs(p.Args)
+			if !ok {
 				continue // the engine's %go says how to use it
 			}
-			if err := c.goGet(ctx, f[1:], out); err != nil {
+			if err := c.goGet(ctx, queries, out); err != nil {
 				return code, err
 			}
 			lines[p.Line-1] = ""

@@ -201,16 +201,26 @@ func (h *Host) env(args string) *language.Error {
 	return nil
 }
 
-// goCommand is %go: only `%go get module@version…` for now.
-func (h *Host) goCommand(ctx context.Context, args string) *language.Error {
+// GoGetArgs returns the queries of a %go magic's arguments when they are
+// `get QUERY…` (the only %go there is).
+func GoGetArgs(args string) ([]string, bool) {
 	f := strings.Fields(args)
 	if len(f) < 2 || f[0] != "get" {
+		return nil, false
+	}
+	return f[1:], true
+}
+
+// goCommand is %go: only `%go get module@version…` for now.
+func (h *Host) goCommand(ctx context.Context, args string) *language.Error {
+	queries, ok := GoGetArgs(args)
+	if !ok {
 		return usageError("usage: %go get module@version …")
 	}
 	if h.GoGet != nil {
-		return h.GoGet(ctx, f[1:])
+		return h.GoGet(ctx, queries)
 	}
-	msg := "%go get runs in the kernel, which builds engines with modules; this engine was started without it (goproc grade offers only the modules the source notebook imports), so " + strings.Join(f[1:], " ") + " was not added."
+	msg := "%go get runs in the kernel, which builds engines with modules; this engine was started without it (goproc grade offers only the modules the source notebook imports), so " + strings.Join(queries, " ") + " was not added."
 	return &language.Error{Name: "NotImplementedError", Value: msg, Traceback: []string{"NotImplementedError: " + msg}}
 }
 
